@@ -1,0 +1,91 @@
+"""The executor seam: a :class:`Device` runs circuits and reports what it cost.
+
+Workloads see only this protocol, so the same hybrid loop runs on an ideal simulator, a
+fake backend with real calibration data, or IBM hardware. Devices time their own stages
+into a :class:`StageClock` and count the resources they spend.
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Iterator, Mapping, Protocol, Sequence, runtime_checkable
+
+from harness.records import STAGES
+
+if TYPE_CHECKING:
+    from qiskit import QuantumCircuit
+
+__all__ = ["Counts", "Device", "Resources", "StageClock"]
+
+Counts = Mapping[str, int]
+
+
+class StageClock:
+    """Accumulates wall time per latency stage (see :data:`harness.records.STAGES`)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {s: 0.0 for s in STAGES}
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        if name not in self.seconds:
+            raise ValueError(f"unknown stage {name!r}; use one of {STAGES}")
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] += time.perf_counter() - start
+
+    def add(self, name: str, seconds: float) -> None:
+        self.seconds[name] += seconds
+
+
+@dataclass
+class Resources:
+    """What a device spent: shots, circuits, jobs, and the shape of the last transpiled circuit."""
+
+    shots: int = 0
+    circuits: int = 0
+    jobs: int = 0
+    depth: int | None = None
+    two_qubit_gates: int | None = None
+    width: int | None = None
+    job_ids: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "shots": self.shots, "circuits": self.circuits, "jobs": self.jobs, "depth": self.depth,
+            "two_qubit_gates": self.two_qubit_gates, "width": self.width, "job_ids": list(self.job_ids),
+        }
+
+
+@runtime_checkable
+class Device(Protocol):
+    """Where circuits run. Implementations: ``AerDevice`` (ideal), ``RuntimeDevice`` (fake or IBM)."""
+
+    name: str
+    clock: StageClock
+    resources: Resources
+
+    def sample(
+        self,
+        circuit: "QuantumCircuit",
+        shots: int,
+        parameter_sets: Sequence[Sequence[float]] | None = None,
+    ) -> list[Counts]:
+        """Counts of ``circuit`` (measured) per parameter set, as one batched job.
+
+        With ``parameter_sets`` None the circuit must have no free parameters and one
+        counts mapping is returned. Transpilation is cached per circuit.
+        """
+        ...
+
+    def sample_batch(self, circuits: Sequence["QuantumCircuit"], shots: int) -> list[Counts]:
+        """Counts of several bound circuits, submitted together (e.g. noise-scaled copies)."""
+        ...
+
+    def lineage(self) -> dict[str, Any]:
+        """Backend name, calibration snapshot hash, transpiler settings, seeds, transpiled circuit hash."""
+        ...

@@ -1,0 +1,63 @@
+"""Expand a suite's matrix into cases. A case's id is its identity: instance and declared conditions."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from harness.suite.loader import Suite
+
+__all__ = ["Case", "expand"]
+
+_LABEL = re.compile(r"^[A-Za-z0-9_.+-]{1,64}$")
+
+
+@dataclass(frozen=True)
+class Case:
+    """One point of a suite's matrix.
+
+    ``case_id`` reads like ``graph=cube,reps=1,shots=4000``: stable across runs and
+    machines, and safe as a file name. Execution settings are not part of it.
+    """
+
+    suite: str
+    case_id: str
+    params: Mapping[str, Any]
+
+
+def _label(suite: Suite, key: str, index: int, value: Any) -> str:
+    if isinstance(value, Mapping):
+        label = value.get("name")
+        if not isinstance(label, str):
+            raise suite.error(("matrix", key, index), "an instance given as a mapping needs a 'name'",
+                              hint="add name: <short-label> to the instance")
+    elif isinstance(value, (bool, int, float, str)):
+        label = str(value).lower() if isinstance(value, bool) else str(value)
+    else:
+        raise suite.error(("matrix", key, index), f"a matrix value must be a scalar or a named mapping, not {type(value).__name__}",
+                          hint="use a number, a string, or a mapping with a name")
+    if not _LABEL.match(label):
+        raise suite.error(("matrix", key, index), f"label {label!r} must be 1-64 of letters, digits, _ . + -",
+                          hint="rename the value (it becomes part of the case id and a file name)")
+    return label
+
+
+def expand(suite: Suite) -> list[Case]:
+    """All cases of ``suite`` in matrix order. Raises SuiteError on duplicate case ids."""
+    matrix = suite.model.matrix
+    if not all(_LABEL.match(k) for k in matrix):
+        bad = next(k for k in matrix if not _LABEL.match(k))
+        raise suite.error(("matrix", bad), "parameter names must be letters, digits, _ . + -", hint="rename it")
+    keys = list(matrix)
+    labelled = [[(v, _label(suite, k, i, v)) for i, v in enumerate(matrix[k])] for k in keys]
+    cases, seen = [], set()
+    for combo in itertools.product(*labelled):
+        case_id = ",".join(f"{k}={label}" for k, (_, label) in zip(keys, combo))
+        if case_id in seen:
+            raise suite.error(("matrix",), f"two cases share the id {case_id!r}",
+                              hint="give every instance in a list its own name or value")
+        seen.add(case_id)
+        cases.append(Case(suite=suite.name, case_id=case_id, params={k: v for k, (v, _) in zip(keys, combo)}))
+    return cases

@@ -1,0 +1,175 @@
+"""Load a suite YAML file into a validated :class:`Suite`, or fail with file:line and the fix."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from pydantic import ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from harness.errors import SuiteError
+from harness.suite.schema import SuiteModel
+
+__all__ = ["Suite", "load_suite", "load_suites"]
+
+
+@dataclass(frozen=True)
+class Suite:
+    """A validated suite with where it came from, so later stages can point at its lines."""
+
+    model: SuiteModel
+    path: Path
+    sha256: str
+    _lines: Mapping[tuple, int] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def name(self) -> str:
+        return self.model.suite
+
+    def where(self, *loc: Any) -> str:
+        """``file:line`` of the deepest known node on the path ``loc`` (e.g. ``"matrix", "n", 2``)."""
+        for depth in range(len(loc), -1, -1):
+            line = self._lines.get(tuple(loc[:depth]))
+            if line is not None:
+                return f"{self.path}:{line}"
+        return str(self.path)
+
+    def error(self, loc: Iterable[Any], message: str, hint: str | None = None) -> SuiteError:
+        """A :class:`SuiteError` placed at ``loc`` in this file."""
+        loc = tuple(loc)
+        dotted = ".".join(str(p) for p in loc)
+        return SuiteError(f"{self.where(*loc)}: {dotted + ': ' if dotted else ''}{message}", hint=hint)
+
+
+def _line_map(node: Any, prefix: tuple = (), out: dict | None = None, seen: set | None = None) -> dict:
+    """Map each key path of a ruamel round-trip tree to its 1-based line."""
+    out = {} if out is None else out
+    seen = set() if seen is None else seen
+    if id(node) in seen:
+        return out
+    seen.add(id(node))
+    lc = getattr(node, "lc", None)
+    if isinstance(node, Mapping):
+        for key, value in node.items():
+            if lc is not None:
+                try:
+                    out[prefix + (key,)] = lc.key(key)[0] + 1
+                except (KeyError, TypeError):
+                    pass
+            _line_map(value, prefix + (key,), out, seen)
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            if lc is not None:
+                try:
+                    out[prefix + (i,)] = lc.item(i)[0] + 1
+                except (KeyError, TypeError, IndexError):
+                    pass
+            _line_map(value, prefix + (i,), out, seen)
+    return out
+
+
+def _plain(node: Any, stack: tuple = ()) -> Any:
+    """Convert ruamel's commented containers to dicts and lists; refuse cyclic aliases."""
+    if isinstance(node, (Mapping, list)):
+        if any(node is s for s in stack):
+            raise ValueError("a YAML alias refers to one of its own ancestors (cyclic anchor)")
+        stack = stack + (node,)
+    if isinstance(node, Mapping):
+        return {str(k) if not isinstance(k, (int, float, bool)) else k: _plain(v, stack) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v, stack) for v in node]
+    if isinstance(node, bool) or node is None:
+        return node
+    if isinstance(node, int):
+        return int(node)
+    if isinstance(node, float):
+        return float(node)
+    if isinstance(node, str):
+        return str(node)
+    return node
+
+
+def _hint_for(err: dict) -> str | None:
+    kind = err.get("type", "")
+    if kind == "extra_forbidden":
+        return "remove the key, or check its spelling against the suite format in README.md"
+    if kind == "missing":
+        return "add the key"
+    if kind == "literal_error":
+        return "use one of the values the message lists"
+    return None
+
+
+def load_suite(path: str | Path) -> Suite:
+    """Read and validate one suite file.
+
+    Raises:
+        SuiteError: the file is missing, is not YAML, or breaks the format; the message
+            names the file, the line and the fix.
+
+    Example:
+        >>> suite = load_suite("suites/ghz.yaml")  # doctest: +SKIP
+        >>> suite.name
+        'ghz'
+    """
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise SuiteError(f"{path}: cannot read the suite file ({exc.strerror})", hint="check the path") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SuiteError(f"{path}: byte {exc.start} is not UTF-8", hint="save the file as UTF-8") from None
+    yaml = YAML(typ="rt", pure=True)
+    try:
+        tree = yaml.load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = f":{mark.line + 1}" if mark is not None else ""
+        problem = " ".join(filter(None, [exc.context, exc.problem])) or "invalid YAML"
+        raise SuiteError(f"{path}{line}: {problem}", hint="fix the YAML syntax at that line") from None
+    except (YAMLError, RecursionError) as exc:
+        raise SuiteError(f"{path}: invalid YAML ({exc})", hint="fix the YAML syntax") from None
+    if not isinstance(tree, Mapping):
+        raise SuiteError(f"{path}: a suite must be a mapping with keys suite, workload, matrix, baselines, metrics",
+                         hint="see the suites/ folder for examples")
+    lines = _line_map(tree)
+    try:
+        data = _plain(tree)
+    except (ValueError, RecursionError) as exc:
+        raise SuiteError(f"{path}: {exc}", hint="expand the alias by hand") from None
+    suite_stub = Suite(model=None, path=path, sha256="", _lines=lines)  # type: ignore[arg-type]
+    try:
+        model = SuiteModel.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = tuple(p for p in first["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        more = f" (and {exc.error_count() - 1} more problem(s))" if exc.error_count() > 1 else ""
+        raise suite_stub.error(loc, first["msg"] + more, hint=_hint_for(first)) from None
+    return Suite(model=model, path=path, sha256=hashlib.sha256(raw).hexdigest(), _lines=lines)
+
+
+def load_suites(paths: Iterable[str | Path]) -> list[Suite]:
+    """Load suite files and folders (``*.yaml``/``*.yml`` inside); refuse duplicate suite names."""
+    files: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            files.extend(sorted(q for q in p.iterdir() if q.suffix in (".yaml", ".yml")))
+        else:
+            files.append(p)
+    if not files:
+        raise SuiteError(f"no suite files found in {', '.join(map(str, paths)) or '(nothing given)'}",
+                         hint="pass suite files or a folder holding *.yaml suites")
+    suites = [load_suite(f) for f in files]
+    seen: dict[str, Path] = {}
+    for s in suites:
+        if s.name in seen:
+            raise SuiteError(f"{s.where('suite')}: suite name {s.name!r} is also used by {seen[s.name]}",
+                             hint="give each suite a unique name")
+        seen[s.name] = s.path
+    return suites

@@ -1,0 +1,144 @@
+"""The suite file format as strict pydantic models: a misspelt key fails at load time.
+
+A suite is one YAML file::
+
+    suite: ghz                  # name: letters, digits, - _ .
+    description: GHZ state preparation fidelity
+    workload: ghz               # see ``harness.workloads.WORKLOADS``
+    seed: 1234                  # every other seed derives from this and the case id
+    matrix:                     # the cases are the product of these lists (identity)
+      n: [3, 4]
+      shots: [4000]
+    options: {}                 # workload options (lineage, not identity)
+    baselines:
+      classical: {}
+      simulator: {engine: aer}
+      hardware:
+        backend: fake_manila
+        optimization_level: 1
+        mitigation: {readout: true, zne: {scale_factors: [1, 3, 5]}}
+    metrics:
+      success_probability: {better: higher, tolerance: 0.03}
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+__all__ = [
+    "Baselines",
+    "ClassicalSettings",
+    "HardwareSettings",
+    "MetricSpec",
+    "MitigationSettings",
+    "SimulatorSettings",
+    "SuiteModel",
+    "ZNESettings",
+]
+
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class MetricSpec(Strict):
+    """How one metric is judged against its stored baseline."""
+
+    better: Literal["higher", "lower"]
+    """Which direction is an improvement."""
+    tolerance: float = Field(0.0, ge=0)
+    """Smallest change that matters in practice, in the metric's unit (or a fraction, if ``relative``)."""
+    relative: bool = False
+    """Read ``tolerance`` as a fraction of the baseline value (e.g. 0.5 = 50 %: timings)."""
+    gate: bool = True
+    """A regression in this metric fails the gate; if false it is reported only."""
+
+
+class ZNESettings(Strict):
+    """Zero-noise extrapolation through mitiq."""
+
+    scale_factors: list[float] = Field(default_factory=lambda: [1.0, 3.0, 5.0], min_length=2)
+    """Noise scale factors; odd integers for global folding."""
+    extrapolation: Literal["richardson", "linear"] = "richardson"
+    folding: Literal["global", "gates_at_random"] = "global"
+
+    @field_validator("scale_factors")
+    @classmethod
+    def _at_least_one(cls, v: list[float]) -> list[float]:
+        if any(s < 1 for s in v):
+            raise ValueError("scale factors must be >= 1 (1 is the unfolded circuit)")
+        if len(set(v)) != len(v):
+            raise ValueError("scale factors must be distinct")
+        return v
+
+
+class MitigationSettings(Strict):
+    """Error mitigation for the ``hardware.mitigated`` result; ``hardware.raw`` never has any."""
+
+    readout: bool = False
+    """Invert the readout confusion matrices of the calibration snapshot (mitiq REM)."""
+    zne: ZNESettings | None = None
+    """Zero-noise extrapolation; omit or null for none."""
+    bootstrap: int = Field(200, ge=20, le=5000)
+    """Resamples used to put a standard error on mitigated values."""
+
+
+class ClassicalSettings(Strict):
+    solvers: list[str] | None = None
+    """Solvers to run; the workload's defaults when omitted."""
+    restarts: int = Field(8, ge=1, le=1000)
+    """Restarts of randomised heuristics (each one is a trial)."""
+
+
+class SimulatorSettings(Strict):
+    engine: Literal["aer"] = "aer"
+    method: Literal["automatic", "statevector", "matrix_product_state"] = "automatic"
+
+
+class HardwareSettings(Strict):
+    backend: str
+    """A fake backend with real calibration data (``fake_manila``) or ``ibm:<name>``."""
+    optimization_level: int = Field(1, ge=0, le=3)
+    """Transpiler optimisation level (lineage: changing it is what the gate judges)."""
+    mitigation: MitigationSettings = Field(default_factory=MitigationSettings)
+
+
+class Baselines(Strict):
+    classical: ClassicalSettings | None = None
+    simulator: SimulatorSettings | None = None
+    hardware: HardwareSettings | None = None
+
+    @model_validator(mode="after")
+    def _some(self) -> "Baselines":
+        if not (self.classical or self.simulator or self.hardware):
+            raise ValueError("declare at least one of classical, simulator, hardware")
+        return self
+
+
+class SuiteModel(Strict):
+    suite: str = Field(pattern=NAME_PATTERN, max_length=80)
+    description: str = ""
+    workload: str
+    seed: int = Field(0, ge=0)
+    matrix: dict[str, list[Any]]
+    options: dict[str, Any] = Field(default_factory=dict)
+    baselines: Baselines
+    metrics: dict[str, MetricSpec] = Field(min_length=1)
+
+    @field_validator("matrix")
+    @classmethod
+    def _matrix(cls, v: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        if not v:
+            raise ValueError("the matrix needs at least one parameter with a list of values")
+        size = 1
+        for key, values in v.items():
+            if not values:
+                raise ValueError(f"matrix parameter {key!r} has no values")
+            size *= len(values)
+        if size > 10_000:
+            raise ValueError(f"the matrix expands to {size} cases; the limit is 10000")
+        return v
