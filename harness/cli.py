@@ -1,0 +1,218 @@
+"""``harness``: run suites, compare them with stored baselines, report, and gate CI.
+
+Exit codes: 0 no regression, 1 regression, 2 invalid input, 3 execution failed.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from harness.errors import HarnessError
+
+__all__ = ["main"]
+
+_dirs = [
+    click.option("--baselines", "baselines_dir", type=click.Path(path_type=Path), default=Path("baselines"),
+                 show_default=True, help="Folder of stored baselines (reviewed like code)."),
+    click.option("--runs-dir", type=click.Path(path_type=Path), default=Path(".runs"), show_default=True,
+                 help="Folder where run records are written."),
+]
+
+
+def _with(options):
+    def decorate(fn):
+        for opt in reversed(options):
+            fn = opt(fn)
+        return fn
+    return decorate
+
+
+class _Progress:
+    """A tqdm bar on a terminal; one plain line per case otherwise (CI logs)."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.bar = None
+
+    def __call__(self, label: str, index: int, total: int) -> None:
+        if not self.enabled:
+            return
+        if sys.stderr.isatty():
+            from tqdm import tqdm
+
+            if self.bar is None:
+                self.bar = tqdm(total=total, unit="case", file=sys.stderr, dynamic_ncols=True)
+            elif index:
+                self.bar.update(1)
+            self.bar.set_description_str(label[:60])
+        else:
+            click.echo(f"[{index + 1}/{total}] {label}", err=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+            self.bar.close()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="qharness")
+def cli() -> None:
+    """Benchmark hybrid quantum-classical workflows and gate regressions.
+
+    \b
+    Typical nightly use:
+      harness gate suites/                 run, compare with baselines/, report; exit 1 on regression
+    First time, or after a reviewed change:
+      harness run suites/                  writes a run record and prints its path
+      harness baseline promote latest      stores that run's results as the baselines
+    \b
+    Inspect:
+      harness compare latest [--json]      verdicts of a run against the stored baselines
+      harness report latest                HTML, Markdown, JUnit and JSON into reports/
+    """
+
+
+@cli.command()
+@click.argument("suites", nargs=-1, required=True, type=click.Path(path_type=Path))
+@_with(_dirs)
+@click.option("--seed", type=int, default=None, help="Override every suite's seed.")
+@click.option("--quiet", is_flag=True, help="No progress output.")
+def run(suites, baselines_dir, runs_dir, seed, quiet):
+    """Run SUITES (files or folders) and write an immutable run record."""
+    from harness.commands import run_suites
+    from harness.store import write_run
+
+    progress = _Progress(not quiet)
+    start = time.perf_counter()
+    record = run_suites(suites, seed=seed, progress=progress)
+    progress.close()
+    path = write_run(record, runs_dir)
+    failed = [r for r in record.results if r.status == "failed"]
+    click.echo(f"run {record.run_id}: {len(record.results)} results in {time.perf_counter() - start:.1f} s")
+    for r in failed:
+        click.echo(f"  FAILED {r.suite} {r.case_id} [{r.baseline}]: {r.error}", err=True)
+    click.echo(f"record: {path}")
+    sys.exit(3 if failed else 0)
+
+
+@cli.group()
+def baseline() -> None:
+    """Manage stored baselines."""
+
+
+@baseline.command()
+@click.argument("run_ref", metavar="RUN")
+@_with(_dirs)
+@click.option("--suite", "suites", multiple=True, help="Promote only these suites (repeatable).")
+def promote(run_ref, baselines_dir, runs_dir, suites):
+    """Store the results of RUN (a path, a run id, or 'latest') as the baselines of its cases."""
+    from harness.store import load_run, promote as do_promote, resolve_run
+
+    record = load_run(resolve_run(run_ref, runs_dir))
+    written = do_promote(record, baselines_dir, suites=suites or None)
+    skipped = sum(1 for r in record.results if r.status != "ok")
+    click.echo(f"promoted run {record.run_id}: {len(written)} baseline file(s) in {baselines_dir}")
+    if skipped:
+        click.echo(f"  {skipped} failed result(s) were not promoted", err=True)
+    click.echo("review the diff (git diff baselines/) and commit it")
+
+
+@cli.command()
+@click.argument("run_ref", metavar="RUN", default="latest")
+@_with(_dirs)
+@click.option("--alpha", type=click.FloatRange(1e-6, 0.5), default=0.01, show_default=True,
+              help="Family-wise false-alarm rate of the gate.")
+@click.option("--json", "as_json", is_flag=True, help="Print verdicts as JSON.")
+@click.option("--strict", is_flag=True, help="A missing baseline fails the gate.")
+def compare(run_ref, baselines_dir, runs_dir, alpha, as_json, strict):
+    """Judge RUN against the stored baselines; exit 1 on a regression."""
+    from harness.commands import compare_run, exit_code
+    from harness.report import render_markdown, verdicts_json
+    from harness.store import load_run, resolve_run
+
+    record = load_run(resolve_run(run_ref, runs_dir))
+    verdicts, _ = compare_run(record, baselines_dir, alpha=alpha)
+    code = exit_code(record, verdicts, strict=strict)
+    if as_json:
+        click.echo(json.dumps(verdicts_json(record, verdicts), indent=2))
+    else:
+        click.echo(render_markdown(record, verdicts))
+    sys.exit(code)
+
+
+@cli.command()
+@click.argument("run_ref", metavar="RUN", default="latest")
+@_with(_dirs)
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("reports"), show_default=True)
+@click.option("--alpha", type=click.FloatRange(1e-6, 0.5), default=0.01, show_default=True)
+def report(run_ref, baselines_dir, runs_dir, out_dir, alpha):
+    """Write the HTML report (and CI outputs) of RUN."""
+    from harness.commands import compare_run
+    from harness.report import write_reports
+    from harness.store import load_run, resolve_run
+
+    record = load_run(resolve_run(run_ref, runs_dir))
+    verdicts, stored = compare_run(record, baselines_dir, alpha=alpha)
+    paths = write_reports(record, verdicts, stored, out_dir)
+    click.echo(f"report: {paths['html']}")
+
+
+@cli.command(name="gate")
+@click.argument("suites", nargs=-1, required=True, type=click.Path(path_type=Path))
+@_with(_dirs)
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("reports"), show_default=True)
+@click.option("--seed", type=int, default=None, help="Override every suite's seed.")
+@click.option("--alpha", type=click.FloatRange(1e-6, 0.5), default=0.01, show_default=True)
+@click.option("--strict", is_flag=True, help="A missing baseline fails the gate (use in nightly CI).")
+@click.option("--quiet", is_flag=True, help="No progress output.")
+def gate_cmd(suites, baselines_dir, runs_dir, out_dir, seed, alpha, strict, quiet):
+    """Run SUITES, compare with the stored baselines, write reports, exit 1 on regression."""
+    from harness.commands import gate
+    from harness.drift import summarize
+
+    progress = _Progress(not quiet)
+    start = time.perf_counter()
+    outcome = gate(suites, baselines_dir=baselines_dir, runs_dir=runs_dir, out_dir=out_dir, seed=seed,
+                   alpha=alpha, strict=strict, progress=progress)
+    progress.close()
+    counts = summarize(outcome.verdicts)
+    click.echo(f"run {outcome.run.run_id} in {time.perf_counter() - start:.1f} s: "
+               + ", ".join(f"{n} {k}" for k, n in counts.items() if n))
+    for v in outcome.verdicts:
+        if v.gate:
+            click.echo(f"  REGRESSION {v.suite} {v.case_id} [{v.baseline}] {v.metric}: "
+                       f"{v.baseline_value:.4g} -> {v.new_value:.4g} (effect {v.effect:+.4g})")
+    for r in outcome.run.results:
+        if r.status == "failed":
+            click.echo(f"  FAILED {r.suite} {r.case_id} [{r.baseline}]: {r.error}", err=True)
+    if strict and any(v.status == "no_baseline" for v in outcome.verdicts):
+        click.echo("  missing baselines (strict): run `harness baseline promote <run>` after review", err=True)
+    click.echo(f"record: {outcome.run_path}")
+    click.echo(f"report: {outcome.reports['html']}")
+    sys.exit(outcome.code)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: user errors are printed without a traceback, with their exit code."""
+    try:
+        cli.main(args=argv, prog_name="harness", standalone_mode=False)
+    except click.exceptions.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except HarnessError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except SystemExit:
+        raise
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+"""Check a suite against its workload before anything runs, and list what would execute."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from harness.errors import SuiteError, UnsupportedError
+from harness.suite import Case, Suite, expand
+from harness.workloads.base import Workload, WorkloadParams
+
+__all__ = ["CasePlan", "SuitePlan", "plan_suite"]
+
+
+@dataclass(frozen=True)
+class CasePlan:
+    case: Case
+    params: WorkloadParams
+
+
+@dataclass(frozen=True)
+class SuitePlan:
+    """A suite bound to its workload, with every case's parameters validated."""
+
+    suite: Suite
+    workload: Workload
+    options: WorkloadParams
+    cases: tuple[CasePlan, ...]
+
+    @property
+    def baseline_kinds(self) -> tuple[str, ...]:
+        b = self.suite.model.baselines
+        kinds = []
+        if b.classical:
+            kinds.append("classical")
+        if b.simulator:
+            kinds.append("simulator")
+        if b.hardware:
+            kinds += ["hardware.raw", "hardware.mitigated"]
+        return tuple(kinds)
+
+    def metric_specs(self) -> dict[str, dict[str, Any]]:
+        """What drift needs to know of each declared metric (JSON-able, kept in the run record)."""
+        specs = {}
+        for name, spec in self.suite.model.metrics.items():
+            info = self.workload.metrics[name]
+            specs[name] = {**spec.model_dump(), "kind": info.kind, "unit": info.unit}
+        return specs
+
+
+def _validation_message(exc: ValidationError) -> tuple[tuple, str]:
+    first = exc.errors()[0]
+    more = f" (and {exc.error_count() - 1} more problem(s))" if exc.error_count() > 1 else ""
+    return tuple(first["loc"]), first["msg"] + more
+
+
+def plan_suite(suite: Suite) -> SuitePlan:
+    """Bind ``suite`` to its workload and validate options, metrics, solvers and every case.
+
+    Raises:
+        SuiteError: naming the file and line of the offending entry and the fix.
+    """
+    from harness.workloads import WORKLOADS, get_workload
+
+    model = suite.model
+    try:
+        workload = get_workload(model.workload)
+    except UnsupportedError as exc:
+        raise suite.error(("workload",), exc.message, hint=f"use one of: {', '.join(sorted(WORKLOADS))}") from None
+    try:
+        options = workload.Options.model_validate(model.options)
+    except ValidationError as exc:
+        loc, msg = _validation_message(exc)
+        raise suite.error(("options", *loc), msg, hint=f"see the {workload.name} options in README.md") from None
+    for name in model.metrics:
+        if name not in workload.metrics:
+            raise suite.error(("metrics", name), f"workload {workload.name!r} has no metric {name!r}",
+                              hint=f"use one of: {', '.join(workload.metrics)}")
+    classical = model.baselines.classical
+    if classical and classical.solvers:
+        for i, solver in enumerate(classical.solvers):
+            if solver not in workload.solvers:
+                raise suite.error(("baselines", "classical", "solvers", i), f"unknown solver {solver!r}",
+                                  hint=f"use one of: {', '.join(workload.solvers)}")
+    hardware = model.baselines.hardware
+    if hardware is not None and not hardware.backend.startswith("ibm:"):
+        from harness.executors import known_backends
+
+        known = known_backends()
+        if hardware.backend not in known:
+            import difflib
+
+            close = difflib.get_close_matches(hardware.backend, known, n=3) or known[:5]
+            raise suite.error(("baselines", "hardware", "backend"), f"unknown backend {hardware.backend!r}",
+                              hint=f"use a fake backend such as {', '.join(close)}, or ibm:<name> for real hardware")
+    cases = []
+    for case in expand(suite):
+        try:
+            params = workload.Params.model_validate(dict(case.params))
+        except ValidationError as exc:
+            loc, msg = _validation_message(exc)
+            key = loc[0] if loc and loc[0] in model.matrix else None
+            if key is None:
+                raise suite.error(("matrix",), f"case {case.case_id}: {msg}",
+                                  hint=f"the {workload.name} matrix takes: {', '.join(workload.Params.model_fields)}") from None
+            index = next(i for i, v in enumerate(model.matrix[key]) if v is case.params[key] or v == case.params[key])
+            raise suite.error(("matrix", key, index, *loc[1:]), msg, hint="fix the value in the matrix") from None
+        except SuiteError:
+            raise
+        cases.append(CasePlan(case=case, params=params))
+    return SuitePlan(suite=suite, workload=workload, options=options, cases=tuple(cases))
