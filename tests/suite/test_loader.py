@@ -1,0 +1,121 @@
+"""The suite loader refuses every malformed file with its name, the line and a fix."""
+
+from pathlib import Path
+
+import pytest
+
+from harness.errors import SuiteError
+from harness.suite import load_suite, load_suites
+
+GOOD = """\
+suite: demo
+workload: ghz
+matrix:
+  n: [3, 4]
+  shots: [1000]
+baselines:
+  simulator: {engine: aer}
+metrics:
+  success_probability: {better: higher, tolerance: 0.02}
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "demo.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_valid_suite_loads_with_its_hash(tmp_path):
+    suite = load_suite(write(tmp_path, GOOD))
+    assert suite.name == "demo"
+    assert suite.model.matrix == {"n": [3, 4], "shots": [1000]}
+    assert suite.model.metrics["success_probability"].better == "higher"
+    assert len(suite.sha256) == 64
+
+
+def test_an_unknown_key_names_file_line_and_fix(tmp_path):
+    path = write(tmp_path, GOOD.replace("  simulator: {engine: aer}", "  simulator: {engine: aer, shots: 3}"))
+    with pytest.raises(SuiteError) as err:
+        load_suite(path)
+    text = str(err.value)
+    assert f"{path}:7" in text
+    assert "baselines.simulator.shots" in text
+    assert "fix: remove the key" in text
+
+
+def test_a_wrong_type_points_at_the_value(tmp_path):
+    path = write(tmp_path, GOOD.replace("tolerance: 0.02", "tolerance: lots"))
+    with pytest.raises(SuiteError, match=rf"{path}:9: metrics.success_probability.tolerance"):
+        load_suite(path)
+
+
+def test_a_bad_direction_lists_the_choices(tmp_path):
+    path = write(tmp_path, GOOD.replace("better: higher", "better: up"))
+    with pytest.raises(SuiteError, match="'higher' or 'lower'"):
+        load_suite(path)
+
+
+def test_a_missing_section_is_named(tmp_path):
+    path = write(tmp_path, GOOD.split("metrics:")[0])
+    with pytest.raises(SuiteError, match=r"metrics: Field required.*\n  fix: add the key"):
+        load_suite(path)
+
+
+def test_yaml_syntax_errors_carry_the_line(tmp_path):
+    path = write(tmp_path, GOOD.replace("  n: [3, 4]", "  n: [3, 4"))
+    with pytest.raises(SuiteError, match=rf"(?s){path}:\d+: .*fix: fix the YAML syntax"):
+        load_suite(path)
+
+
+def test_non_utf8_bytes_are_refused(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_bytes(GOOD.encode() + b"# \xff\xfe\n")
+    with pytest.raises(SuiteError, match="not UTF-8"):
+        load_suite(path)
+
+
+def test_yaml_tags_never_construct_objects(tmp_path):
+    path = write(tmp_path, GOOD.replace("suite: demo", "suite: !!python/object/apply:os.system ['true']"))
+    with pytest.raises(SuiteError):
+        load_suite(path)
+
+
+def test_an_empty_matrix_list_is_refused(tmp_path):
+    path = write(tmp_path, GOOD.replace("n: [3, 4]", "n: []"))
+    with pytest.raises(SuiteError, match="matrix: .*'n' has no values"):
+        load_suite(path)
+
+
+def test_a_huge_matrix_is_refused(tmp_path):
+    big = GOOD.replace("n: [3, 4]", f"n: {list(range(200))}").replace("shots: [1000]", f"shots: {list(range(1, 101))}")
+    with pytest.raises(SuiteError, match="20000 cases; the limit is 10000"):
+        load_suite(write(tmp_path, big))
+
+
+def test_duplicate_keys_are_refused(tmp_path):
+    path = write(tmp_path, GOOD + "workload: ghz\n")
+    with pytest.raises(SuiteError, match=str(path)):
+        load_suite(path)
+
+
+def test_a_missing_file_is_a_user_error(tmp_path):
+    with pytest.raises(SuiteError, match="cannot read the suite file"):
+        load_suite(tmp_path / "nope.yaml")
+
+
+def test_two_suites_with_one_name_are_refused(tmp_path):
+    write(tmp_path, GOOD, "a.yaml")
+    write(tmp_path, GOOD, "b.yaml")
+    with pytest.raises(SuiteError, match="also used by"):
+        load_suites([tmp_path])
+
+
+def test_a_folder_without_suites_is_an_error(tmp_path):
+    with pytest.raises(SuiteError, match="no suite files"):
+        load_suites([tmp_path])
+
+
+def test_the_bundled_suites_load():
+    suites = load_suites([Path(__file__).parents[2] / "suites"])
+    assert {s.name for s in suites} >= {"ghz", "maxcut-qaoa"}
