@@ -1,0 +1,116 @@
+"""The promote / compare / gate cycle as a new user meets it, through the real CLI entry point."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from harness.cli import main
+
+SUITE = """\
+suite: ghz-small
+workload: ghz
+seed: 11
+matrix:
+  n: [3]
+  shots: [4000]
+baselines:
+  classical: {}
+  simulator: {engine: aer}
+  hardware:
+    backend: fake_manila
+    optimization_level: 1
+    mitigation: {readout: true}
+metrics:
+  success_probability: {better: higher, tolerance: 0.03}
+  hellinger_fidelity: {better: higher, tolerance: 0.03}
+"""
+
+
+def harness(capsys, *args) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exit_:
+        main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return exit_.value.code or 0, out, err
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "suites").mkdir()
+    (tmp_path / "suites" / "ghz.yaml").write_text(SUITE)
+    return tmp_path
+
+
+@pytest.mark.slow
+def test_promote_then_gate_passes_with_new_seeds_and_fails_when_mitigation_is_off(project, capsys):
+    code, out, _ = harness(capsys, "run", "suites", "--quiet")
+    assert code == 0, out
+    assert "record: .runs/" in out
+
+    code, out, _ = harness(capsys, "baseline", "promote", "latest")
+    assert code == 0 and "promoted run" in out
+    assert (project / "baselines" / "ghz-small" / "n=3,shots=4000.json").exists()
+
+    code, out, _ = harness(capsys, "gate", "suites", "--seed", "12345", "--quiet")
+    assert code == 0, out  # other seeds, same code: no false alarm
+    assert (project / "reports" / "index.html").exists()
+
+    suite = project / "suites" / "ghz.yaml"
+    suite.write_text(SUITE.replace("mitigation: {readout: true}", "mitigation: {readout: false}"))
+    code, out, _ = harness(capsys, "gate", "suites", "--quiet")
+    assert code == 1, out
+    assert "REGRESSION ghz-small n=3,shots=4000 [hardware.mitigated] success_probability" in out
+
+    code, out, _ = harness(capsys, "compare", "latest", "--json")
+    assert code == 1
+    verdicts = json.loads(out)["verdicts"]
+    regressed = {(v["baseline"], v["metric"]) for v in verdicts if v["status"] == "regression"}
+    assert ("hardware.mitigated", "success_probability") in regressed
+    assert all(kind == "hardware.mitigated" for kind, _ in regressed)
+
+
+def test_an_invalid_suite_exits_2_with_the_place_and_no_traceback(project, capsys):
+    (project / "suites" / "ghz.yaml").write_text(SUITE.replace("engine: aer", "engine: aer, colour: red"))
+    code, out, err = harness(capsys, "run", "suites")
+    assert code == 2
+    assert "suites/ghz.yaml:9: baselines.simulator.colour: Extra inputs are not permitted" in err
+    assert "Traceback" not in out + err
+
+
+def test_an_unknown_workload_is_refused_at_load(project, capsys):
+    (project / "suites" / "ghz.yaml").write_text(SUITE.replace("workload: ghz", "workload: ghx"))
+    code, _, err = harness(capsys, "gate", "suites")
+    assert code == 2
+    assert "suites/ghz.yaml:2: workload:" in err and "ghz" in err
+
+
+def test_an_unknown_backend_suggests_known_ones(project, capsys):
+    (project / "suites" / "ghz.yaml").write_text(SUITE.replace("fake_manila", "fake_manilla"))
+    code, _, err = harness(capsys, "run", "suites")
+    assert code == 2
+    assert "unknown backend 'fake_manilla'" in err and "fake_manila" in err
+
+
+def test_a_case_too_wide_for_the_backend_exits_3(project, capsys):
+    (project / "suites" / "ghz.yaml").write_text(SUITE.replace("n: [3]", "n: [7]").replace("classical: {}\n", ""))
+    code, out, err = harness(capsys, "run", "suites", "--quiet")
+    assert code == 3
+    assert "FAILED ghz-small n=7,shots=4000 [hardware.raw]" in err
+    assert "Traceback" not in out + err
+
+
+def test_compare_without_runs_says_what_to_do(project, capsys):
+    code, _, err = harness(capsys, "compare")
+    assert code == 2
+    assert "no run records" in err and "harness run" in err
+
+
+def test_gate_without_baselines_passes_unless_strict(project, capsys):
+    suite = project / "suites" / "ghz.yaml"
+    suite.write_text(SUITE.replace("  hardware:\n    backend: fake_manila\n    optimization_level: 1\n"
+                                   "    mitigation: {readout: true}\n", ""))
+    code, out, _ = harness(capsys, "gate", "suites", "--quiet")
+    assert code == 0 and "no_baseline" in out
+    code, _, err = harness(capsys, "gate", "suites", "--quiet", "--strict")
+    assert code == 1 and "missing baselines" in err
