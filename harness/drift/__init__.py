@@ -1,0 +1,34 @@
+"""Drift: is a new run worse than its stored baselines? Pure statistics over records, no I/O.
+
+``compare(run, stored)`` gives one :class:`Verdict` per result and declared metric: regression,
+improvement, unchanged or inconclusive (or no_baseline / failed when there is nothing to test).
+A regression needs both statistical significance after Holm's run-wide correction and a point
+estimate worse than the metric's tolerance; "unchanged" needs the interval to fit within the
+tolerance (equivalence), so too few shots give "inconclusive", never a false "unchanged". The
+rule is written out in :mod:`harness.drift.rule`, the tests in :mod:`harness.drift.stat_tests`.
+
+Example:
+    >>> from harness.records import Metric, Result, Run
+    >>> old = Result("ghz", "n=3", "simulator", "simulator", "ok", {"p": Metric(0.5, "proportion", n=4000)})
+    >>> new = Result("ghz", "n=3", "simulator", "simulator", "ok", {"p": Metric(0.5, "proportion", n=4000)})
+    >>> run = Run("r", "2025-01-01", (new,), {"ghz": {"metrics": {"p": {"better": "higher", "tolerance": 0.05}}}})
+    >>> verdicts = compare(run, {old.key: old})
+    >>> summarize(verdicts)["unchanged"], gate_failed(verdicts)
+    (1, False)
+"""
+
+from harness.drift.compare import TIMING_JITTER, compare, gate_failed, summarize
+from harness.drift.multiplicity import advisory, benjamini_hochberg, holm
+from harness.drift.verdict import STATUSES, Verdict
+
+__all__ = [
+    "STATUSES",
+    "TIMING_JITTER",
+    "Verdict",
+    "advisory",
+    "benjamini_hochberg",
+    "compare",
+    "gate_failed",
+    "holm",
+    "summarize",
+]

@@ -1,0 +1,77 @@
+"""Reports of a judged run: HTML for people, Markdown, JUnit XML and JSON for CI.
+
+Example::
+
+    from harness.report import write_reports
+    paths = write_reports(run, verdicts, stored, Path("reports"))
+    paths["html"]  # reports/index.html, opens offline
+
+All four outputs agree on pass/fail: a run fails when any verdict has ``gate`` set.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Iterable
+
+from harness.drift.verdict import Verdict
+from harness.errors import HarnessError
+from harness.records import Run
+from harness.report.ci import render_junit, render_markdown, verdicts_json
+from harness.report.html import Stored, render_html
+
+__all__ = ["render_html", "render_junit", "render_markdown", "verdicts_json", "write_reports"]
+
+REPORT_FILES = {"html": "index.html", "markdown": "summary.md", "junit": "junit.xml", "json": "verdicts.json"}
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` so that a reader sees the old file or the whole new one, never a part."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            # mkstemp makes the file private (0600); a report is meant to be read (CI artifacts, web servers).
+            os.fchmod(f.fileno(), 0o644)
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def write_reports(run: Run, verdicts: Iterable[Verdict], stored: Stored, out_dir: Path) -> dict[str, Path]:
+    """Render all four reports into ``out_dir`` (created if missing), each written atomically.
+
+    Returns:
+        ``{"html": out_dir/index.html, "markdown": out_dir/summary.md, "junit": out_dir/junit.xml,
+        "json": out_dir/verdicts.json}``.
+
+    Raises:
+        HarnessError: ``out_dir`` cannot be created or written.
+    """
+    verdicts = list(verdicts)
+    out_dir = Path(out_dir)
+    # Render everything before touching the disk, so a template error leaves the old reports whole.
+    texts = {
+        "html": render_html(run, verdicts, stored),
+        "markdown": render_markdown(run, verdicts),
+        "junit": render_junit(run, verdicts),
+        "json": json.dumps(verdicts_json(run, verdicts), indent=2, allow_nan=False) + "\n",
+    }
+    paths = {kind: out_dir / name for kind, name in REPORT_FILES.items()}
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for kind, text in texts.items():
+            _write_atomic(paths[kind], text)
+    except OSError as e:
+        raise HarnessError(f"cannot write the reports to {out_dir}: {e.strerror or e}",
+                           hint="pass a writable output directory (e.g. --out reports/)") from e
+    return paths

@@ -1,0 +1,243 @@
+"""Compare a run with its stored baselines: one :class:`Verdict` per result and declared metric.
+
+The test follows the metric's kind (see :data:`harness.records.METRIC_KINDS`) and the data
+stored with it:
+
+- ``proportion``, ``expectation``: z-test on both standard errors (a proportion without
+  ``stderr`` uses the binomial one from ``value`` and ``n``).
+- ``scalar``: Welch's t-test on the trials when both sides have >= 2; otherwise a z-test on
+  the standard errors; otherwise inconclusive.
+- ``timing``: with >= 3 repeats per side, Mann-Whitney U on log times, Hodges-Lehmann ratio and
+  bootstrap interval. With fewer, a z-test on log times using the stored standard errors (delta
+  method) or, without them, an *assumed* repeat-to-repeat jitter of :data:`TIMING_JITTER` (log
+  standard deviation). A single timing is then a regression only when it is slower than the
+  tolerance by a large factor (about 2.7x at alpha 0.01 for one gating metric); the test name
+  ``z-log-assumed`` and the note say the noise was assumed. Timing tolerances are fractions
+  (``relative``); an absolute one is read as seconds and turned into a fraction of the baseline.
+- ``distribution``: the metric's own z-test decides direction and tolerance; when both results
+  carry counts, a G-test of "the distribution changed" is reported in the note only (a
+  distribution can change without the score moving, which is not a regression of the score).
+
+Effects, intervals, tolerance and minimum detectable effect are in the metric's unit in every
+verdict; for timings, judged on the log scale, they are converted against the baseline value
+(``baseline * (ratio - 1)``) and ``tolerance`` is the absolute worsening that the declared
+fraction allows. The decision itself is :func:`harness.drift.rule.decide`, with Holm-adjusted
+p-values over two families: the gating metrics of the run, and the non-gating ones.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Mapping
+
+import numpy as np
+
+from harness.drift.layers import changed_layers
+from harness.drift.multiplicity import holm
+from harness.drift.rule import decide
+from harness.drift.stat_tests import Comparison, binomial_stderr, g_test, timing_test, welch_test, z_test
+from harness.drift.verdict import STATUSES, Verdict
+from harness.errors import BaselineError, UnsupportedError
+from harness.records import METRIC_KINDS, Metric, Result, Run
+
+__all__ = ["TIMING_JITTER", "compare", "gate_failed", "summarize"]
+
+TIMING_JITTER = 0.3
+"""Assumed log standard deviation of one timing repeat (about 30 %), used only when fewer than 3
+repeats and no standard error are stored: wall times on shared CI machines vary this much."""
+
+
+@dataclass(frozen=True)
+class _Tested:
+    """A metric whose test ran; its status waits for the run-wide correction."""
+
+    fields: dict[str, Any]
+    comparison: Comparison
+    tau: float  # on the comparison's scale
+    to_unit: Callable[[float], float]  # effect on the comparison's scale -> metric unit
+    gating: bool
+
+
+def _spec(run: Run, suite: str) -> Mapping[str, Mapping[str, Any]]:
+    entry = run.suites.get(suite)
+    metrics = entry.get("metrics") if isinstance(entry, Mapping) else None
+    if not isinstance(metrics, Mapping):
+        raise BaselineError(f"run {run.run_id}: no metric specs for suite {suite!r} in its 'suites' section",
+                            hint="record the suite's metrics block in Run.suites[suite]['metrics']")
+    out = {}
+    for name, spec in metrics.items():
+        spec = spec.model_dump() if hasattr(spec, "model_dump") else dict(spec)
+        if spec.get("better") not in ("higher", "lower"):
+            raise BaselineError(f"run {run.run_id}, suite {suite!r}, metric {name!r}: better must be "
+                                f"'higher' or 'lower', not {spec.get('better')!r}",
+                                hint="fix the suite's metrics block")
+        out[name] = spec
+    return out
+
+
+def _usable(m: Metric | None) -> bool:
+    return m is not None and m.value is not None and math.isfinite(m.value)
+
+
+def _stderr(m: Metric) -> float | None:
+    """The metric's standard error: stored, binomial (proportions), or from its trials."""
+    if m.stderr is not None and math.isfinite(m.stderr) and m.stderr >= 0:
+        return float(m.stderr)
+    if m.kind == "proportion" and m.n:
+        return binomial_stderr(m.value, m.n)
+    if len(m.samples) >= 2:
+        return float(np.std(m.samples, ddof=1) / math.sqrt(len(m.samples)))
+    return None
+
+
+def _additive(new: Metric, old: Metric, better: str, alpha: float) -> tuple[Comparison | None, str]:
+    if new.kind == "scalar" and len(new.samples) >= 2 and len(old.samples) >= 2:
+        return welch_test(new.samples, old.samples, better=better, alpha=alpha), ""
+    se_new, se_old = _stderr(new), _stderr(old)
+    if se_new is None or se_old is None:
+        side = "new result" if se_new is None else "baseline"
+        return None, (f"the {side} has no standard error, no n (proportions) and fewer than 2 trials: "
+                      "nothing to judge the change against; record trials or a stderr")
+    note = "fewer than 2 trials per side: z-test on standard errors" if new.kind == "scalar" else ""
+    return z_test(new.value, se_new, old.value, se_old, better=better, alpha=alpha, note=note), ""
+
+
+def _timing(new: Metric, old: Metric, better: str, alpha: float) -> tuple[Comparison | None, str]:
+    xs, ys = new.samples or (new.value,), old.samples or (old.value,)
+    if min(min(xs), min(ys), new.value, old.value) <= 0:
+        return None, "a timing is zero or negative: cannot judge it on the log scale"
+    if len(xs) >= 3 and len(ys) >= 3:
+        return timing_test(xs, ys, better=better, alpha=alpha), ""
+    if new.stderr is not None and old.stderr is not None:
+        # Delta method: the standard error of log(t) is stderr / t.
+        return z_test(math.log(new.value), new.stderr / new.value, math.log(old.value), old.stderr / old.value,
+                      better=better, alpha=alpha, test="z-log", scale="log",
+                      note="fewer than 3 repeats: z-test on log times (delta-method errors)"), ""
+    lx, ly = np.log(xs), np.log(ys)
+    return z_test(float(lx.mean()), TIMING_JITTER / math.sqrt(lx.size), float(ly.mean()),
+                  TIMING_JITTER / math.sqrt(ly.size), better=better, alpha=alpha, test="z-log-assumed", scale="log",
+                  note=(f"{lx.size} vs {ly.size} repeats: noise not measured, assumed {TIMING_JITTER:.0%} jitter "
+                        "per repeat; record >= 3 repeats per side for a real test")), ""
+
+
+def _judge(name: str, spec: Mapping[str, Any], new_res: Result, old_res: Result | None,
+           alpha: float) -> Verdict | _Tested:
+    better = spec["better"]
+    tol, relative = float(spec.get("tolerance", 0.0)), bool(spec.get("relative", False))
+    gating = bool(spec.get("gate", True))
+    base = dict(suite=new_res.suite, case_id=new_res.case_id, baseline=new_res.baseline, metric=name,
+                better=better, tolerance=tol)
+    new = new_res.metrics.get(name)
+    if new_res.status != "ok":
+        return Verdict(**base, status="failed", note=f"the result failed: {new_res.error or 'no error recorded'}")
+    if not _usable(new):
+        return Verdict(**base, status="failed", note=f"the result has no value for metric {name!r}")
+    base["new_value"] = float(new.value)
+    if old_res is None:
+        return Verdict(**base, status="no_baseline", note="no stored baseline for this case and baseline kind")
+    old = old_res.metrics.get(name)
+    if old_res.status != "ok" or not _usable(old):
+        return Verdict(**base, status="no_baseline", note=f"the stored baseline has no value for metric {name!r}")
+    b = float(old.value)
+    base.update(baseline_value=b, changed_layer=changed_layers(new_res.lineage, old_res.lineage))
+    kind = new.kind
+    if kind not in METRIC_KINDS:
+        raise UnsupportedError(f"{new_res.suite}/{new_res.case_id}/{new_res.baseline}: metric {name!r} has kind "
+                               f"{kind!r}", hint=f"use one of {', '.join(METRIC_KINDS)} in the workload")
+    notes = [] if old.kind == kind else [f"kind changed from {old.kind} to {kind}; judged as {kind}"]
+    if kind == "timing":
+        frac = tol if relative else (tol / b if b > 0 else 0.0)
+        tau = math.log1p(frac)
+        base["tolerance"] = b * frac if better == "lower" else b * frac / (1 + frac)
+        comparison, why = _timing(new, old, better, alpha)
+
+        def to_unit(x: float) -> float:  # log ratio -> seconds against the baseline value
+            return b * math.expm1(x)
+    else:
+        tau = tol * abs(b) if relative else tol
+        base["tolerance"] = tau
+        comparison, why = _additive(new, old, better, alpha)
+        to_unit = float  # type: ignore[assignment]
+        if kind == "distribution":
+            notes.append(_g_note(new_res, old_res))
+    if comparison is None:
+        effect = new.value - old.value
+        return Verdict(**base, status="inconclusive", effect=effect, note="; ".join([why, *notes]))
+    with_g = kind == "distribution" and bool(new_res.counts) and bool(old_res.counts)
+    fields = dict(base, test=comparison.test + (" + G-test" if with_g else ""),
+                  note="; ".join(n for n in [comparison.note, *notes] if n))
+    return _Tested(fields, comparison, tau, to_unit, gating)
+
+
+def _g_note(new_res: Result, old_res: Result) -> str:
+    if not new_res.counts or not old_res.counts:
+        return "no counts on one side: distribution not tested"
+    g = g_test(new_res.counts, old_res.counts)
+    if g is None:
+        return "too few counts to test the distribution"
+    return f"distribution changed? G-test p={g.p_value:.2g} (G={g.statistic:.3g}, {g.bins} bins; reported, not gating)"
+
+
+def _finish(t: _Tested, p_worse: float, p_better: float, alpha: float) -> Verdict:
+    c = t.comparison
+    status, why = decide(c, better=t.fields["better"], tau=t.tau, p_worse=p_worse, p_better=p_better, alpha=alpha)
+    conv = t.to_unit
+    # The mde is a worsening: for a log-scale timing where higher is better it is a drop.
+    mde = conv(c.mde) if t.fields["better"] == "lower" else -conv(-c.mde)
+    note = "; ".join(n for n in (why, t.fields["note"]) if n)
+    return Verdict(**{**t.fields, "note": note}, status=status, effect=conv(c.effect), ci_low=conv(c.ci[0]),
+                   ci_high=conv(c.ci[1]), p_value=c.p_worse, p_adjusted=p_worse, mde=abs(mde),
+                   gate=status == "regression" and t.gating)
+
+
+def compare(run: Run, stored: Mapping[tuple[str, str, str], Result], *, alpha: float = 0.01) -> list[Verdict]:
+    """Judge every declared metric of every result in ``run`` against its stored baseline.
+
+    Args:
+        run: the new run; ``run.suites[suite]["metrics"]`` declares, per metric name,
+            ``better``, ``tolerance``, ``relative`` and ``gate`` (metrics not declared there
+            are not judged).
+        stored: (suite, case_id, baseline kind) -> the stored baseline result.
+        alpha: family-wise significance level of the gate (Holm over the gating metrics).
+
+    Returns:
+        One verdict per (result, declared metric), in run order.
+
+    Raises:
+        UnsupportedError: ``alpha`` outside (0, 0.5), or a metric kind the harness does not know.
+        BaselineError: the run lacks the metric specs of one of its suites.
+
+    Example:
+        >>> from harness.records import Metric, Result, Run
+        >>> old = Result("s", "c", "simulator", "simulator", "ok", {"p": Metric(0.90, "proportion", n=4000)})
+        >>> new = Result("s", "c", "simulator", "simulator", "ok", {"p": Metric(0.80, "proportion", n=4000)})
+        >>> run = Run("r1", "2025-01-01", (new,), {"s": {"metrics": {"p": {"better": "higher", "tolerance": 0.03}}}})
+        >>> [v.status for v in compare(run, {old.key: old})]
+        ['regression']
+    """
+    if not 0 < alpha < 0.5:
+        raise UnsupportedError(f"alpha={alpha} is not a significance level", hint="use a value in (0, 0.5), e.g. 0.01")
+    judged: list[Verdict | _Tested] = []
+    for res in run.results:
+        for name, spec in _spec(run, res.suite).items():
+            judged.append(_judge(name, spec, res, stored.get(res.key), alpha))
+    adjusted: dict[int, tuple[float, float]] = {}
+    for gating in (True, False):
+        family = [i for i, j in enumerate(judged) if isinstance(j, _Tested) and j.gating is gating]
+        worse = holm([judged[i].comparison.p_worse for i in family])
+        better = holm([judged[i].comparison.p_better for i in family])
+        adjusted.update(zip(family, zip(worse, better)))
+    return [_finish(j, *adjusted[i], alpha) if isinstance(j, _Tested) else j for i, j in enumerate(judged)]
+
+
+def gate_failed(verdicts: Iterable[Verdict]) -> bool:
+    """True when any verdict blocks (a regression in a gating metric)."""
+    return any(v.gate for v in verdicts)
+
+
+def summarize(verdicts: Iterable[Verdict]) -> dict[str, int]:
+    """Count of verdicts per status, every status present (zero when none)."""
+    counts = Counter(v.status for v in verdicts)
+    return {s: counts.get(s, 0) for s in STATUSES}

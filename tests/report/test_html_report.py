@@ -1,0 +1,175 @@
+"""The HTML report: verdict first, the four baseline kinds side by side, latency, drill-down, escaping."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+import pytest
+
+from harness.records import STAGES
+from harness.report import render_html
+from harness.report.html import anchor, lineage_diff
+
+
+@pytest.fixture(scope="module")
+def page(judged):
+    return render_html(*judged)
+
+
+def _section(page: str, name: str) -> str:
+    start = page.index(f'<section id="{name}">')
+    return page[start:page.index("</section>", start)]
+
+
+def _details(page: str, key) -> str:
+    start = page.index(f'<details id="{anchor(key)}"')
+    return page[start:page.index("</details>", start)]
+
+
+class _Balance(HTMLParser):
+    """Counts opening and closing tags of the elements whose nesting matters for layout."""
+
+    TRACKED = {"table", "thead", "tbody", "tr", "td", "th", "details", "summary", "section", "svg", "pre", "div"}
+
+    def __init__(self):
+        super().__init__()
+        self.depth = dict.fromkeys(self.TRACKED, 0)
+        self.negative = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.TRACKED:
+            self.depth[tag] += 1
+
+    def handle_endtag(self, tag):
+        if tag in self.TRACKED:
+            self.depth[tag] -= 1
+            if self.depth[tag] < 0:
+                self.negative.append(tag)
+
+
+def test_page_is_balanced_html(page):
+    parser = _Balance()
+    parser.feed(page)
+    assert parser.negative == []
+    assert all(n == 0 for n in parser.depth.values()), parser.depth
+
+
+def test_banner_fails_on_a_gating_regression_and_passes_without(judged, page, ungated):
+    verdict = _section(page, "verdict")
+    assert 'class="banner fail"' in verdict and "✖ FAIL" in verdict and "PASS" not in verdict
+    run, verdicts, stored = judged
+    passing = _section(render_html(run, ungated(verdicts), stored), "verdict")
+    assert 'class="banner pass"' in passing and "✔ PASS" in passing and "FAIL" not in passing
+    # Two regressions and a failed metric remain, none gating: the banner says so instead of hiding them.
+    assert "2 report-only regressions" in passing and "1 metric had no value (failed)" in passing
+
+
+def test_counts_of_every_status(page):
+    counts = re.search(r'<table class="counts">.*?<tbody><tr>(.*?)</tr>', page, re.S).group(1)
+    # Order: regression, improvement, unchanged, inconclusive, no baseline, failed (see report_factory).
+    assert re.findall(r"<td>(\d+)</td>", counts) == ["2", "1", "10", "1", "8", "1"]
+
+
+def test_regression_row_names_metric_effect_p_test_and_mde(page):
+    rows = _section(page, "verdict").split("<tr>")
+    gating = next(r for r in rows if "✖ blocks" in r)
+    for text in ("maxcut", "n=4", "hardware mitigated", "approx_ratio", "0.93 → 0.85", "-0.08 [-0.11, -0.05]",
+                 "0.0004", "0.0031", "welch-t", "0.021", "transpile"):
+        assert text in gating, text
+    # Gating regressions first; the report-only one is listed after, marked as such.
+    assert rows.index(gating) < rows.index(next(r for r in rows if "report only" in r))
+
+
+def test_case_table_puts_kinds_side_by_side_with_verdicts(page):
+    table = _section(page, "results").split('<table class="case">')[1]
+    heads = re.findall(r'<th scope="col"><a href="#r-[0-9a-f]+">([^<]+)</a>', table)
+    assert heads == ["classical", "simulator", "hardware raw", "hardware mitigated"]
+    approx = table.split('<th scope="row">approx_ratio</th>')[1].split("</tr>")[0]
+    assert re.findall(r'class="st st-(\w+)"', approx) == ["unchanged", "improvement", "unchanged", "regression"]
+    assert "0.85 ± 0.01" in approx
+
+
+def test_mitigation_gain_and_cost(page):
+    table = _section(page, "results").split('<table class="case">')[1]
+    approx = table.split('<th scope="row">approx_ratio</th>')[1].split("</tr>")[0]
+    # mitigated 0.85 - raw 0.80, stderr sqrt(0.01^2 + 0.01^2) = 0.014.
+    assert "+0.05 ± 0.014" in approx and "helps" in approx
+    cost = table.split('<th scope="row">mitigation cost</th>')[1].split("</tr>")[0]
+    # mitigated spends 2+6 circuits and 4000+24000 shots, raw 2+1 and 4000+4000; the final
+    # evaluations alone are 24000 against 4000 shots.
+    assert "+5 circuits" in cost and "+20,000 shots" in cost and "×6 the raw evaluation" in cost
+
+
+def test_fallback_is_marked_where_it_happened_and_nowhere_else(page):
+    mark = "produced by simulator (fallback)"
+    # Once in the case table header, once in the drill-down summary of the same result.
+    assert page.count(mark) == 2
+    assert mark in _details(page, ("ghz", "n=3", "hardware.raw"))
+    # Hardware results produced by the "hardware" tier are not fallbacks.
+    assert mark not in _details(page, ("ghz", "n=3", "hardware.mitigated"))
+    assert "across a fallback" in _section(page, "results")
+
+
+def test_latency_bars_and_numbers(judged, page):
+    run = judged[0]
+    latency = _section(page, "latency")
+    bars = re.findall(r'<svg class="bar".*?</svg>', latency, re.S)
+    assert len(bars) == len(run.results)
+    widths = [sum(float(w) for w in re.findall(r'<rect [^>]*width="([\d.]+)"', b)) for b in bars]
+    # One scale per suite: the longest (hardware, 13.115 s) fills the bar; classical is 0.215/13.115 of it.
+    assert max(widths) == pytest.approx(300, abs=0.05)
+    assert min(widths) == pytest.approx(300 * 0.215 / 13.115, abs=0.05)
+    for stage in STAGES:
+        assert f"<th>{stage} (s)</th>" in latency
+    assert "<title>queue: 12.5 s</title>" in latency and '<td class="num">12.5</td>' in latency
+
+
+def test_drill_down_has_lineage_events_resources_and_trace(page):
+    body = _details(page, ("maxcut", "n=6", "simulator"))
+    assert "calib-7f3a" in body and "fake_manila" not in body
+    assert "Optimizer trace: 10 entries" in body and "… 4 entries not shown …" in body
+    assert "&#34;iteration&#34;: 9" in body  # the last entry is shown
+    hw = _details(page, ("maxcut", "n=6", "hardware.raw"))
+    assert "Job events (2)" in hw and "QUEUED" in hw and "DONE" in hw and "job_ids" in hw
+    failed = _details(page, ("maxcut", "n=6", "classical"))
+    assert failed.startswith(f'<details id="{anchor(("maxcut", "n=6", "classical"))}" open')
+    assert "solver crashed" in failed
+
+
+def test_regression_drill_down_shows_the_lineage_diff(page):
+    body = _details(page, ("maxcut", "n=4", "hardware.mitigated"))
+    diff = body.split("Lineage diff against the stored baseline")[1].split("</table>")[0]
+    assert '<th scope="row">optimization_level</th><td><pre>3</pre></td><td><pre>1</pre></td>' in diff
+    assert "calibration_hash" not in diff  # unchanged keys stay out
+    assert "Lineage diff" not in _details(page, ("maxcut", "n=4", "simulator"))  # only for regressions
+
+
+def test_lineage_diff_flattens_nested_keys_and_marks_absent():
+    old = {"device": {"backend": "a", "hash": "x"}, "seed": 1, "gone": [1, 2]}
+    new = {"device": {"backend": "a", "hash": "y"}, "seed": 1, "added": True}
+    assert lineage_diff(old, new) == [("added", "(absent)", "true"), ("device.hash", "x", "y"),
+                                      ("gone", "[\n  1,\n  2\n]", "(absent)")]
+    assert lineage_diff({"t": (1, 2)}, {"t": [1, 2]}) == []  # a tuple read back as a list is no change
+
+
+def test_run_header_lists_suites_hashes_and_environment(page):
+    run_part = _section(page, "run")
+    for text in ("20250101T000000-abc123", "2025-01-01T00:00:00+00:00", "a" * 64, "suites/maxcut.yaml",
+                 "MaxCut by QAOA", "deadbeef", "3.12.3", "&#34;qiskit&#34;: &#34;2.6.2&#34;"):
+        assert text in run_part, text
+
+
+def test_user_text_is_escaped(make_judged, evil):
+    page = render_html(*make_judged(*evil))
+    assert "<script" not in page and "<img" not in page and "<b>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "n=3&amp;&lt;b&gt;|x" in page
+    assert "&lt;img src=x onerror=alert(2)&gt;" in _details(page, (evil[0], evil[1], "classical"))
+
+
+def test_page_is_self_contained(page):
+    assert "http://" not in page and "https://" not in page
+    assert not re.search(r"<(script|link|img|iframe|object|embed)\b", page)
+    assert not re.search(r"\b(src|srcset)=", page) and "url(" not in page and "@import" not in page
+    assert "<style>" in page  # the CSS is inline

@@ -1,0 +1,53 @@
+"""write_reports: four files, each replaced atomically, nothing left behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from harness.errors import HarnessError
+from harness.report import write_reports
+
+NAMES = {"index.html", "summary.md", "junit.xml", "verdicts.json"}
+
+
+def test_writes_all_four_files_and_no_temp_files(judged, ungated, tmp_path):
+    out = tmp_path / "reports" / "nested"
+    paths = write_reports(*judged, out)
+    assert {p.name for p in paths.values()} == NAMES and set(paths) == {"html", "markdown", "junit", "json"}
+    assert set(os.listdir(out)) == NAMES
+    assert all(p.stat().st_mode & 0o044 == 0o044 for p in paths.values())  # readable, unlike mkstemp's 0600
+    assert json.loads(paths["json"].read_text())["passed"] is False
+    ET.parse(paths["junit"])
+    assert paths["html"].read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    # A second run replaces the files in place.
+    run, verdicts, stored = judged
+    write_reports(run, ungated(verdicts), stored, out)
+    assert set(os.listdir(out)) == NAMES
+    assert json.loads(paths["json"].read_text())["passed"] is True
+
+
+def test_failed_replace_keeps_the_old_file_and_removes_the_temp(judged, ungated, tmp_path, monkeypatch):
+    run, verdicts, stored = judged
+    write_reports(run, verdicts, stored, tmp_path)
+    before = (tmp_path / "index.html").read_text(encoding="utf-8")
+
+    def refuse(src, dst):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(os, "replace", refuse)
+    with pytest.raises(HarnessError, match="cannot write the reports"):
+        write_reports(run, ungated(verdicts), stored, tmp_path)
+    assert set(os.listdir(tmp_path)) == NAMES
+    assert (tmp_path / "index.html").read_text(encoding="utf-8") == before
+
+
+def test_unwritable_destination_is_a_harness_error(judged, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.raises(HarnessError) as err:
+        write_reports(*judged, blocker / "reports")
+    assert str(blocker) in str(err.value) and err.value.hint
