@@ -1,0 +1,83 @@
+"""Executors: where circuits run. ``make_device`` builds one from a suite's baseline settings.
+
+Tiers:
+
+- ``simulator``: :class:`~harness.executors.aer.AerDevice`, an ideal (noiseless) Aer simulator;
+- ``hardware``: :class:`~harness.executors.runtime.RuntimeDevice`, qiskit-ibm-runtime's Sampler on a
+  fake backend with real calibration data (``fake_manila``) or, with credentials, a real IBM backend
+  (``ibm:<name>``).
+
+SDKs are imported inside the functions, so ``import harness.executors`` stays cheap.
+
+Example:
+    >>> from harness.suite.schema import SimulatorSettings
+    >>> dev = make_device("simulator", SimulatorSettings(), seed_transpiler=1, seed_simulator=2)
+    >>> dev.name
+    'aer_automatic'
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+from harness.errors import UnsupportedError
+from harness.executors.base import Counts, Device, Resources, StageClock
+
+if TYPE_CHECKING:
+    from harness.suite.schema import HardwareSettings, SimulatorSettings
+
+__all__ = ["Counts", "Device", "Resources", "StageClock", "known_backends", "make_device"]
+
+
+def known_backends() -> list[str]:
+    """Names accepted as ``hardware.backend`` without credentials (the fake backends), sorted."""
+    from harness.executors.runtime import fake_backend_classes
+
+    return sorted(fake_backend_classes())
+
+
+def make_device(
+    kind: Literal["simulator", "hardware"],
+    settings: "SimulatorSettings | HardwareSettings",
+    *,
+    seed_transpiler: int,
+    seed_simulator: int,
+) -> Device:
+    """The device for one baseline kind.
+
+    Args:
+        kind: "simulator" (ideal Aer) or "hardware" (runtime Sampler on a fake or IBM backend).
+        settings: the suite's ``baselines.simulator`` or ``baselines.hardware`` block.
+        seed_transpiler: layout and routing seed (hardware only; the ideal tier needs no layout).
+        seed_simulator: shot-sampling seed.
+
+    Raises:
+        UnsupportedError: an unknown kind, engine or backend name.
+    """
+    if kind == "simulator":
+        engine = getattr(settings, "engine", None)
+        if engine != "aer":
+            raise UnsupportedError(
+                f"simulator engine {engine!r} is not supported", hint="use engine: aer"
+            )
+        from harness.executors.aer import AerDevice
+
+        return AerDevice(method=settings.method, seed_simulator=seed_simulator)
+    if kind == "hardware":
+        backend = getattr(settings, "backend", None)
+        if not isinstance(backend, str):
+            raise UnsupportedError(
+                "hardware settings have no backend name", hint="set baselines.hardware.backend"
+            )
+        from harness.executors.runtime import RuntimeDevice
+
+        return RuntimeDevice(
+            backend,
+            optimization_level=settings.optimization_level,
+            seed_transpiler=seed_transpiler,
+            seed_simulator=seed_simulator,
+        )
+    raise UnsupportedError(
+        f"device kind {kind!r} is not one of 'simulator', 'hardware'",
+        hint="the classical baseline runs without a device",
+    )

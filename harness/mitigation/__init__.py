@@ -1,0 +1,143 @@
+"""Error mitigation, mitiq-style: one module per technique, all with the same signature.
+
+Each technique module (:mod:`~harness.mitigation.raw`, :mod:`~harness.mitigation.readout`,
+:mod:`~harness.mitigation.zne`) has ``execute(device, circuit, shots, score, settings, rng) ->
+MitigationOutcome`` in two steps: run the circuits it needs as one batch, then combine their
+counts into metrics. "raw" (no mitigation) is a technique like the others, so raw versus
+mitigated is a comparison of equals: same scoring, same bootstrap.
+
+Standard errors come from a bootstrap of the whole combine step: every executed circuit's counts
+are resampled (multinomial, same shots) ``settings.bootstrap`` times and the pipeline re-run, with
+no re-execution. They therefore include what mitigation does to shot noise (readout inversion
+and extrapolation both amplify it).
+
+Example:
+    >>> outcome = mitigate(device, circuit, 4000, score, MitigationSettings(readout=True), rng)  # doctest: +SKIP
+    >>> outcome.metrics["success_probability"].value  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
+
+import numpy as np
+
+from harness.records import Metric
+
+if TYPE_CHECKING:
+    from qiskit import QuantumCircuit
+
+    from harness.executors.base import Device
+    from harness.suite.schema import MitigationSettings
+
+__all__ = [
+    "MitigationOutcome",
+    "Score",
+    "bootstrap_stderr",
+    "mitigate",
+    "probabilities",
+    "resample",
+    "values_of",
+    "with_values",
+]
+
+Score = Callable[[Mapping[str, float], int], "dict[str, Metric]"]
+"""A workload's pure scoring of an output distribution (see ``Workload.score``)."""
+
+
+@dataclass(frozen=True)
+class MitigationOutcome:
+    """What a technique produced.
+
+    Attributes:
+        metrics: the (mitigated) metrics, with the score's kind, n and unit and a bootstrap stderr.
+        resources: circuits, shots and jobs spent, and the extra ones beyond a single raw run.
+        details: JSON-able description (technique, readout on/off, per-scale values, ...).
+    """
+
+    metrics: dict[str, Metric]
+    resources: dict[str, Any] = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def mitigate(
+    device: "Device",
+    circuit: "QuantumCircuit",
+    shots: int,
+    score: Score,
+    settings: "MitigationSettings",
+    rng: np.random.Generator,
+) -> MitigationOutcome:
+    """Run ``circuit`` on ``device`` with the mitigation ``settings`` ask for and score it.
+
+    ZNE if ``settings.zne`` is set (with readout correction of every noise-scaled distribution
+    when ``settings.readout``), else readout correction alone if ``settings.readout``, else raw.
+
+    Args:
+        device: where to run; readout needs ``device.confusion_matrices``.
+        circuit: the final logical circuit, bound and measured.
+        shots: shots per executed circuit.
+        score: the workload's pure scoring of a distribution.
+        settings: the suite's ``hardware.mitigation`` block.
+        rng: drives the bootstrap (and random gate folding).
+    """
+    if settings.zne is not None:
+        from harness.mitigation.zne import execute
+    elif settings.readout:
+        from harness.mitigation.readout import execute
+    else:
+        from harness.mitigation.raw import execute
+    return execute(device, circuit, shots, score, settings, rng)
+
+
+def probabilities(counts: Mapping[str, int]) -> dict[str, float]:
+    """Counts as a probability distribution (same keys)."""
+    total = sum(counts.values())
+    return {k: v / total for k, v in counts.items() if v}
+
+
+def resample(counts: Mapping[str, int], rng: np.random.Generator) -> dict[str, int]:
+    """A multinomial resample of ``counts`` with the same number of shots."""
+    keys = list(counts)
+    n = np.fromiter((counts[k] for k in keys), dtype=float, count=len(keys))
+    draw = rng.multinomial(int(n.sum()), n / n.sum())
+    return {k: int(c) for k, c in zip(keys, draw) if c}
+
+
+def bootstrap_stderr(
+    estimate: Callable[[Sequence[Mapping[str, int]]], Mapping[str, float]],
+    counts: Sequence[Mapping[str, int]],
+    repeats: int,
+    rng: np.random.Generator,
+) -> dict[str, float | None]:
+    """Standard error of each value of ``estimate(counts)`` by resampling every counts mapping.
+
+    Returns None for a metric with fewer than two finite bootstrap values.
+    """
+    draws: dict[str, list[float]] = {}
+    for _ in range(repeats):
+        values = estimate([resample(c, rng) for c in counts])
+        for name, v in values.items():
+            draws.setdefault(name, []).append(float(v))
+    out: dict[str, float | None] = {}
+    for name, vs in draws.items():
+        arr = np.asarray(vs)
+        arr = arr[np.isfinite(arr)]
+        out[name] = float(np.std(arr, ddof=1)) if arr.size >= 2 else None
+    return out
+
+
+def with_values(
+    template: Mapping[str, Metric], values: Mapping[str, float], stderr: Mapping[str, float | None]
+) -> dict[str, Metric]:
+    """Metrics with ``template``'s kind, n and unit and the given values and standard errors."""
+    return {
+        name: Metric(value=float(values[name]), kind=m.kind, stderr=stderr.get(name), n=m.n, unit=m.unit)
+        for name, m in template.items()
+    }
+
+
+def values_of(metrics: Mapping[str, Metric]) -> dict[str, float]:
+    """``{name: value}`` of a score's metrics."""
+    return {name: float(m.value) for name, m in metrics.items()}

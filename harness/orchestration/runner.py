@@ -81,7 +81,7 @@ def _run_quantum(plan: SuitePlan, cp: CasePlan, seeds: dict[str, int], base: dic
     """The simulator result, or the hardware raw and mitigated pair, of one case."""
     from harness.executors import make_device
     from harness.mitigation import mitigate
-    from harness.mitigation.raw import mitigate as mitigate_raw
+    from harness.mitigation.raw import execute as mitigate_raw
     from harness.suite.schema import MitigationSettings
 
     settings = getattr(plan.suite.model.baselines, tier)
@@ -122,6 +122,9 @@ def _run_quantum(plan: SuitePlan, cp: CasePlan, seeds: dict[str, int], base: dic
         metrics = {**m.metrics, "time_to_solution": _timing(loop_seconds)}
         details = dict(m.details)
         counts = details.pop("counts", None)
+        # The raw result keeps its counts for the distribution test; mitigated values come from
+        # several noise-scaled executions and are not a distribution of counts.
+        counts = counts if kind == "hardware.raw" and isinstance(counts, dict) else None
         out.append(Result(**ident, baseline=kind, metrics=metrics, counts=counts, timings=spent,
                           resources={**loop_resources, "mitigation": dict(m.resources)},
                           lineage={**common, "device": device.lineage(), "mitigation": mitigation.model_dump(mode="json"),

@@ -1,0 +1,263 @@
+"""The ideal tier: :class:`AerDevice` runs circuits on a noiseless Aer simulator.
+
+Also holds the circuit helpers both devices share (structural cache key, stable hash,
+two-qubit count, counts normalisation, parameter binding checks), so that the hardware
+device in :mod:`harness.executors.runtime` describes its circuits the same way.
+
+Example:
+    >>> from qiskit import ClassicalRegister, QuantumCircuit, QuantumRegister
+    >>> q, c = QuantumRegister(2), ClassicalRegister(2)
+    >>> bell = QuantumCircuit(q, c)
+    >>> _ = bell.h(0), bell.cx(0, 1), bell.measure(q, c)
+    >>> sorted(AerDevice(seed_simulator=7).sample(bell, 100)[0])
+    ['00', '11']
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
+
+import numpy as np
+
+from harness.errors import UnsupportedError
+from harness.executors.base import Counts, Resources, StageClock
+
+if TYPE_CHECKING:
+    from qiskit import QuantumCircuit
+
+__all__ = [
+    "AerDevice",
+    "check_parameter_sets",
+    "circuit_key",
+    "circuit_sha256",
+    "normalise_counts",
+    "two_qubit_gate_count",
+]
+
+_NON_GATES = {"barrier", "measure", "reset", "delay", "store"}
+
+
+def circuit_key(circuit: "QuantumCircuit") -> str:
+    """An exact structural key for caching transpilation (QPY bytes, so angles compare exactly)."""
+    from qiskit import qpy
+
+    buf = io.BytesIO()
+    qpy.dump(circuit, buf)
+    return hashlib.sha256(buf.getvalue()).hexdigest()
+
+
+def circuit_sha256(circuit: "QuantumCircuit") -> str:
+    """A lineage hash of a circuit: sha256 of its OpenQASM 3 text.
+
+    QASM text does not carry the random ids of ``Parameter`` objects, so the same circuit
+    built twice hashes the same. Circuits QASM 3 cannot express fall back to QPY bytes.
+    """
+    from qiskit import qasm3
+
+    try:
+        text = qasm3.dumps(circuit)
+    except Exception:  # noqa: BLE001 - any exporter gap; QPY always works
+        return "qpy:" + circuit_key(circuit)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def two_qubit_gate_count(circuit: "QuantumCircuit") -> int:
+    """Gates acting on exactly two qubits (barriers and measurements excluded)."""
+    return sum(
+        1
+        for inst in circuit.data
+        if len(inst.qubits) == 2 and inst.operation.name not in _NON_GATES
+    )
+
+
+def normalise_counts(counts: Mapping[str, int], num_clbits: int) -> dict[str, int]:
+    """Counts keyed by plain bitstrings of ``num_clbits`` characters, clbit 0 rightmost.
+
+    Qiskit separates registers by spaces (the first register rightmost); dropping the
+    spaces keeps that order, which is the circuit's clbit order.
+    """
+    out: dict[str, int] = {}
+    for key, value in counts.items():
+        bits = key.replace(" ", "")
+        if bits.startswith("0x"):
+            bits = format(int(bits, 16), f"0{num_clbits}b")
+        bits = bits.zfill(num_clbits)
+        out[bits] = out.get(bits, 0) + int(value)
+    return out
+
+
+def check_parameter_sets(
+    circuit: "QuantumCircuit", parameter_sets: Sequence[Sequence[float]] | None, where: str
+) -> np.ndarray | None:
+    """Validate ``parameter_sets`` against ``circuit``; a 2-D array (sets x parameters) or None."""
+    if circuit.num_clbits == 0:
+        raise UnsupportedError(
+            f"{where}: circuit {circuit.name!r} has no classical bits, so it measures nothing",
+            hint="measure the qubits into a ClassicalRegister (circuit.measure(qreg, creg))",
+        )
+    n_par = circuit.num_parameters
+    if parameter_sets is None:
+        if n_par:
+            raise UnsupportedError(
+                f"{where}: circuit {circuit.name!r} has {n_par} free parameters but no parameter_sets",
+                hint="pass parameter_sets=[[...values in circuit.parameters order...]]",
+            )
+        return None
+    values = np.asarray(parameter_sets, dtype=float)
+    if values.size == 0:
+        return values.reshape(0, n_par)
+    if values.ndim != 2 or values.shape[1] != n_par:
+        raise UnsupportedError(
+            f"{where}: parameter_sets has shape {values.shape}; circuit {circuit.name!r} needs (sets, {n_par})",
+            hint="give one row of values per parameter set, in circuit.parameters order",
+        )
+    return values
+
+
+def bind_by_name(
+    logical: "QuantumCircuit", transpiled: "QuantumCircuit", values: np.ndarray
+) -> dict[Any, list[float]]:
+    """Map the transpiled circuit's parameters to columns of ``values`` (logical parameter order).
+
+    Transpiled circuits keep parameter names; a parameter the transpiler removed is skipped.
+    """
+    column = {p.name: i for i, p in enumerate(logical.parameters)}
+    return {p: values[:, column[p.name]].tolist() for p in transpiled.parameters}
+
+
+class AerDevice:
+    """A noiseless Aer simulator behind the :class:`~harness.executors.base.Device` protocol.
+
+    Args:
+        method: Aer simulation method ("automatic", "statevector", "matrix_product_state").
+        seed_simulator: root seed; job ``k`` of this device uses a seed derived from
+            ``(seed_simulator, k)``, so a fixed seed and call sequence give identical counts
+            while repeated calls still draw fresh shot noise.
+    """
+
+    def __init__(self, method: str = "automatic", *, seed_simulator: int):
+        from qiskit_aer import AerSimulator
+
+        self.name = f"aer_{method}"
+        self.method = method
+        self.seed_simulator = int(seed_simulator)
+        self.clock = StageClock()
+        self.resources = Resources()
+        self._backend = AerSimulator(method=method)
+        self._cache: dict[str, "QuantumCircuit"] = {}
+        self._jobs = 0
+        self._last_sha: str | None = None
+
+    # -- Device protocol -------------------------------------------------------------------
+    def sample(
+        self,
+        circuit: "QuantumCircuit",
+        shots: int,
+        parameter_sets: Sequence[Sequence[float]] | None = None,
+    ) -> list[Counts]:
+        """Counts per parameter set, from one Aer job (see the protocol)."""
+        values = check_parameter_sets(circuit, parameter_sets, self.name)
+        if values is not None and len(values) == 0:
+            return []
+        transpiled = self._transpile(circuit)
+        binds = None if values is None else [bind_by_name(circuit, transpiled, values)]
+        n_sets = 1 if values is None else len(values)
+        if binds is not None and not binds[0]:
+            # every parameter was optimised away: run the one circuit once per set
+            return self._run([transpiled] * n_sets, shots, None, circuit.num_clbits)
+        return self._run([transpiled], shots, binds, circuit.num_clbits, n_sets)
+
+    def sample_batch(self, circuits: Sequence["QuantumCircuit"], shots: int) -> list[Counts]:
+        """Counts of several bound circuits, in one Aer job."""
+        if not circuits:
+            return []
+        for c in circuits:
+            check_parameter_sets(c, None, self.name)
+        transpiled = [self._transpile(c) for c in circuits]
+        return self._run(transpiled, shots, None, [c.num_clbits for c in circuits])
+
+    def transpile(self, circuit: "QuantumCircuit") -> "QuantumCircuit":
+        """The circuit in Aer's basis (cached per circuit structure)."""
+        return self._transpile(circuit)
+
+    def translate_physical(self, circuit: "QuantumCircuit") -> "QuantumCircuit":
+        """An already transpiled circuit in Aer's basis at level 0: nothing is optimised away."""
+        key = "phys:" + circuit_key(circuit)
+        if key not in self._cache:
+            from qiskit import transpile
+
+            with self.clock.stage("transpile"):
+                self._cache[key] = transpile(circuit, self._backend, optimization_level=0)
+        return self._cache[key]
+
+    def sample_transpiled(self, circuits: Sequence["QuantumCircuit"], shots: int) -> list[Counts]:
+        """Counts of already transpiled circuits (e.g. folded ones) via :meth:`translate_physical`,
+        so gate sequences such as ``U U^-1 U`` are kept; one job."""
+        if not circuits:
+            return []
+        for c in circuits:
+            check_parameter_sets(c, None, self.name)
+        kept = [self.translate_physical(c) for c in circuits]
+        return self._run(kept, shots, None, [c.num_clbits for c in circuits])
+
+    def lineage(self) -> dict[str, Any]:
+        """Engine, versions, method, seed and the hash of the last submitted transpiled circuit."""
+        import qiskit
+        import qiskit_aer
+
+        return {
+            "engine": "aer",
+            "backend": self.name,
+            "qiskit": qiskit.__version__,
+            "qiskit_aer": qiskit_aer.__version__,
+            "method": self.method,
+            "seed_simulator": self.seed_simulator,
+            "seed_derivation": "numpy SeedSequence([seed_simulator, job_index])",
+            "transpiled_sha256": self._last_sha,
+        }
+
+    # -- internals -------------------------------------------------------------------------
+    def _transpile(self, circuit: "QuantumCircuit") -> "QuantumCircuit":
+        key = circuit_key(circuit)
+        cached = self._cache.get(key)
+        if cached is None:
+            from qiskit import transpile
+
+            with self.clock.stage("transpile"):
+                # aer's own basis: only gate decomposition, no layout to pick on an ideal device
+                cached = transpile(circuit, self._backend, optimization_level=1, seed_transpiler=0)
+            self._cache[key] = cached
+        return cached
+
+    def _run(
+        self,
+        transpiled: list["QuantumCircuit"],
+        shots: int,
+        binds: list[dict] | None,
+        num_clbits: int | list[int],
+        n_sets: int | None = None,
+    ) -> list[Counts]:
+        seed = int(np.random.SeedSequence([self.seed_simulator, self._jobs]).generate_state(1)[0])
+        self._jobs += 1
+        with self.clock.stage("submit"):
+            job = self._backend.run(
+                transpiled, shots=int(shots), seed_simulator=seed, parameter_binds=binds
+            )
+        with self.clock.stage("execute"):
+            result = job.result()
+        n = n_sets if n_sets is not None else len(transpiled)
+        widths = num_clbits if isinstance(num_clbits, list) else [num_clbits] * n
+        counts = [normalise_counts(result.get_counts(i), widths[i]) for i in range(n)]
+        last = transpiled[0]
+        self._last_sha = circuit_sha256(last)
+        r = self.resources
+        r.shots += int(shots) * n
+        r.circuits += n
+        r.jobs += 1
+        r.depth = last.depth()
+        r.two_qubit_gates = two_qubit_gate_count(last)
+        r.width = last.num_qubits
+        r.job_ids.append(str(job.job_id()))
+        return counts

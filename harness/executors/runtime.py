@@ -1,0 +1,373 @@
+"""The hardware tier: :class:`RuntimeDevice` runs qiskit-ibm-runtime's Sampler on a backend.
+
+Two kinds of backend:
+
+- ``fake_<name>`` (``fake_manila``, ``fake_guadalupe``, ...): a fake backend from
+  ``qiskit_ibm_runtime.fake_provider`` with a real device's configuration and calibration, run in
+  runtime's local mode: the same ``Sampler`` API as production, executed by Aer with the noise
+  model built from the backend (``AerSimulator.from_backend``, which is what local mode builds).
+  That noise model is slow to build for large devices, so it is built once per backend name and
+  process and passed to the Sampler as its mode.
+- ``ibm:<name>``: a real IBM backend through ``QiskitRuntimeService`` (see :func:`ibm_backend`).
+  REAL HARDWARE PATH: it cannot be exercised offline; it is kept small on purpose.
+
+The primitive is ``qiskit_ibm_runtime.executor_sampler.Sampler`` (the non-deprecated one). Circuits
+are transpiled once per structure by a preset pass manager for the backend (cached), and parameter
+sets are bound in one PUB, so a sweep is one job.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import os
+import threading
+import time
+from typing import TYPE_CHECKING, Any, Sequence
+
+import numpy as np
+
+from harness.errors import HarnessError, UnsupportedError
+from harness.executors.aer import (
+    check_parameter_sets,
+    circuit_key,
+    circuit_sha256,
+    two_qubit_gate_count,
+)
+from harness.executors.base import Counts, Resources, StageClock
+from harness.executors.calibration import (
+    calibration_snapshot,
+    confusion_matrix,
+    readout_probabilities,
+    snapshot_hash,
+)
+
+if TYPE_CHECKING:
+    from qiskit import QuantumCircuit
+
+__all__ = ["RuntimeDevice", "fake_backend_classes", "ibm_backend"]
+
+_PRIMITIVE = "qiskit_ibm_runtime.executor_sampler.Sampler"
+_LOCK = threading.Lock()
+_FAKES: dict[str, Any] = {}  # name -> fake backend instance (shared: it is read-only for us)
+_SIMS: dict[str, Any] = {}  # name -> AerSimulator.from_backend(fake): the cached noise model
+_SNAPSHOTS: dict[str, dict[str, Any]] = {}  # name -> full calibration snapshot
+
+
+@functools.lru_cache(maxsize=1)
+def fake_backend_classes() -> dict[str, type]:
+    """``{"fake_manila": FakeManilaV2, ...}``, read from ``qiskit_ibm_runtime.fake_provider``."""
+    import inspect
+
+    from qiskit_ibm_runtime import fake_provider
+    from qiskit_ibm_runtime.fake_provider.fake_backend import FakeBackendV2
+
+    found: dict[str, type] = {}
+    for obj in vars(fake_provider).values():
+        if inspect.isclass(obj) and issubclass(obj, FakeBackendV2) and obj is not FakeBackendV2:
+            name = getattr(obj, "backend_name", None)
+            if isinstance(name, str) and name:
+                found[name] = obj
+    return found
+
+
+def _fake_backend(name: str) -> Any:
+    classes = fake_backend_classes()
+    if name not in classes:
+        close = difflib.get_close_matches(name, list(classes), n=3, cutoff=0.5)
+        raise UnsupportedError(
+            f"unknown hardware backend {name!r}"
+            + (f"; did you mean {', '.join(close)}?" if close else ""),
+            hint="use a fake backend name such as fake_manila (see harness.executors.known_backends()) "
+            "or ibm:<backend> for a real IBM backend",
+        )
+    with _LOCK:
+        if name not in _FAKES:
+            _FAKES[name] = classes[name]()
+        return _FAKES[name]
+
+
+def _simulator_for(name: str, backend: Any) -> Any:
+    with _LOCK:
+        if name not in _SIMS:
+            from qiskit_aer import AerSimulator
+
+            _SIMS[name] = AerSimulator.from_backend(backend)
+        return _SIMS[name]
+
+
+def _snapshot(name: str, backend: Any) -> dict[str, Any]:
+    with _LOCK:
+        if name not in _SNAPSHOTS:
+            _SNAPSHOTS[name] = calibration_snapshot(backend)
+        return _SNAPSHOTS[name]
+
+
+def ibm_backend(name: str) -> Any:
+    """A real IBM backend by name. REAL HARDWARE PATH: not testable offline beyond its errors.
+
+    Credentials come from the environment (``QISKIT_IBM_TOKEN``, with optional
+    ``QISKIT_IBM_CHANNEL`` and ``QISKIT_IBM_INSTANCE``) or from an account saved with
+    ``QiskitRuntimeService.save_account``. The token never appears in a message.
+
+    Raises:
+        HarnessError: no credentials, or the service refused (the message names the fix).
+    """
+    from qiskit_ibm_runtime import QiskitRuntimeService
+
+    token = os.environ.get("QISKIT_IBM_TOKEN") or None
+    channel = os.environ.get("QISKIT_IBM_CHANNEL") or None
+    instance = os.environ.get("QISKIT_IBM_INSTANCE") or None
+    if token is None:
+        try:
+            saved = QiskitRuntimeService.saved_accounts()
+        except Exception:  # noqa: BLE001 - an unreadable account file counts as none
+            saved = {}
+        if not saved:
+            raise HarnessError(
+                f"backend 'ibm:{name}' needs IBM Quantum credentials and none were found",
+                hint="set QISKIT_IBM_TOKEN (and QISKIT_IBM_CHANNEL, QISKIT_IBM_INSTANCE if your "
+                "account needs them) or save an account with QiskitRuntimeService.save_account(); "
+                "or use a fake backend such as fake_manila",
+            )
+    kwargs = {k: v for k, v in (("token", token), ("channel", channel), ("instance", instance)) if v}
+    try:
+        return QiskitRuntimeService(**kwargs).backend(name)
+    except Exception as exc:  # noqa: BLE001 - any service failure becomes a user-facing error
+        text = f"{type(exc).__name__}: {exc}"
+    if token:
+        text = text.replace(token, "***")
+    # raised outside the except block, so the original exception (which may quote the token)
+    # is not kept as __context__ either
+    raise HarnessError(
+        f"could not reach IBM backend {name!r} ({text})",
+        hint="check the backend name, the network and the credentials' channel and instance",
+    )
+
+
+def _queue_seconds(job: Any) -> float:
+    """Seconds a real job waited in the queue, from the service's timestamps; 0 if unknown.
+
+    REAL HARDWARE PATH: local jobs have no queue.
+    """
+    from datetime import datetime
+
+    try:
+        stamps = job.metrics()["timestamps"]
+        created, running = (datetime.fromisoformat(str(stamps[k]).replace("Z", "+00:00"))
+                            for k in ("created", "running"))
+        return max(0.0, (running - created).total_seconds())
+    except Exception:  # noqa: BLE001 - missing or odd timestamps: the queue time is unknown
+        return 0.0
+
+
+class RuntimeDevice:
+    """qiskit-ibm-runtime's Sampler on a fake (local) or real IBM backend.
+
+    Args:
+        backend: ``fake_<name>`` or ``ibm:<name>``.
+        optimization_level: preset pass manager level (0-3).
+        seed_transpiler: layout and routing seed.
+        seed_simulator: root shot seed for fake backends; job ``k`` uses a seed derived from
+            ``(seed_simulator, k)`` (ignored by real hardware).
+
+    Besides the Device protocol it offers :meth:`transpile`, :meth:`translate_physical` and
+    :meth:`sample_transpiled` (run physical circuits without optimising them again, for folded
+    ZNE circuits) and :meth:`confusion_matrices`.
+    """
+
+    def __init__(self, backend: str, optimization_level: int = 1, seed_transpiler: int = 0,
+                 seed_simulator: int = 0):
+        self.optimization_level = int(optimization_level)
+        self.seed_transpiler = int(seed_transpiler)
+        self.seed_simulator = int(seed_simulator)
+        self.clock = StageClock()
+        self.resources = Resources()
+        if backend.startswith("ibm:"):
+            self.name = backend
+            self.simulated = False
+            self._backend = ibm_backend(backend[4:])
+            self._snap = calibration_snapshot(self._backend)
+        else:
+            self.name = backend
+            self.simulated = True
+            self._backend = _fake_backend(backend)
+            self._snap = _snapshot(backend, self._backend)
+        self._pm = None
+        self._pm0 = None
+        self._cache: dict[str, "QuantumCircuit"] = {}
+        self._jobs = 0
+        self._last: "QuantumCircuit | None" = None
+
+    # -- transpilation ---------------------------------------------------------------------
+    def transpile(self, circuit: "QuantumCircuit") -> "QuantumCircuit":
+        """The circuit on the backend's qubits and basis (cached per circuit structure)."""
+        key = circuit_key(circuit)
+        if key not in self._cache:
+            from qiskit.transpiler import generate_preset_pass_manager
+
+            with self.clock.stage("transpile"):
+                if self._pm is None:
+                    self._pm = generate_preset_pass_manager(
+                        optimization_level=self.optimization_level, backend=self._backend,
+                        seed_transpiler=self.seed_transpiler,
+                    )
+                self._cache[key] = self._pm.run(circuit)
+        return self._cache[key]
+
+    def translate_physical(self, circuit: "QuantumCircuit") -> "QuantumCircuit":
+        """A physical circuit (on all the backend's qubits) in the basis, at level 0 with the
+        identity layout: nothing is optimised away. Cached per circuit structure."""
+        key = "phys:" + circuit_key(circuit)
+        if key not in self._cache:
+            from qiskit.transpiler import generate_preset_pass_manager
+
+            if circuit.num_qubits != self._backend.num_qubits:
+                raise UnsupportedError(
+                    f"{self.name}: a physical circuit must span all {self._backend.num_qubits} "
+                    f"qubits, got {circuit.num_qubits}",
+                    hint="pass circuits derived from RuntimeDevice.transpile()",
+                )
+            with self.clock.stage("transpile"):
+                if self._pm0 is None:
+                    self._pm0 = generate_preset_pass_manager(
+                        optimization_level=0, backend=self._backend,
+                        initial_layout=list(range(self._backend.num_qubits)),
+                        seed_transpiler=self.seed_transpiler,
+                    )
+                self._cache[key] = self._pm0.run(circuit)
+        return self._cache[key]
+
+    # -- Device protocol -------------------------------------------------------------------
+    def sample(self, circuit: "QuantumCircuit", shots: int,
+               parameter_sets: Sequence[Sequence[float]] | None = None) -> list[Counts]:
+        """Counts per parameter set; all sets bound in one PUB of one job."""
+        values = check_parameter_sets(circuit, parameter_sets, self.name)
+        if values is not None and len(values) == 0:
+            return []
+        isa = self.transpile(circuit)
+        if values is None:
+            return self._run([isa], shots)
+        column = {p.name: i for i, p in enumerate(circuit.parameters)}
+        params = tuple(isa.parameters)
+        if not params:  # the transpiler removed every parameter: one PUB per set
+            return self._run([isa] * len(values), shots)
+        bound = values[:, [column[p.name] for p in params]]
+        return self._run([(isa, {params: bound})], shots, n_sets=len(values))
+
+    def sample_batch(self, circuits: Sequence["QuantumCircuit"], shots: int) -> list[Counts]:
+        """Counts of several bound circuits, transpiled at the device's level, in one job."""
+        for c in circuits:
+            check_parameter_sets(c, None, self.name)
+        return self._run([self.transpile(c) for c in circuits], shots) if circuits else []
+
+    def sample_transpiled(self, circuits: Sequence["QuantumCircuit"], shots: int) -> list[Counts]:
+        """Counts of physical circuits (e.g. folds of :meth:`transpile`'s output), in one job.
+
+        They are only translated to the basis at optimisation level 0 with the identity layout,
+        so gate sequences such as ``U U^-1 U`` are not cancelled.
+        """
+        for c in circuits:
+            check_parameter_sets(c, None, self.name)
+        if not circuits:
+            return []
+        # lineage keeps describing the base circuit (its layout), not the folded copies
+        return self._run([self.translate_physical(c) for c in circuits], shots, describe=False)
+
+    def confusion_matrices(self, circuit: "QuantumCircuit") -> list[np.ndarray]:
+        """Per classical bit (clbit 0 first), the 2x2 readout confusion matrix of the physical
+        qubit it measures, ``A[measured, prepared]`` (mitiq's convention; columns sum to 1).
+
+        Fake backends use the readout model the simulator applies (see
+        :func:`~harness.executors.calibration.readout_probabilities`).
+        """
+        isa = self.transpile(circuit)
+        physical: dict[int, int] = {}
+        for inst in isa.data:  # a later measurement into the same clbit wins, as in execution
+            if inst.operation.name == "measure":
+                physical[isa.find_bit(inst.clbits[0]).index] = isa.find_bit(inst.qubits[0]).index
+        missing = [i for i in range(isa.num_clbits) if i not in physical]
+        if missing:
+            raise UnsupportedError(
+                f"{self.name}: classical bits {missing} of {circuit.name!r} are never measured",
+                hint="measure every classical bit the score reads",
+            )
+        return [
+            confusion_matrix(*readout_probabilities(self._snap, physical[i], as_simulated=self.simulated))
+            for i in range(isa.num_clbits)
+        ]
+
+    def lineage(self) -> dict[str, Any]:
+        """Backend, primitive, transpiler settings, seeds, transpiled circuit and calibration."""
+        import qiskit
+        import qiskit_ibm_runtime
+
+        last = self._last
+        layout = None
+        if last is not None and last.layout is not None:
+            layout = [int(q) for q in last.layout.final_index_layout(filter_ancillas=True)]
+        used = sorted(layout) if layout else None
+        used_snapshot = calibration_snapshot(self._backend, used) if used else None
+        return {
+            "engine": "qiskit-ibm-runtime",
+            "backend": self.name,
+            "backend_version": self._snap.get("backend_version"),
+            "mode": "local (Aer noise model from the fake backend)" if self.simulated else "ibm",
+            "primitive": _PRIMITIVE,
+            "qiskit": qiskit.__version__,
+            "qiskit_ibm_runtime": qiskit_ibm_runtime.__version__,
+            "optimization_level": self.optimization_level,
+            "seed_transpiler": self.seed_transpiler,
+            "seed_simulator": self.seed_simulator if self.simulated else None,
+            "seed_derivation": "numpy SeedSequence([seed_simulator, job_index])",
+            "transpiled_sha256": circuit_sha256(last) if last is not None else None,
+            "transpiled_depth": last.depth() if last is not None else None,
+            "transpiled_two_qubit_gates": two_qubit_gate_count(last) if last is not None else None,
+            "physical_qubits": layout,
+            "calibration_sha256": snapshot_hash(self._snap),
+            "calibration_used_sha256": snapshot_hash(used_snapshot) if used_snapshot else None,
+            "calibration_date": self._snap.get("calibration_date"),
+        }
+
+    # -- execution -------------------------------------------------------------------------
+    def _sampler(self, seed: int) -> Any:
+        from qiskit_ibm_runtime.executor_sampler import Sampler
+
+        if self.simulated:
+            return Sampler(mode=_simulator_for(self.name, self._backend),
+                           options={"simulator": {"seed_simulator": seed}})
+        return Sampler(mode=self._backend)  # REAL HARDWARE PATH
+
+    def _run(self, pubs: list[Any], shots: int, n_sets: int | None = None,
+             describe: bool = True) -> list[Counts]:
+        seed = int(np.random.SeedSequence([self.seed_simulator, self._jobs]).generate_state(1)[0])
+        self._jobs += 1
+        sampler = self._sampler(seed)
+        with self.clock.stage("submit"):
+            job = sampler.run(pubs, shots=int(shots))
+        start = time.perf_counter()
+        result = job.result()
+        waited = time.perf_counter() - start
+        queued = 0.0 if self.simulated else min(_queue_seconds(job), waited)
+        self.clock.add("queue", queued)
+        self.clock.add("execute", waited - queued)
+        counts: list[Counts] = []
+        for pub in result:
+            joined = pub.join_data()
+            if joined.shape == ():
+                counts.append(dict(joined.get_counts()))
+            else:
+                counts.extend(dict(joined[i].get_counts()) for i in range(joined.shape[0]))
+        first = pubs[0][0] if isinstance(pubs[0], tuple) else pubs[0]
+        if describe:
+            self._last = first
+        n = len(counts) if n_sets is None else n_sets
+        r = self.resources
+        r.shots += int(shots) * n
+        r.circuits += n
+        r.jobs += 1
+        r.depth = first.depth()
+        r.two_qubit_gates = two_qubit_gate_count(first)
+        r.width = len({q for inst in first.data for q in inst.qubits})
+        r.job_ids.append(str(job.job_id()))
+        return counts
