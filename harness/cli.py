@@ -201,6 +201,7 @@ def main(argv: list[str] | None = None) -> None:
     """Console entry point: user errors are printed without a traceback, with their exit code."""
     try:
         cli.main(args=argv, prog_name="harness", standalone_mode=False)
+        sys.exit(0)
     except click.exceptions.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
@@ -210,8 +211,6 @@ def main(argv: list[str] | None = None) -> None:
     except HarnessError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)
-    except SystemExit:
-        raise
 
 
 if __name__ == "__main__":

@@ -93,9 +93,9 @@ def test_an_unknown_backend_suggests_known_ones(project, capsys):
 
 
 def test_a_case_too_wide_for_the_backend_exits_3(project, capsys):
-    (project / "suites" / "ghz.yaml").write_text(SUITE.replace("n: [3]", "n: [7]").replace("classical: {}\n", ""))
+    (project / "suites" / "ghz.yaml").write_text(SUITE.replace("n: [3]", "n: [7]").replace("  classical: {}\n", ""))
     code, out, err = harness(capsys, "run", "suites", "--quiet")
-    assert code == 3
+    assert code == 3, err
     assert "FAILED ghz-small n=7,shots=4000 [hardware.raw]" in err
     assert "Traceback" not in out + err
 

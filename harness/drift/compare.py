@@ -18,6 +18,14 @@ stored with it:
   carry counts, a G-test of "the distribution changed" is reported in the note only (a
   distribution can change without the score moving, which is not a regression of the score).
 
+Excess variance: nightly spread beyond shot noise (transpiler seeds, optimizer starts, device
+drift) is invisible in one run. When ``compare`` is given ``history_excess`` (estimated by
+:func:`harness.drift.excess.excess_variance` over the metric's history), that variance is added
+to the squared standard error of *both* sides of a ``proportion``, ``expectation`` or
+``distribution`` z-test (each side carries its own draw of seeds and drift); the test is then
+named ``z+excess`` and the note gives the term. Scalars with trials and timings already measure
+their own spread and are left alone.
+
 Effects, intervals, tolerance and minimum detectable effect are in the metric's unit in every
 verdict; for timings, judged on the log scale, they are converted against the baseline value
 (``baseline * (ratio - 1)``) and ``tolerance`` is the absolute worsening that the declared
@@ -42,7 +50,10 @@ from harness.drift.verdict import STATUSES, Verdict
 from harness.errors import BaselineError, UnsupportedError
 from harness.records import METRIC_KINDS, Metric, Result, Run
 
-__all__ = ["TIMING_JITTER", "compare", "gate_failed", "summarize"]
+__all__ = ["EXCESS_KINDS", "TIMING_JITTER", "compare", "gate_failed", "summarize"]
+
+EXCESS_KINDS = ("proportion", "expectation", "distribution")
+"""Metric kinds whose z-test takes the excess variance learned from history."""
 
 TIMING_JITTER = 0.3
 """Assumed log standard deviation of one timing repeat (about 30 %), used only when fewer than 3
@@ -92,7 +103,8 @@ def _stderr(m: Metric) -> float | None:
     return None
 
 
-def _additive(new: Metric, old: Metric, better: str, alpha: float) -> tuple[Comparison | None, str]:
+def _additive(new: Metric, old: Metric, better: str, alpha: float,
+              excess: float | None = None) -> tuple[Comparison | None, str]:
     if new.kind == "scalar" and len(new.samples) >= 2 and len(old.samples) >= 2:
         return welch_test(new.samples, old.samples, better=better, alpha=alpha), ""
     se_new, se_old = _stderr(new), _stderr(old)
@@ -101,6 +113,14 @@ def _additive(new: Metric, old: Metric, better: str, alpha: float) -> tuple[Comp
         return None, (f"the {side} has no standard error, no n (proportions) and fewer than 2 trials: "
                       "nothing to judge the change against; record trials or a stderr")
     note = "fewer than 2 trials per side: z-test on standard errors" if new.kind == "scalar" else ""
+    if excess is not None and new.kind in EXCESS_KINDS:
+        # Each side drew its own seeds and device state: the excess adds to both.
+        shot = math.hypot(se_new, se_old)
+        se_new, se_old = math.sqrt(se_new ** 2 + excess), math.sqrt(se_old ** 2 + excess)
+        note = (f"excess variance from history: sd {math.sqrt(excess):.3g} per side added to shot noise "
+                f"(combined se {shot:.3g} -> {math.hypot(se_new, se_old):.3g})")
+        return z_test(new.value, se_new, old.value, se_old, better=better, alpha=alpha, test="z+excess",
+                      note=note), ""
     return z_test(new.value, se_new, old.value, se_old, better=better, alpha=alpha, note=note), ""
 
 
@@ -123,7 +143,7 @@ def _timing(new: Metric, old: Metric, better: str, alpha: float) -> tuple[Compar
 
 
 def _judge(name: str, spec: Mapping[str, Any], new_res: Result, old_res: Result | None,
-           alpha: float) -> Verdict | _Tested:
+           alpha: float, excess: float | None = None) -> Verdict | _Tested:
     better = spec["better"]
     tol, relative = float(spec.get("tolerance", 0.0)), bool(spec.get("relative", False))
     gating = bool(spec.get("gate", True))
@@ -158,7 +178,7 @@ def _judge(name: str, spec: Mapping[str, Any], new_res: Result, old_res: Result 
     else:
         tau = tol * abs(b) if relative else tol
         base["tolerance"] = tau
-        comparison, why = _additive(new, old, better, alpha)
+        comparison, why = _additive(new, old, better, alpha, excess)
         to_unit = float  # type: ignore[assignment]
         if kind == "distribution":
             notes.append(_g_note(new_res, old_res))
@@ -192,7 +212,8 @@ def _finish(t: _Tested, p_worse: float, p_better: float, alpha: float) -> Verdic
                    gate=status == "regression" and t.gating)
 
 
-def compare(run: Run, stored: Mapping[tuple[str, str, str], Result], *, alpha: float = 0.01) -> list[Verdict]:
+def compare(run: Run, stored: Mapping[tuple[str, str, str], Result], *, alpha: float = 0.01,
+            history_excess: Mapping[tuple[str, str, str, str], float] | None = None) -> list[Verdict]:
     """Judge every declared metric of every result in ``run`` against its stored baseline.
 
     Args:
@@ -201,12 +222,17 @@ def compare(run: Run, stored: Mapping[tuple[str, str, str], Result], *, alpha: f
             are not judged).
         stored: (suite, case_id, baseline kind) -> the stored baseline result.
         alpha: family-wise significance level of the gate (Holm over the gating metrics).
+        history_excess: (suite, case_id, baseline kind, metric) -> excess variance (metric unit
+            squared) learned from history, e.g. by ``History.excess_for(run)``; added to both
+            sides of proportion, expectation and distribution z-tests. Metrics without an entry
+            use shot noise alone.
 
     Returns:
         One verdict per (result, declared metric), in run order.
 
     Raises:
-        UnsupportedError: ``alpha`` outside (0, 0.5), or a metric kind the harness does not know.
+        UnsupportedError: ``alpha`` outside (0, 0.5), a metric kind the harness does not know, or a
+            ``history_excess`` value that is not a finite variance.
         BaselineError: the run lacks the metric specs of one of its suites.
 
     Example:
@@ -219,10 +245,15 @@ def compare(run: Run, stored: Mapping[tuple[str, str, str], Result], *, alpha: f
     """
     if not 0 < alpha < 0.5:
         raise UnsupportedError(f"alpha={alpha} is not a significance level", hint="use a value in (0, 0.5), e.g. 0.01")
+    excess = history_excess or {}
+    for key, value in excess.items():
+        if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
+            raise UnsupportedError(f"history_excess{key!r} = {value!r} is not a variance",
+                                   hint="pass finite values >= 0 (metric unit squared), e.g. from History.excess_for")
     judged: list[Verdict | _Tested] = []
     for res in run.results:
         for name, spec in _spec(run, res.suite).items():
-            judged.append(_judge(name, spec, res, stored.get(res.key), alpha))
+            judged.append(_judge(name, spec, res, stored.get(res.key), alpha, excess.get((*res.key, name))))
     adjusted: dict[int, tuple[float, float]] = {}
     for gating in (True, False):
         family = [i for i, j in enumerate(judged) if isinstance(j, _Tested) and j.gating is gating]

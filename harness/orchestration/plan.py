@@ -9,9 +9,12 @@ from pydantic import ValidationError
 
 from harness.errors import SuiteError, UnsupportedError
 from harness.suite import Case, Suite, expand
-from harness.workloads.base import Workload, WorkloadParams
+from harness.workloads.base import MetricInfo, Workload, WorkloadParams
 
-__all__ = ["CasePlan", "SuitePlan", "plan_suite"]
+__all__ = ["COMMON_METRICS", "CasePlan", "SuitePlan", "plan_suite"]
+
+COMMON_METRICS = {"time_to_solution": MetricInfo("timing", "wall time of the solve or the hybrid loop", "s")}
+"""Metrics every result carries, whatever the workload: the runner measures them."""
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,7 @@ class SuitePlan:
         """What drift needs to know of each declared metric (JSON-able, kept in the run record)."""
         specs = {}
         for name, spec in self.suite.model.metrics.items():
-            info = self.workload.metrics[name]
+            info = {**COMMON_METRICS, **self.workload.metrics}[name]
             specs[name] = {**spec.model_dump(), "kind": info.kind, "unit": info.unit}
         return specs
 
@@ -74,10 +77,11 @@ def plan_suite(suite: Suite) -> SuitePlan:
     except ValidationError as exc:
         loc, msg = _validation_message(exc)
         raise suite.error(("options", *loc), msg, hint=f"see the {workload.name} options in README.md") from None
+    available = {**workload.metrics, **COMMON_METRICS}
     for name in model.metrics:
-        if name not in workload.metrics:
+        if name not in available:
             raise suite.error(("metrics", name), f"workload {workload.name!r} has no metric {name!r}",
-                              hint=f"use one of: {', '.join(workload.metrics)}")
+                              hint=f"use one of: {', '.join(available)}")
     classical = model.baselines.classical
     if classical and classical.solvers:
         for i, solver in enumerate(classical.solvers):

@@ -1,0 +1,226 @@
+"""The run history: every metric of every run in one SQLite file, safe for two writers at once.
+
+The nightly gate appends each run here (with its verdicts); the drift engine reads a metric's
+series back to learn its excess variance (:func:`harness.drift.excess.excess_variance`) and
+the report draws an advisory change-point view (:mod:`harness.drift.changepoint`).
+
+Concurrency: the database runs in WAL mode (readers never block the writer), every append is
+one ``BEGIN IMMEDIATE`` transaction (the write lock is taken up front, so two writers queue
+instead of deadlocking on a lock upgrade) and connections wait up to :data:`BUSY_TIMEOUT_S`
+for the lock. Appending a run whose ``run_id`` is stored already changes nothing.
+
+Layout (version :data:`HISTORY_SCHEMA`, kept in table ``meta``; a newer file is refused)::
+
+    meta(key PRIMARY KEY, value)
+    runs(run_id PRIMARY KEY, created, environment JSON)
+    points(run_id, suite, case_id, baseline, metric, kind, value, stderr, n, status,
+           PRIMARY KEY(run_id, suite, case_id, baseline, metric))
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Sequence
+
+from harness.drift.compare import EXCESS_KINDS
+from harness.drift.excess import CONFIDENCE, MIN_POINTS, excess_variance
+from harness.drift.stat_tests import binomial_stderr
+from harness.drift.verdict import Verdict
+from harness.errors import BaselineError
+from harness.records import Run
+
+__all__ = ["BUSY_TIMEOUT_S", "DEFAULT_HISTORY", "HISTORY_SCHEMA", "EXCESS_WINDOW", "History", "Point"]
+
+HISTORY_SCHEMA = 1
+"""Version of the history layout written by this code."""
+
+DEFAULT_HISTORY = Path(".runs") / "history.sqlite"
+"""Where the gate keeps the history unless told otherwise (beside the run records)."""
+
+BUSY_TIMEOUT_S = 30.0
+"""How long a connection waits for another writer's lock before giving up."""
+
+EXCESS_WINDOW = 60
+"""Runs of history (the most recent) from which :meth:`History.excess_for` learns: about two months
+of nightly runs, long enough for a stable estimate, short enough to follow a changed device."""
+
+_DDL = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (run_id TEXT PRIMARY KEY, created TEXT NOT NULL, environment TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS points (
+    run_id TEXT NOT NULL REFERENCES runs(run_id), suite TEXT NOT NULL, case_id TEXT NOT NULL,
+    baseline TEXT NOT NULL, metric TEXT NOT NULL, kind TEXT NOT NULL, value REAL, stderr REAL,
+    n INTEGER, status TEXT NOT NULL, PRIMARY KEY (run_id, suite, case_id, baseline, metric));
+CREATE INDEX IF NOT EXISTS points_by_metric ON points (suite, case_id, baseline, metric);
+"""
+
+Key = tuple[str, str, str, str]
+
+
+@dataclass(frozen=True)
+class Point:
+    """One run's value of one metric. ``status`` is the verdict's, or the result's when not judged."""
+
+    run_id: str
+    created: str
+    value: float | None
+    stderr: float | None
+    n: int | None
+    status: str
+    kind: str = "scalar"
+
+    @property
+    def shot_stderr(self) -> float | None:
+        """The stored standard error, or for a proportion without one, the binomial error."""
+        if self.stderr is not None:
+            return self.stderr
+        if self.kind == "proportion" and self.value is not None:
+            return binomial_stderr(self.value, self.n)
+        return None
+
+
+def _real(x: float | None) -> float | None:
+    return float(x) if x is not None and math.isfinite(x) else None
+
+
+class History:
+    """The SQLite history at ``path`` (created with its folder on first use).
+
+    Example:
+        >>> import tempfile
+        >>> from harness.records import Metric, Result
+        >>> h = History(Path(tempfile.mkdtemp()) / "history.sqlite")
+        >>> res = Result("s", "c", "simulator", "simulator", "ok", {"p": Metric(0.5, "proportion", n=1000)})
+        >>> h.append(Run("r1", "2025-01-01T00:00:00Z", (res,)), [])
+        >>> [(p.run_id, p.value) for p in h.series("s", "c", "simulator", "p")]
+        [('r1', 0.5)]
+    """
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as con, self._write(con):
+            # One statement at a time: executescript would commit the open transaction first.
+            for statement in filter(str.strip, _DDL.split(";")):
+                con.execute(statement)  # CREATE ... IF NOT EXISTS: idempotent
+            row = con.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+            if row is None:
+                con.execute("INSERT INTO meta (key, value) VALUES ('schema', ?)", (str(HISTORY_SCHEMA),))
+            else:
+                self._check_schema(row[0])
+
+    def _check_schema(self, value: str) -> None:
+        try:
+            version = int(value)
+        except ValueError:
+            version = None
+        if version is None or version > HISTORY_SCHEMA:
+            raise BaselineError(f"{self.path}: history schema {value!r} is newer than this harness understands "
+                                f"({HISTORY_SCHEMA})",
+                                hint="upgrade qharness, or point the gate at a new history file")
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        try:
+            con = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise BaselineError(f"{self.path}: cannot open the history database ({exc})",
+                                hint="check the path and its permissions") from None
+        with closing(con):
+            try:
+                con.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+                # WAL lets the report read while a gate writes; the setting persists in the file.
+                con.execute("PRAGMA journal_mode = WAL")
+                con.execute("PRAGMA foreign_keys = ON")
+                yield con
+            except sqlite3.DatabaseError as exc:
+                if "not a database" in str(exc) or "malformed" in str(exc):
+                    raise BaselineError(f"{self.path}: not a history database ({exc})",
+                                        hint="move the file away; the next run starts a new history") from None
+                raise
+
+    @contextmanager
+    def _write(self, con: sqlite3.Connection) -> Iterator[None]:
+        # IMMEDIATE takes the write lock now: two writers queue on the busy timeout instead of
+        # both reading and then failing to upgrade their locks.
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
+
+    def append(self, run: Run, verdicts: Sequence[Verdict] = ()) -> None:
+        """Store every metric of every result of ``run``, with its verdict's status when judged.
+
+        Idempotent per ``run_id``: a run stored already is left as it is.
+        """
+        status = {v.key: v.status for v in verdicts}
+        rows = []
+        for res in run.results:
+            for name, m in res.metrics.items():
+                key = (*res.key, name)
+                value = _real(m.value) if res.status == "ok" else None
+                rows.append((run.run_id, *key, m.kind, value, _real(m.stderr), m.n,
+                             status.get(key, res.status if value is not None else "failed")))
+        env = json.dumps(dict(run.environment), sort_keys=True, default=str)
+        with self._connect() as con, self._write(con):
+            cur = con.execute("INSERT OR IGNORE INTO runs (run_id, created, environment) VALUES (?, ?, ?)",
+                              (run.run_id, run.created, env))
+            if cur.rowcount == 0:
+                return  # stored already: runs are immutable
+            con.executemany("INSERT INTO points (run_id, suite, case_id, baseline, metric, kind, value, stderr, n, "
+                            "status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+    def runs(self) -> list[str]:
+        """Run ids, oldest first (by ``created``, then id)."""
+        with self._connect() as con:
+            return [r[0] for r in con.execute("SELECT run_id FROM runs ORDER BY created, run_id")]
+
+    def series(self, suite: str, case_id: str, baseline: str, metric: str, *,
+               limit: int | None = None) -> list[Point]:
+        """One metric's points, oldest first; with ``limit``, only the most recent ``limit``."""
+        with self._connect() as con:
+            return self._series(con, (suite, case_id, baseline, metric), limit)
+
+    @staticmethod
+    def _series(con: sqlite3.Connection, key: Key, limit: int | None) -> list[Point]:
+        sql = ("SELECT p.run_id, r.created, p.value, p.stderr, p.n, p.status, p.kind FROM points p "
+               "JOIN runs r USING (run_id) WHERE p.suite = ? AND p.case_id = ? AND p.baseline = ? AND p.metric = ? "
+               "ORDER BY r.created DESC, p.run_id DESC")
+        args: tuple = key
+        if limit is not None:
+            sql += " LIMIT ?"
+            args += (int(limit),)
+        rows = con.execute(sql, args).fetchall()
+        return [Point(*row) for row in reversed(rows)]
+
+    def excess_for(self, run: Run, *, min_points: int = MIN_POINTS, window: int = EXCESS_WINDOW,
+                   confidence: float = CONFIDENCE) -> dict[Key, float]:
+        """Excess variance of each proportion, expectation and distribution metric of ``run``.
+
+        Learned from the last ``window`` stored runs *other than* ``run`` itself (so it does not
+        matter whether ``run`` was appended first). Metrics with fewer than ``min_points`` usable
+        points are left out, and ``compare`` then uses shot noise alone for them.
+
+        Returns:
+            (suite, case_id, baseline kind, metric) -> excess variance, the mapping that
+            :func:`harness.drift.compare` takes as ``history_excess``.
+        """
+        out: dict[Key, float] = {}
+        keys = [(*res.key, name) for res in run.results for name, m in res.metrics.items() if m.kind in EXCESS_KINDS]
+        with self._connect() as con:
+            for key in keys:
+                points = [p for p in self._series(con, key, window + 1)
+                          if p.run_id != run.run_id and p.value is not None][-window:]
+                est = excess_variance([p.value for p in points], [p.shot_stderr for p in points],
+                                      min_points=min_points, confidence=confidence)
+                if est is not None:
+                    out[key] = est
+        return out
