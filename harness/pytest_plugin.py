@@ -179,7 +179,7 @@ class CaseItem(pytest.Item):
         self.user_properties.append(("verdicts", [v.to_dict() for v in verdicts]))
         if any(v.status == "no_baseline" for v in verdicts):
             raise HarnessFailure(f"no stored baseline for {self.suite.name} {self.case_id} [{self.kind}] in {root}/\n"
-                                 f"  fix: run `pytest {self.suite.path} --harness-update`, review and commit the files\n\n"
+                                 f"  fix: run `pytest {self.nodeid.split('::')[0]} --harness-update`, review and commit the files\n\n"
                                  + _table(verdicts))
         if any(v.gate for v in verdicts):
             bad = ", ".join(v.metric for v in verdicts if v.gate)
