@@ -59,7 +59,7 @@ def test_promote_then_gate_passes_with_new_seeds_and_fails_when_mitigation_is_of
     suite = project / "suites" / "ghz.yaml"
     suite.write_text(SUITE.replace("mitigation: {readout: true}", "mitigation: {readout: false}"))
     code, out, _ = harness(capsys, "gate", "suites", "--quiet")
-    assert code == 1, out
+    assert code == 1, out + (project / "reports" / "summary.md").read_text()
     assert "REGRESSION ghz-small n=3,shots=4000 [hardware.mitigated] success_probability" in out
 
     code, out, _ = harness(capsys, "compare", "latest", "--json")

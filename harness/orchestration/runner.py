@@ -28,9 +28,9 @@ Progress = Callable[[str, int, int], None]
 
 
 def new_run_id(now: datetime | None = None) -> str:
-    """Sortable by time, unique across machines: ``20261121T235900Z-3fa2c1``."""
+    """Sortable by time to the microsecond, unique across machines: ``20261121T235900.123456Z-3fa2c1``."""
     now = now or datetime.now(timezone.utc)
-    return f"{now.strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(3)}"
+    return f"{now.strftime('%Y%m%dT%H%M%S.%fZ')}-{secrets.token_hex(3)}"
 
 
 def _now() -> str:
