@@ -37,7 +37,7 @@ def holm(pvalues: Sequence[float]) -> list[float]:
     stepped = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * p[order]))
     out = np.empty(m)
     out[order] = stepped
-    return [float(v) for v in np.round(out, 15)]
+    return [float(v) for v in out]  # no rounding: tiny p-values must stay tiny, never 0
 
 
 def benjamini_hochberg(pvalues: Sequence[float]) -> list[float]:

@@ -170,3 +170,10 @@ def test_holm_known_answer_and_properties():
 def test_benjamini_hochberg_known_answer():
     # q_(i) = min_{j >= i} m p_(j) / j: for (0.01, 0.02, 0.03, 0.5) that is (0.04, 0.04, 0.04, 0.5).
     assert benjamini_hochberg([0.02, 0.01, 0.5, 0.03]) == pytest.approx([0.04, 0.04, 0.5, 0.04])
+
+
+def test_holm_keeps_tiny_p_values_above_zero():
+    from harness.drift import holm
+
+    adjusted = holm([1e-26, 0.5])
+    assert adjusted[0] == pytest.approx(2e-26) and adjusted[0] > 0
