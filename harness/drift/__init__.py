@@ -6,6 +6,10 @@ A regression needs both statistical significance after Holm's run-wide correctio
 estimate worse than the metric's tolerance; "unchanged" needs the interval to fit within the
 tolerance (equivalence), so too few shots give "inconclusive", never a false "unchanged". The
 rule is written out in :mod:`harness.drift.rule`, the tests in :mod:`harness.drift.stat_tests`.
+With ``history_excess`` (from ``harness.store.history.History.excess_for``) the z-tests of
+proportions and expectation values also count the night-to-night spread beyond shot noise
+(:mod:`harness.drift.excess`); :mod:`harness.drift.changepoint` names the run where a metric's
+history shifted (advisory).
 
 Example:
     >>> from harness.records import Metric, Result, Run
@@ -17,17 +21,23 @@ Example:
     (1, False)
 """
 
-from harness.drift.compare import TIMING_JITTER, compare, gate_failed, summarize
+from harness.drift.changepoint import change_points, changepoint_view
+from harness.drift.compare import EXCESS_KINDS, TIMING_JITTER, compare, gate_failed, summarize
+from harness.drift.excess import excess_variance
 from harness.drift.multiplicity import advisory, benjamini_hochberg, holm
 from harness.drift.verdict import STATUSES, Verdict
 
 __all__ = [
+    "EXCESS_KINDS",
     "STATUSES",
     "TIMING_JITTER",
     "Verdict",
     "advisory",
     "benjamini_hochberg",
+    "change_points",
+    "changepoint_view",
     "compare",
+    "excess_variance",
     "gate_failed",
     "holm",
     "summarize",

@@ -10,8 +10,9 @@ Scale and penalty: the series is divided by a robust noise scale taken from succ
 differences (``median(|d|) / (0.6745 sqrt 2)``: steps and drifts barely move it, unlike the
 overall standard deviation), so the penalty is in units of the noise variance. The default
 penalty, ``PENALTY_FACTOR * log(n)``, is a BIC-like price per change (a new mean and a
-location, 2 log n, made stricter so a flat noisy month shows nothing). Segments are at least
-:data:`MIN_SIZE` points long, so a one-night spike is not a shift.
+location, 2 log n, made stricter so a flat noisy month shows nothing). Before segmenting, a
+running median of 3 removes one-night spikes (a step's edge stays where it is), and segments
+are at least :data:`MIN_SIZE` points long: a spike is not a shift.
 
 ``ruptures`` is imported when a change point is asked for (``pip install ruptures``).
 """
@@ -22,6 +23,7 @@ import math
 from typing import Any, Protocol, Sequence
 
 import numpy as np
+from scipy import ndimage
 
 from harness.errors import UnsupportedError
 
@@ -78,7 +80,9 @@ def change_points(values: Sequence[float], *, penalty: float | None = None, min_
         raise UnsupportedError("the change-point view needs the 'ruptures' package",
                                hint="pip install ruptures") from None
     pen = PENALTY_FACTOR * math.log(n) if penalty is None else float(penalty)
-    signal = ((x - np.median(x)) / scale).reshape(-1, 1)
+    # A running median of 3 removes one-night spikes and keeps step edges where they are.
+    smooth = ndimage.median_filter(x, size=3, mode="nearest")
+    signal = ((smooth - np.median(x)) / scale).reshape(-1, 1)
     # jump=1: every index is a candidate (the default 5 would round locations to multiples of 5).
     ends = ruptures.Pelt(model="l2", min_size=min_size, jump=1).fit(signal).predict(pen=pen)
     return [int(e) for e in ends if e < n]

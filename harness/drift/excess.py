@@ -33,6 +33,7 @@ noise alone and says so.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import Sequence
 
 import numpy as np
@@ -98,7 +99,13 @@ def excess_variance(values: Sequence[float], stderrs: Sequence[float | None], *,
     tau2 = max(0.0, (float(np.mean(d2)) - float(np.mean(shot))) / 2.0)
     if confidence == 0.5 or (tau2 == 0.0 and mean_shot == 0.0):
         return tau2
-    dof = max(1.0, _DOF_PER_DIFFERENCE * d2.size)
-    # The bound multiplies the total variance; its median-unbiased version is the point estimate.
-    factor = float(stats.chi2.ppf(0.5, dof) / stats.chi2.ppf(1.0 - confidence, dof))
+    factor = _bound_factor(d2.size, confidence)
     return max(0.0, (tau2 + mean_shot) * factor - mean_shot)
+
+
+@lru_cache(maxsize=1024)
+def _bound_factor(differences: int, confidence: float) -> float:
+    """Upper ``confidence`` bound of a variance over its median-unbiased estimate (cached: a run asks
+    for the same few history lengths many times)."""
+    dof = max(1.0, _DOF_PER_DIFFERENCE * differences)
+    return float(stats.chi2.ppf(0.5, dof) / stats.chi2.ppf(1.0 - confidence, dof))

@@ -1,0 +1,109 @@
+"""History: append, read back, idempotence, two writers at once, schema refusal, excess_for."""
+
+from __future__ import annotations
+
+import math
+import multiprocessing as mp
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from harness.drift import Verdict
+from harness.errors import BaselineError
+from harness.records import Metric, Result, Run
+from harness.store.history import HISTORY_SCHEMA, History
+
+KEY = ("ghz", "n=3", "hardware.raw", "p")
+
+
+def night(i: int, p: float, *, energy: float = -1.0, status: str = "ok") -> Run:
+    res = Result("ghz", "n=3", "hardware.raw", "hardware.raw", status,
+                 {"p": Metric(p, "proportion", n=4000), "e": Metric(energy, "expectation", stderr=0.01),
+                  "t": Metric(1.5, "timing", samples=(1.4, 1.5, 1.6), unit="s")})
+    return Run(f"run-{i:04d}", f"2025-01-{1 + i // 24:02d}T{i % 24:02d}:00:00Z", (res,))
+
+
+def test_append_and_read_back_in_order(tmp_path):
+    h = History(tmp_path / "h.sqlite")
+    for i in (2, 0, 1):  # appended out of order, read back by creation time
+        h.append(night(i, 0.5 + i / 100))
+    assert h.runs() == ["run-0000", "run-0001", "run-0002"]
+    pts = h.series(*KEY)
+    assert [p.value for p in pts] == [0.50, 0.51, 0.52]
+    assert pts[0].n == 4000 and pts[0].stderr is None and pts[0].status == "ok"
+    assert pts[0].shot_stderr == pytest.approx(math.sqrt(0.25 / 4000))
+    assert [p.run_id for p in h.series(*KEY, limit=2)] == ["run-0001", "run-0002"]
+    assert h.series("ghz", "n=3", "hardware.raw", "t")[0].kind == "timing"
+
+
+def test_verdict_status_is_stored_and_failed_results_have_no_value(tmp_path):
+    h = History(tmp_path / "h.sqlite")
+    v = Verdict("ghz", "n=3", "hardware.raw", "p", "regression", "higher", 0.0)
+    h.append(night(0, 0.4), [v])
+    h.append(night(1, 0.5, status="failed"))
+    first, second = h.series(*KEY)
+    assert first.status == "regression"
+    assert (second.value, second.status) == (None, "failed")
+
+
+def test_append_is_idempotent_per_run_id(tmp_path):
+    h = History(tmp_path / "h.sqlite")
+    h.append(night(0, 0.5))
+    h.append(night(0, 0.9))  # same run id: runs are immutable, the first one stays
+    assert [p.value for p in h.series(*KEY)] == [0.5]
+    assert History(tmp_path / "h.sqlite").runs() == ["run-0000"]  # reopening keeps it
+
+
+def _writer(path: str, start: int, count: int) -> None:
+    h = History(Path(path))
+    for i in range(start, start + count):
+        h.append(night(i, 0.5))
+
+
+def test_two_processes_append_at_once(tmp_path):
+    path = tmp_path / "shared.sqlite"
+    ctx = mp.get_context("spawn")  # a fresh interpreter per writer, as two gate commands would be
+    procs = [ctx.Process(target=_writer, args=(str(path), start, 40)) for start in (0, 1000)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+    assert [p.exitcode for p in procs] == [0, 0]
+    h = History(path)
+    assert len(h.runs()) == 80 and len(h.series(*KEY)) == 80
+    with sqlite3.connect(path) as con:
+        assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert con.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        assert con.execute("SELECT count(*) FROM points").fetchone() == (80 * 3,)
+
+
+def test_newer_schema_and_foreign_files_are_refused(tmp_path):
+    path = tmp_path / "h.sqlite"
+    History(path)
+    with sqlite3.connect(path) as con:
+        con.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (str(HISTORY_SCHEMA + 1),))
+    with pytest.raises(BaselineError, match="newer") as err:
+        History(path)
+    assert str(path) in str(err.value) and "fix:" in str(err.value)
+    junk = tmp_path / "junk.sqlite"
+    junk.write_text("not a database at all, just text " * 100)
+    with pytest.raises(BaselineError, match="not a history database"):
+        History(junk)
+
+
+def test_excess_for_learns_from_history_but_not_from_the_run_itself(tmp_path):
+    h = History(tmp_path / "h.sqlite")
+    rng = np.random.default_rng(11)
+    shot = math.sqrt(0.25 / 4000)
+    values = 0.5 + rng.normal(0, 0.03, 60) + rng.normal(0, shot, 60)
+    for i, v in enumerate(values):
+        h.append(night(i, float(v), energy=float(-1 + rng.normal(0, 0.01))))
+    today = night(60, 0.9)
+    h.append(today)  # appended before the excess is asked for: must not matter
+    ex = h.excess_for(today, confidence=0.5)
+    assert set(ex) == {KEY, ("ghz", "n=3", "hardware.raw", "e")}  # timings take no excess
+    assert math.sqrt(ex[KEY]) == pytest.approx(0.03, rel=0.25)
+    assert ex[("ghz", "n=3", "hardware.raw", "e")] < 0.01 ** 2 * 0.5  # shot noise explains it all
+    assert History(tmp_path / "new.sqlite").excess_for(today) == {}  # no history: no entries
