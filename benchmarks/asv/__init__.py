@@ -1,0 +1,1 @@
+"""asv's benchmark package (``benchmark_dir`` in asv.conf.json): see benchmarks.py."""
