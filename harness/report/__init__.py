@@ -3,8 +3,10 @@
 Example::
 
     from harness.report import write_reports
-    paths = write_reports(run, verdicts, stored, Path("reports"))
-    paths["html"]  # reports/index.html, opens offline
+    from harness.store.history import DEFAULT_HISTORY, History
+
+    paths = write_reports(run, verdicts, stored, Path("reports"), history=History(DEFAULT_HISTORY))
+    paths["html"]  # reports/index.html, opens offline; with a history it draws each metric's trend
 
 All four outputs agree on pass/fail: a run fails when any verdict has ``gate`` set.
 """
@@ -22,10 +24,12 @@ from harness.errors import HarnessError
 from harness.records import Run
 from harness.report.ci import render_junit, render_markdown, verdicts_json
 from harness.report.html import Stored, render_html
+from harness.report.trends import SeriesSource
 
-__all__ = ["render_html", "render_junit", "render_markdown", "verdicts_json", "write_reports"]
+__all__ = ["REPORT_FILES", "render_html", "render_junit", "render_markdown", "verdicts_json", "write_reports"]
 
 REPORT_FILES = {"html": "index.html", "markdown": "summary.md", "junit": "junit.xml", "json": "verdicts.json"}
+"""File name of each report inside the output folder."""
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -47,8 +51,11 @@ def _write_atomic(path: Path, text: str) -> None:
         raise
 
 
-def write_reports(run: Run, verdicts: Iterable[Verdict], stored: Stored, out_dir: Path) -> dict[str, Path]:
+def write_reports(run: Run, verdicts: Iterable[Verdict], stored: Stored, out_dir: Path,
+                  history: SeriesSource | None = None) -> dict[str, Path]:
     """Render all four reports into ``out_dir`` (created if missing), each written atomically.
+
+    ``history`` (``harness.store.history.History``) adds the trends to the HTML report; None leaves them out.
 
     Returns:
         ``{"html": out_dir/index.html, "markdown": out_dir/summary.md, "junit": out_dir/junit.xml,
@@ -61,7 +68,7 @@ def write_reports(run: Run, verdicts: Iterable[Verdict], stored: Stored, out_dir
     out_dir = Path(out_dir)
     # Render everything before touching the disk, so a template error leaves the old reports whole.
     texts = {
-        "html": render_html(run, verdicts, stored),
+        "html": render_html(run, verdicts, stored, history),
         "markdown": render_markdown(run, verdicts),
         "junit": render_junit(run, verdicts),
         "json": json.dumps(verdicts_json(run, verdicts), indent=2, allow_nan=False) + "\n",

@@ -22,6 +22,8 @@ from harness.records import BASELINE_KINDS, STAGES, Result, Run
 from harness.report.ci import (
     STATUS_ICONS, STATUS_LABELS, count_statuses, effect_text, fmt, gate_passed, regressions, sort_verdicts,
 )
+from harness.report.trends import SeriesSource, trend_rows
+from harness.report.volumetric import volumetric_view
 
 __all__ = ["anchor", "lineage_diff", "render_html"]
 
@@ -215,13 +217,16 @@ def _header(run: Run) -> dict[str, Any]:
             "n_results": len(run.results)}
 
 
-def render_html(run: Run, verdicts: Iterable[Verdict], stored: Stored) -> str:
-    """The whole report as one HTML document: verdict, per-case tables, latency, drill-down, run header.
+def render_html(run: Run, verdicts: Iterable[Verdict], stored: Stored, history: SeriesSource | None = None) -> str:
+    """The whole report as one HTML document: verdict, per-case tables, trends, volumetric view, latency,
+    drill-down, run header.
 
     Args:
         run: the run being judged.
         verdicts: the drift verdicts for it (any order).
-        stored: the stored baselines compared with, by ``(suite, case_id, baseline)``; used for lineage diffs.
+        stored: the stored baselines compared with, by ``(suite, case_id, baseline)``; used for lineage
+            diffs and as the baseline line of the trends.
+        history: the run history (``harness.store.history.History``); None leaves the trends out.
     """
     verdicts = sort_verdicts(run, verdicts)
     vmap: dict[tuple[str, str, str], list[Verdict]] = defaultdict(list)
@@ -237,12 +242,14 @@ def render_html(run: Run, verdicts: Iterable[Verdict], stored: Stored) -> str:
         results = [r for c in cases.values() for k in sorted(c, key=_kind_order) for r in (c[k],)]
         suites.append({**meta, "cases": [_case_view(run, meta["name"], cid, rs, vmap) for cid, rs in cases.items()],
                        "latency": _latency(results),
+                       "trends": trend_rows(run, results, vmap, stored, history) if history is not None else [],
                        "drill": [_drill(r, vmap.get(r.key, []), stored) for r in results]})
     regs = [{"v": v, "effect": effect_text(v), "anchor": anchor((v.suite, v.case_id, v.baseline))}
             for v in regressions(run, verdicts)]
     return _env().get_template("report.html.j2").render(
         header=header, passed=gate_passed(verdicts), counts=count_statuses(verdicts),
-        blocking=sum(1 for v in verdicts if v.gate), regressions=regs, suites=suites, kind_labels=_KIND_LABELS)
+        blocking=sum(1 for v in verdicts if v.gate), regressions=regs, suites=suites, kind_labels=_KIND_LABELS,
+        trends=history is not None, volumetric=volumetric_view(run, run.results, _KIND_LABELS))
 
 
 def _kind_order(kind: str) -> int:

@@ -1,0 +1,135 @@
+"""How long the HTML report takes for 1,000 results with a year (365 nights) of history. Target: < 3 s.
+
+Builds synthetic records: 2 suites x 125 cases x the 4 baseline kinds = 1,000 results, each with a
+fidelity (distribution) and a time-to-solution (timing) metric, circuit width and depth, stage
+timings, lineage, a trace and job events; one verdict per metric; and a SQLite history
+(``harness.store.history.History``) of 365 nightly runs of all of them (730,000 points; a tenth of
+the series step down once in the year, so there are change points to find). The history is built
+first, untimed. Then it times, each on its own:
+
+- ``render_html`` without a history (verdict, tables, volumetric, latency, drill-down);
+- ``render_html`` with the history (the above plus 2,000 trend charts): **the figure**;
+- on their own, the two parts of the trends that are not the report's: reading the series from
+  SQLite and finding change points (projected from a sample; when that projection exceeds
+  ``--max-wait`` the full render is not run and the projected total is printed instead).
+
+Usage::
+
+    .venv/bin/python benchmarks/report_render.py [--results 1000] [--nights 365] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import numpy as np
+
+from harness.drift.changepoint import change_points
+from harness.drift.verdict import Verdict
+from harness.records import BASELINE_KINDS, STAGES, Metric, Result, Run
+from harness.report import render_html
+from harness.report.trends import TREND_RUNS
+from harness.store.history import History
+
+TARGET_S = 3.0
+START = datetime(2024, 1, 1, 2, tzinfo=timezone.utc)
+
+
+def _result(suite: str, case: int, kind: str, fid: float, tts: float, *, full: bool = True) -> Result:
+    """One result; ``full=False`` gives the metrics only (all the history keeps of the earlier nights)."""
+    width, depth = 2 + case % 12, 4 + 3 * (case % 20)
+    quantum = kind != "classical"
+    metrics = {"normalized_fidelity": Metric(fid, "distribution", stderr=0.01, n=4000),
+               "time_to_solution": Metric(tts, "timing", unit="s", samples=(0.9 * tts, tts, 1.1 * tts))}
+    case_id, tier = f"n={width},d={depth},i={case}", kind.split(".")[0]
+    if not full:
+        return Result(suite, case_id, kind, tier, "ok", metrics)
+    return Result(
+        suite, case_id, kind, tier, "ok", metrics,
+        counts={"0" * width: 1900, "1" * width: 1800} if quantum else None,
+        timings={s: 0.01 * (i + 1) for i, s in enumerate(STAGES)},
+        resources={"width": width, "depth": depth, "shots": 4000, "circuits": 1} if quantum else {},
+        lineage={"seed": case, "device": {"backend": "fake_manila" if kind.startswith("hardware") else "aer"},
+                 "optimization_level": 1},
+        trace=tuple({"iteration": i, "energy": -1.0 - i / 10} for i in range(10)),
+        events=({"job_id": f"job-{case}", "state": "DONE", "t": 1.0},) if kind.startswith("hardware") else (),
+    )
+
+
+def build(n_results: int, nights: int, folder: Path, seed: int = 1) -> tuple[Run, list[Verdict], dict, History]:
+    """The judged run (the last night), its verdicts, stored baselines and the history of every night."""
+    rng = np.random.default_rng(seed)
+    cases = n_results // (2 * len(BASELINE_KINDS))
+    keys = [(f"suite{s}", c, k) for s in range(2) for c in range(cases) for k in BASELINE_KINDS]
+    level = rng.uniform(0.5, 0.98, len(keys))
+    step_at = np.where(rng.random(len(keys)) < 0.1, rng.integers(nights // 4, nights, len(keys)), nights + 1)
+    history = History(folder / "history.sqlite")
+    for night in range(nights):
+        fid = level - 0.1 * (night >= step_at) + rng.normal(0, 0.01, len(keys))
+        tts = np.exp(rng.normal(0, 0.05, len(keys)))
+        last = night == nights - 1
+        results = tuple(_result(s, c, k, float(f), float(t), full=last) for (s, c, k), f, t in zip(keys, fid, tts))
+        run = Run(f"night-{night:03d}", (START + timedelta(days=night)).isoformat(), results)
+        if not last:
+            history.append(run)
+    verdicts = [Verdict(r.suite, r.case_id, r.baseline, m, "regression" if i % 97 == 0 else "unchanged",
+                        "higher" if m == "normalized_fidelity" else "lower", 0.03, baseline_value=r.metrics[m].value,
+                        new_value=r.metrics[m].value, effect=0.0, ci_low=-0.01, ci_high=0.01, gate=i % 97 == 0)
+                for i, (r, m) in enumerate((r, m) for r in run.results for m in r.metrics)]
+    history.append(run, verdicts)  # as the gate does before reporting
+    return run, verdicts, {r.key: r for r in run.results}, history
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--results", type=int, default=1000)
+    ap.add_argument("--nights", type=int, default=365)
+    ap.add_argument("--keep", type=Path, help="write index.html here to look at it")
+    ap.add_argument("--max-wait", type=float, default=120.0,
+                    help="skip the full render when the change points alone are projected to take longer (s)")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        run, verdicts, stored, history = build(args.results, args.nights, Path(tmp))
+        print(f"setup (untimed): {len(run.results)} results, {len(verdicts)} verdicts, {args.nights} nights "
+              f"in the history, built in {time.perf_counter() - t0:.1f} s")
+
+        t0 = time.perf_counter()
+        plain = render_html(run, verdicts, stored)
+        t_plain = time.perf_counter() - t0
+        print(f"render_html without history: {t_plain:.2f} s ({len(plain) / 1e6:.1f} MB)")
+
+        keys = [(*r.key, m) for r in run.results for m in r.metrics]
+        t0 = time.perf_counter()
+        series = [[p.value for p in history.series(*k, limit=TREND_RUNS)] for k in keys]
+        t_read = time.perf_counter() - t0
+        print(f"  trends, reading {len(keys)} series from SQLite: {t_read:.2f} s")
+        sample = series[:: max(len(series) // 20, 1)]
+        t0 = time.perf_counter()
+        for values in sample:
+            change_points(values)
+        t_cp = (time.perf_counter() - t0) / len(sample) * len(series)
+        print(f"  trends, change points: {t_cp:.2f} s (projected from {len(sample)} series)")
+
+        if t_cp > args.max_wait:
+            print(f"render_html with {args.nights} nights of history: not run, the change points alone would take "
+                  f"about {t_cp:.0f} s; projected total {t_plain + t_read + t_cp:.0f} s; target < {TARGET_S:g} s "
+                  f"MISSED (raise --max-wait to measure it)")
+            return
+        t0 = time.perf_counter()
+        page = render_html(run, verdicts, stored, history=history)
+        t_full = time.perf_counter() - t0
+        if args.keep:
+            args.keep.mkdir(parents=True, exist_ok=True)
+            (args.keep / "index.html").write_text(page, encoding="utf-8")
+    verdict = "met" if t_full < TARGET_S else "MISSED"
+    print(f"render_html with {args.nights} nights of history: {t_full:.2f} s ({len(page) / 1e6:.1f} MB); "
+          f"target < {TARGET_S:g} s {verdict}")
+
+
+if __name__ == "__main__":
+    main()

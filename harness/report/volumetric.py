@@ -1,0 +1,131 @@
+"""The volumetric view of QED-C's application benchmarks: circuit width against depth, per backend.
+
+Each backend (and baseline kind) gets a grid: one row per circuit width in qubits, one column per
+band of transpiled depth (powers of two: 1, 2-3, 4-7, ...), and in each square the fidelity of the
+results that fall there. The square's colour is a sequential, colour-blind-safe scale (viridis,
+0 to 1), and its value is printed in it too, so the grid reads without colour. Width and depth
+come from each result's ``resources`` (``width``, ``depth``); the fidelity is the suite's
+fidelity-like metric (see :func:`fidelity_metric`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from typing import Any, Iterable, Mapping
+
+from harness.records import Result, Run
+from harness.report.ci import fmt
+
+__all__ = ["PREFERRED", "QUALITY", "depth_band", "fidelity_colour", "fidelity_metric", "volumetric_view"]
+
+PREFERRED = ("normalized_fidelity", "hellinger_fidelity", "fidelity")
+"""Fidelity metrics in order of preference; QED-C plots the normalised fidelity (0 = uniform noise)."""
+
+QUALITY = ("approximation_ratio", "approx_ratio")
+"""Used when a suite has no fidelity: QED-C's MaxCut benchmark plots its approximation ratio the same way."""
+
+_CELL, _LEFT, _TOP, _BOTTOM = 46, 52, 8, 22  # px: square side and margins for the axis labels
+# Viridis at evenly spaced stops (perceptually uniform, readable by the colour-blind and in greyscale).
+_VIRIDIS = ("#440154", "#482878", "#3e4989", "#31688e", "#26828e", "#1f9e89", "#35b779", "#6ece58", "#fde725")
+
+
+def fidelity_metric(specs: Mapping[str, Mapping[str, Any]], results: Iterable[Result]) -> str | None:
+    """The metric a suite's volumetric squares show: a preferred name, else a ``distribution`` metric,
+    else any metric named ``*fidelity*``, else an approximation ratio; None when the suite has none."""
+    names: dict[str, str] = {name: str((spec or {}).get("kind", "")) for name, spec in specs.items()}
+    for r in results:
+        for name, m in r.metrics.items():
+            names.setdefault(name, m.kind)
+    for name in PREFERRED:
+        if name in names:
+            return name
+    return next((n for n, k in names.items() if k == "distribution"), None) or \
+        next((n for n in names if "fidelity" in n), None) or next((n for n in QUALITY if n in names), None)
+
+
+def depth_band(depth: int) -> tuple[int, int]:
+    """The power-of-two band ``(low, high)`` holding ``depth``: 1 -> (1, 1), 6 -> (4, 7), 60 -> (32, 63)."""
+    low = 1 << (int(depth).bit_length() - 1)
+    return low, 2 * low - 1
+
+
+def fidelity_colour(value: float) -> tuple[str, str]:
+    """``(fill, text colour)`` for a fidelity, clamped to [0, 1]; the text stays legible on the fill."""
+    f = min(max(value, 0.0), 1.0)
+    fill = _VIRIDIS[round(f * (len(_VIRIDIS) - 1))]
+    return fill, ("#000" if f >= 0.6 else "#fff")
+
+
+def _int(x: Any) -> int | None:
+    try:
+        v = int(x)
+    except (TypeError, ValueError):
+        return None
+    return v if v > 0 else None
+
+
+def _backend(r: Result) -> str:
+    device = r.lineage.get("device")
+    name = device.get("backend") if isinstance(device, Mapping) else None
+    return str(name or r.tier)
+
+
+def volumetric_view(run: Run, results: Iterable[Result], kind_labels: Mapping[str, str]) -> dict[str, Any]:
+    """Grids per (backend, baseline kind, tier, metric), squares ready to draw, and what was left out.
+
+    Returns:
+        ``{"groups": [{"label", "metric", "fallback", "svg": {...}, "squares": [...]}], "left_out": [...],
+        "scale": [...]}``;
+        a square is ``{x, y, value, text, fill, ink, title}``; ``left_out`` names the suites without a
+        metric to show (:func:`fidelity_metric`).
+    """
+    by_suite: dict[str, list[Result]] = defaultdict(list)
+    for r in results:
+        by_suite[r.suite].append(r)
+    cells: dict[tuple, dict[tuple[int, tuple[int, int]], list[tuple[Result, float]]]] = defaultdict(dict)
+    left_out = []
+    for suite, rs in by_suite.items():
+        metric = fidelity_metric((run.suites.get(suite) or {}).get("metrics") or {}, rs)
+        if metric is None:
+            left_out.append(suite)
+            continue
+        for r in rs:
+            width, depth = _int(r.resources.get("width")), _int(r.resources.get("depth"))
+            m = r.metrics.get(metric)
+            if r.status != "ok" or width is None or depth is None or m is None or not math.isfinite(m.value):
+                continue  # classical results have no circuit; failed ones no value
+            group = (_backend(r), r.baseline, r.tier, metric)
+            cells[group].setdefault((width, depth_band(depth)), []).append((r, float(m.value)))
+    groups = [_grid(key, squares, kind_labels) for key, squares in cells.items()]
+    step = 150 / len(_VIRIDIS)
+    scale = [{"x": round(i * step, 2), "w": round(step + 0.5, 2), "fill": c} for i, c in enumerate(_VIRIDIS)]
+    return {"groups": groups, "left_out": left_out, "scale": scale}
+
+
+def _grid(key: tuple, squares: dict, kind_labels: Mapping[str, str]) -> dict[str, Any]:
+    backend, kind, tier, metric = key
+    widths = sorted({w for w, _ in squares}, reverse=True)  # widest on top, as in QED-C's plots
+    bands = sorted({b for _, b in squares})
+    row = {w: i for i, w in enumerate(widths)}
+    col = {b: j for j, b in enumerate(bands)}
+    out = []
+    for (w, band), members in sorted(squares.items()):
+        value = sum(v for _, v in members) / len(members)
+        fill, ink = fidelity_colour(value)
+        cases = ", ".join(sorted({r.case_id for r, _ in members}))
+        depths = ", ".join(str(d) for d in sorted({int(r.resources["depth"]) for r, _ in members}))
+        out.append({"x": _LEFT + col[band] * _CELL, "y": _TOP + row[w] * _CELL, "value": value,
+                    "text": fmt(value, ".2f"), "fill": fill, "ink": ink,
+                    "title": f"{metric} {fmt(value, '.4g')} (mean of {len(members)}) at width {w}, "
+                             f"depth {depths}: {cases}"})
+    fallback = tier != kind and not kind.startswith(tier + ".")
+    return {
+        "label": f"{backend} · {kind_labels.get(kind, kind)}", "metric": metric,
+        "fallback": f"produced by {tier} (fallback)" if fallback else None, "squares": out,
+        "svg": {"w": _LEFT + len(bands) * _CELL + 8, "h": _TOP + len(widths) * _CELL + _BOTTOM, "cell": _CELL,
+                "rows": [{"y": _TOP + i * _CELL + _CELL / 2, "label": str(w)} for i, w in enumerate(widths)],
+                "cols": [{"x": _LEFT + j * _CELL + _CELL / 2, "label": str(lo) if lo == hi else f"{lo}–{hi}"}
+                         for j, (lo, hi) in enumerate(bands)],
+                "left": _LEFT, "top": _TOP, "bottom": _TOP + len(widths) * _CELL},
+    }

@@ -1,0 +1,121 @@
+"""Trends in the HTML report, from a real SQLite history filled in a temporary folder."""
+
+from __future__ import annotations
+
+import re
+import sys
+from datetime import datetime, timedelta, timezone
+
+import numpy as np
+import pytest
+
+from harness.drift.verdict import Verdict
+from harness.records import Metric, Result, Run
+from harness.report import render_html
+from harness.store.history import History
+
+KEY = ("maxcut", "n=4", "hardware.mitigated")
+NIGHTS, STEP_AT = 40, 25
+
+
+def _night(i: int, results: list[Result]) -> Run:
+    created = (datetime(2024, 11, 1, 2, tzinfo=timezone.utc) + timedelta(days=i)).isoformat()
+    return Run(f"night-{i:03d}", created, tuple(results))
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory):
+    """40 nights before the judged run: approx_ratio of KEY steps down from 0.93 to 0.85 at night 25
+    (nights 30 and 31 judged regressions); simulator approx_ratio flat; night 33 of KEY failed."""
+    rng = np.random.default_rng(5)
+    h = History(tmp_path_factory.mktemp("history") / "history.sqlite")
+    for i in range(NIGHTS):
+        level = 0.93 if i < STEP_AT else 0.85
+        status = "failed" if i == 33 else "ok"
+        mitigated = Result(*KEY, "hardware", status,
+                           {"approx_ratio": Metric(level + rng.normal(0, 0.004), "expectation", stderr=0.004, n=4000)})
+        simulator = Result("maxcut", "n=4", "simulator", "simulator", "ok",
+                           {"approx_ratio": Metric(0.93, "expectation", stderr=0.004, n=4000)})
+        verdicts = [Verdict(*KEY, "approx_ratio", "regression", "higher", 0.02)] if i in (30, 31) else []
+        h.append(_night(i, [mitigated, simulator]), verdicts)
+    return h
+
+
+@pytest.fixture(scope="module")
+def page(judged, history):
+    return render_html(*judged, history=history)
+
+
+def _row(page: str, case: str, kind: str, metric: str) -> str:
+    section = page[page.index('<section id="trends">'):]
+    section = section[:section.index("</section>")]
+    for row in section.split("<tr>")[1:]:
+        if row.startswith(f"<td>{case}</td><td>{kind}</td><th scope=\"row\">{metric}</th>"):
+            return row
+    raise AssertionError(f"no trend row for {case} {kind} {metric}")
+
+
+def _points(row: str) -> list[list[tuple[float, float]]]:
+    lines = re.findall(r'<polyline class="t-line" points="([^"]+)"', row)
+    return [[tuple(map(float, p.split(","))) for p in line.split()] for line in lines]
+
+
+def test_step_is_marked_at_the_night_it_began(page):
+    row = _row(page, "n=4", "hardware mitigated", "approx_ratio")
+    assert row.count('<path class="t-mark"') == 1
+    # The change point names the first night of the new level and the two levels around it.
+    text = re.search(r"▼ (from run night-025 [^<]*)", row).group(1)
+    assert text.startswith("from run night-025 (2024-11-26): mean ")
+    before, after = map(float, re.search(r"mean ([\d.]+) → ([\d.]+)", text).groups())
+    assert before == pytest.approx(0.93, abs=0.005) and after == pytest.approx(0.85, abs=0.005)
+    # Its vertical mark stands at night 25's x: 41 points (40 nights + this run) across the chart.
+    x = float(re.search(r'<line class="t-cp" x1="([\d.]+)"', row).group(1))
+    assert x == pytest.approx(4 + 272 * STEP_AT / NIGHTS, abs=0.1)
+
+
+def test_baseline_line_this_run_and_gaps(page):
+    row = _row(page, "n=4", "hardware mitigated", "approx_ratio")
+    # Night 33 failed: the line breaks there instead of bridging it.
+    first, second = _points(row)
+    assert (len(first), len(second)) == (33, NIGHTS + 1 - 34)
+    # The stored baseline (0.93, from the fixture's stored results) sits at the level of the early nights.
+    base_y = float(re.search(r'<line class="t-base" x1="0" y1="([\d.]+)"', row).group(1))
+    assert base_y == pytest.approx(np.mean([y for _, y in first[:STEP_AT]]), abs=1.0)
+    # This run (0.85) is the last point, drawn as the dot at the right edge.
+    cx, cy = map(float, re.search(r'<circle class="t-this" cx="([\d.]+)" cy="([\d.]+)"', row).groups())
+    assert (cx, cy) == second[-1] and cx == pytest.approx(276)
+    assert "this run: 0.85" in row and '<td class="num">0.85 ± 0.01</td>' in row
+    assert '<td class="num">0.93</td>' in row  # stored baseline, in words too
+    assert row.count('<path class="t-reg"') == 3 and "✕ 3 regressions" in row  # nights 30, 31 and this run
+
+
+def test_flat_series_and_missing_history(page):
+    flat = _row(page, "n=4", "simulator", "approx_ratio")
+    assert "t-mark" not in flat and flat.rstrip().endswith('<td class="small">none</td></tr>')
+    assert "41 runs<br>0.93 … 0.93" in flat  # the data's range, not the padded scale of a flat chart
+    # The judged run's other results were never stored: only this run, so no chart yet.
+    alone = _row(page, "n=6", "simulator", "approx_ratio")
+    assert "one run: no history yet" in alone and "<svg" not in alone
+
+
+def test_without_history_no_trends(judged):
+    page = render_html(*judged)
+    assert 'id="trends"' not in page and 'href="#trends"' not in page
+
+
+def test_trends_read_from_history_include_this_run_once(judged, history, tmp_path):
+    """When the gate has appended this run already, its point is not drawn twice."""
+    run, verdicts, stored = judged
+    h = History(tmp_path / "h.sqlite")
+    for i in range(3):
+        h.append(_night(i, [r for r in run.results if r.key == KEY]))
+    h.append(run, verdicts)
+    row = _row(render_html(run, verdicts, stored, history=h), "n=4", "hardware mitigated", "approx_ratio")
+    assert len(_points(row)[0]) == 4 and '<td class="small nowrap">4 runs<br>' in row
+
+
+def test_without_ruptures_the_lines_still_draw_and_say_why(judged, history, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ruptures", None)  # import ruptures -> ImportError
+    row = _row(render_html(*judged, history=history), "n=4", "hardware mitigated", "approx_ratio")
+    assert "<polyline" in row and "t-mark" not in row
+    assert "change points not computed: pip install ruptures" in row

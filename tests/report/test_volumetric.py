@@ -1,0 +1,91 @@
+"""The volumetric view: width x depth squares per backend, the value printed in each."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+import pytest
+
+from harness.records import Metric, Result, Run
+from harness.report import render_html
+from harness.report.volumetric import depth_band, fidelity_colour, fidelity_metric, volumetric_view
+
+LABELS = {"simulator": "simulator", "hardware.raw": "hardware raw"}
+
+
+def _res(case: str, kind: str, width: int | None, depth: int | None, fid: float | None, *,
+         backend: str = "fake_manila", tier: str | None = None, status: str = "ok") -> Result:
+    metrics = {"time_to_solution": Metric(0.5, "timing")}
+    if fid is not None:
+        metrics["normalized_fidelity"] = Metric(fid, "distribution", n=4000)
+    resources = {k: v for k, v in (("width", width), ("depth", depth)) if v is not None}
+    return Result("ghz", case, kind, tier or kind.split(".")[0], status, metrics, resources=resources,
+                  lineage={"device": {"backend": backend}})
+
+
+@pytest.mark.parametrize("depth, band", [(1, (1, 1)), (2, (2, 3)), (6, (4, 7)), (7, (4, 7)), (8, (8, 15)),
+                                         (60, (32, 63)), (64, (64, 127))])
+def test_depth_bands_are_powers_of_two(depth, band):
+    assert depth_band(depth) == band
+
+
+def test_colour_scale_clamps_and_keeps_text_legible():
+    assert fidelity_colour(0.0) == ("#440154", "#fff") == fidelity_colour(-0.2)
+    assert fidelity_colour(1.0) == ("#fde725", "#000") == fidelity_colour(1.04)  # mitigation can overshoot 1
+    fills = [fidelity_colour(i / 8)[0] for i in range(9)]
+    assert len(set(fills)) == 9  # every step of the scale is its own colour
+
+
+def test_metric_choice():
+    assert fidelity_metric({"hellinger_fidelity": {}, "normalized_fidelity": {}}, []) == "normalized_fidelity"
+    assert fidelity_metric({"tvd_score": {"kind": "distribution"}, "p": {"kind": "proportion"}}, []) == "tvd_score"
+    assert fidelity_metric({"approximation_ratio": {}, "p_optimal": {}}, []) == "approximation_ratio"
+    assert fidelity_metric({"time_to_solution": {"kind": "timing"}}, []) is None
+    # Metrics found only on the results count too.
+    assert fidelity_metric({}, [_res("n=3", "simulator", 3, 4, 0.9)]) == "normalized_fidelity"
+
+
+def test_grid_places_averages_and_prints_every_square():
+    results = [
+        _res("n=3", "hardware.raw", 3, 6, 0.80), _res("n=3b", "hardware.raw", 3, 5, 0.70),  # same square
+        _res("n=5", "hardware.raw", 5, 12, 0.55), _res("n=8", "hardware.raw", 8, 40, 0.12),
+        _res("n=3", "simulator", 3, 4, 1.0, backend="aer"),
+        _res("n=4", "hardware.raw", 4, 7, 0.9, backend="aer", tier="simulator"),  # a fallback: its own grid
+        _res("n=9", "hardware.raw", 9, 50, None, status="failed"),  # no value: not placed
+        _res("n=3", "classical", None, None, 1.0),  # no circuit: not placed
+    ]
+    run = Run("r", "2025-01-01T00:00:00Z", tuple(results))
+    view = volumetric_view(run, results, LABELS)
+    groups = {g["label"] + (" fallback" if g["fallback"] else ""): g for g in view["groups"]}
+    assert set(groups) == {"fake_manila · hardware raw", "aer · simulator", "aer · hardware raw fallback"}
+    g = groups["fake_manila · hardware raw"]
+    assert [r["label"] for r in g["svg"]["rows"]] == ["8", "5", "3"]  # widest on top
+    assert [c["label"] for c in g["svg"]["cols"]] == ["4–7", "8–15", "32–63"]
+    squares = {(q["x"], q["y"]): q for q in g["squares"]}
+    left, top, cell = g["svg"]["left"], g["svg"]["top"], g["svg"]["cell"]
+    assert squares[(left, top + 2 * cell)]["text"] == "0.75"  # width 3, depths 5 and 6: mean of two
+    assert "mean of 2" in squares[(left, top + 2 * cell)]["title"]
+    assert squares[(left + cell, top + cell)]["text"] == "0.55"
+    assert squares[(left + 2 * cell, top)]["text"] == "0.12" and squares[(left + 2 * cell, top)]["ink"] == "#fff"
+    assert len(squares) == 3
+    assert groups["aer · hardware raw fallback"]["fallback"] == "produced by simulator (fallback)"
+    assert view["left_out"] == []
+
+
+def test_report_section(judged):
+    run, verdicts, stored = judged
+    # The conftest results carry no circuit width: the view says so instead of drawing empty grids.
+    page = render_html(run, verdicts, stored)
+    assert "No result has a circuit width, depth and fidelity to place." in page
+    widened = tuple(replace(r, resources={**r.resources, "width": 4}) for r in run.results)
+    page = render_html(replace(run, results=widened), verdicts, stored)
+    section = page[page.index('<section id="volumetric">'):]
+    section = section[:section.index("</section>")]
+    # Grids: simulator, hardware raw, hardware mitigated, and ghz's raw result that fell back to the
+    # simulator on its own. All results are width 4, depth 31: one square per grid, averaged over cases.
+    assert section.count("<figure>") == 4 and "⚠ produced by simulator (fallback)" in section
+    values = re.findall(r'text-anchor="middle" fill="#[0-9a-f]+">([\d.]+)</text><title>(.*?)</title>', section)
+    assert sorted(v for v, _ in values) == ["0.80", "0.80", "0.85", "0.93"]
+    assert "approx_ratio 0.93 (mean of 3) at width 4, depth 31: n=3, n=4, n=6" in dict(values)["0.93"]
+    assert "Not shown" not in section
