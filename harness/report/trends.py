@@ -115,11 +115,16 @@ def trend_rows(run: Run, results: Sequence[Result], verdicts: Mapping[tuple[str,
         limit: most recent runs per series.
     """
     rows = []
+    keys = [(*r.key, m) for r in results for m in dict.fromkeys([*r.metrics, *(v.metric for v in verdicts.get(r.key, []))])]
+    bulk = getattr(history, "series_many", None)
+    prefetched = bulk(keys, limit=limit) if bulk is not None else {}
     for r in results:
         vs = {v.metric: v for v in verdicts.get(r.key, [])}
         base = stored.get(r.key)
         for metric in dict.fromkeys([*r.metrics, *vs]):
-            points = _with_this_run(list(history.series(*r.key, metric, limit=limit)), run, r, metric, vs.get(metric))
+            key = (*r.key, metric)
+            series = prefetched[key] if key in prefetched else history.series(*key, limit=limit)
+            points = _with_this_run(list(series), run, r, metric, vs.get(metric))
             finite = sum(1 for p in points if _finite(p.value))
             # The value the verdict compared with; the stored result's when there is no verdict.
             bm = base.metrics.get(metric) if base is not None else None

@@ -25,7 +25,7 @@ import sqlite3
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Iterable, Iterator, Sequence
 
 from harness.drift.compare import EXCESS_KINDS
 from harness.drift.excess import CONFIDENCE, MIN_POINTS, excess_variance
@@ -188,6 +188,11 @@ class History:
         """One metric's points, oldest first; with ``limit``, only the most recent ``limit``."""
         with self._connect() as con:
             return self._series(con, (suite, case_id, baseline, metric), limit)
+
+    def series_many(self, keys: Iterable[Key], *, limit: int | None = None) -> dict[Key, list[Point]]:
+        """:meth:`series` for many metrics over one connection (a report reads thousands)."""
+        with self._connect() as con:
+            return {tuple(k): self._series(con, tuple(k), limit) for k in keys}
 
     @staticmethod
     def _series(con: sqlite3.Connection, key: Key, limit: int | None) -> list[Point]:
