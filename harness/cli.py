@@ -24,6 +24,28 @@ _dirs = [
 ]
 
 
+_execution_options = [
+    click.option("--max-shots", type=click.IntRange(1), default=None, help="Run budget: shots over all jobs."),
+    click.option("--max-circuits", type=click.IntRange(1), default=None, help="Run budget: circuits over all jobs."),
+    click.option("--max-seconds", type=click.FloatRange(0, min_open=True), default=None,
+                 help="Run budget: wall seconds; cases not started by then are cancelled."),
+    click.option("--cache/--no-cache", default=True, show_default=True,
+                 help="Serve identical seeded simulator jobs from <runs-dir>/cache."),
+    click.option("--fallback", is_flag=True,
+                 help="Let a failed or over-budget tier hand over: hardware -> simulator -> classical "
+                      "(the result keeps its baseline kind and records the tier that produced it)."),
+    click.option("--dry-run", is_flag=True, help="Print what would execute and its cost; run nothing."),
+]
+
+
+def _budget(max_shots, max_circuits, max_seconds):
+    if max_shots is None and max_circuits is None and max_seconds is None:
+        return None
+    from harness.orchestration.budget import Budget
+
+    return Budget(shots=max_shots, circuits=max_circuits, seconds=max_seconds)
+
+
 def _with(options):
     def decorate(fn):
         for opt in reversed(options):
@@ -78,20 +100,36 @@ def cli() -> None:
 
 
 @cli.command()
-@click.argument("suites", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("suites", nargs=-1, type=click.Path(path_type=Path))
 @_with(_dirs)
 @click.option("--seed", type=int, default=None, help="Override every suite's seed.")
 @click.option("--quiet", is_flag=True, help="No progress output.")
-def run(suites, baselines_dir, runs_dir, seed, quiet):
-    """Run SUITES (files or folders) and write an immutable run record."""
-    from harness.commands import run_suites
-    from harness.store import write_run
+@click.option("--resume", "resume", metavar="RUN_ID", default=None,
+              help="Finish an interrupted run from its journal; journaled results are not run again.")
+@_with(_execution_options)
+def run(suites, baselines_dir, runs_dir, seed, quiet, resume, max_shots, max_circuits, max_seconds, cache,
+        fallback, dry_run):
+    """Run SUITES (files or folders) and write an immutable run record.
 
+    \b
+    Every finished result is journaled as it completes; if the run is interrupted,
+      harness run --resume RUN_ID          finishes it without running those again.
+    """
+    from harness.commands import dry_run as estimate, record_run
+
+    if not suites and not resume:
+        raise click.UsageError("give SUITES to run, or --resume RUN_ID")
+    budget = _budget(max_shots, max_circuits, max_seconds)
+    if dry_run:
+        if not suites:
+            raise click.UsageError("--dry-run needs SUITES")
+        click.echo(estimate(suites, budget=budget))
+        sys.exit(0)
     progress = _Progress(not quiet)
     start = time.perf_counter()
-    record = run_suites(suites, seed=seed, progress=progress)
+    record, path = record_run(list(suites), runs_dir=runs_dir, seed=seed, progress=progress, budget=budget,
+                              cache=cache, fallback=fallback, resume=resume)
     progress.close()
-    path = write_run(record, runs_dir)
     failed = [r for r in record.results if r.status == "failed"]
     click.echo(f"run {record.run_id}: {len(record.results)} results in {time.perf_counter() - start:.1f} s")
     for r in failed:
@@ -170,15 +208,21 @@ def report(run_ref, baselines_dir, runs_dir, out_dir, alpha):
 @click.option("--alpha", type=click.FloatRange(1e-6, 0.5), default=0.01, show_default=True)
 @click.option("--strict", is_flag=True, help="A missing baseline fails the gate (use in nightly CI).")
 @click.option("--quiet", is_flag=True, help="No progress output.")
-def gate_cmd(suites, baselines_dir, runs_dir, out_dir, seed, alpha, strict, quiet):
+@_with(_execution_options)
+def gate_cmd(suites, baselines_dir, runs_dir, out_dir, seed, alpha, strict, quiet, max_shots, max_circuits,
+             max_seconds, cache, fallback, dry_run):
     """Run SUITES, compare with the stored baselines, write reports, exit 1 on regression."""
-    from harness.commands import gate
+    from harness.commands import dry_run as estimate, gate
     from harness.drift import summarize
 
+    budget = _budget(max_shots, max_circuits, max_seconds)
+    if dry_run:
+        click.echo(estimate(suites, budget=budget))
+        sys.exit(0)
     progress = _Progress(not quiet)
     start = time.perf_counter()
     outcome = gate(suites, baselines_dir=baselines_dir, runs_dir=runs_dir, out_dir=out_dir, seed=seed,
-                   alpha=alpha, strict=strict, progress=progress)
+                   alpha=alpha, strict=strict, progress=progress, budget=budget, cache=cache, fallback=fallback)
     progress.close()
     counts = summarize(outcome.verdicts)
     click.echo(f"run {outcome.run.run_id} in {time.perf_counter() - start:.1f} s: "

@@ -13,7 +13,7 @@ from harness.drift.verdict import Verdict
 from harness.records import Result, Run
 
 __all__ = ["EXIT_EXECUTION", "EXIT_INVALID", "EXIT_OK", "EXIT_REGRESSION", "GateOutcome",
-           "compare_run", "exit_code", "gate", "plan_suites", "run_suites"]
+           "compare_run", "dry_run", "exit_code", "gate", "plan_suites", "record_run", "run_suites"]
 
 EXIT_OK, EXIT_REGRESSION, EXIT_INVALID, EXIT_EXECUTION = 0, 1, 2, 3
 
@@ -27,8 +27,12 @@ def plan_suites(paths: Iterable[str | Path]):
 
 
 def run_suites(paths: Iterable[str | Path], *, seed: int | None = None,
-               progress: Callable[[str, int, int], None] | None = None, only: Callable[[str, str], bool] | None = None) -> Run:
-    """Run every case of the suites at ``paths``; ``only(suite, case_id)`` narrows the cases."""
+               progress: Callable[[str, int, int], None] | None = None, only: Callable[[str, str], bool] | None = None,
+               execution=None, journal=None) -> Run:
+    """Run every case of the suites at ``paths``; ``only(suite, case_id)`` narrows the cases.
+
+    ``execution`` and ``journal`` are passed to :func:`harness.orchestration.runner.run_plans`.
+    """
     from dataclasses import replace
 
     from harness.orchestration.runner import run_plans
@@ -36,7 +40,74 @@ def run_suites(paths: Iterable[str | Path], *, seed: int | None = None,
     plans = plan_suites(paths)
     if only is not None:
         plans = [replace(p, cases=tuple(c for c in p.cases if only(p.suite.name, c.case.case_id))) for p in plans]
-    return run_plans(plans, seed=seed, progress=progress)
+    return run_plans(plans, seed=seed, progress=progress, execution=execution, journal=journal)
+
+
+def _execution(runs_dir: Path, budget, cache: bool, fallback: bool):
+    from harness.orchestration.budget import BudgetMeter
+    from harness.orchestration.cache import ResultCache
+    from harness.orchestration.tiers import Execution
+
+    return Execution(meter=BudgetMeter(budget) if budget is not None else None,
+                     cache=ResultCache(Path(runs_dir) / "cache") if cache else None, fallback=fallback)
+
+
+def record_run(paths: Sequence[str | Path], *, runs_dir: Path, seed: int | None = None,
+               progress: Callable[[str, int, int], None] | None = None, budget=None, cache: bool = True,
+               fallback: bool = False, resume: str | None = None) -> tuple[Run, Path]:
+    """Run suites with a journal, write the run record, and return it with its path.
+
+    Every finished tier group is journaled (``<runs_dir>/<run_id>.journal.jsonl``) before the run
+    moves on; ``resume=RUN_ID`` continues an interrupted run from its journal (same run id, suites
+    and seed; groups already journaled are not run again).
+
+    Args:
+        paths: suite files or folders (with ``resume``: empty to reuse the journal's).
+        runs_dir: where records, journals and the cache live.
+        budget: a :class:`harness.orchestration.budget.Budget`, or None for no limits.
+        cache: serve identical seeded simulator jobs from ``<runs_dir>/cache``.
+        fallback: let a failed tier hand over to the next of hardware -> simulator -> classical.
+
+    Raises:
+        BaselineError: ``resume`` names no interrupted run, a finished one, or a suite changed since.
+    """
+    from harness.errors import BaselineError
+    from harness.orchestration.journal import Journal, journal_path, read_journal
+    from harness.orchestration.jobs import utc_now
+    from harness.orchestration.runner import new_run_id
+    from harness.store import write_run
+
+    execution = _execution(runs_dir, budget, cache, fallback)
+    if resume is not None:
+        if (Path(runs_dir) / f"{resume}.json").exists():
+            raise BaselineError(f"run {resume} is complete: its record exists in {runs_dir}",
+                                hint="resume only an interrupted run; start a new one with `harness run SUITES`")
+        journal = read_journal(journal_path(runs_dir, resume))
+        paths = list(paths) or journal.header["suites"]
+        seed = journal.header.get("seed") if seed is None else seed
+        plans = plan_suites(paths)
+        changed = [p.suite.name for p in plans
+                   if journal.header.get("sha256", {}).get(p.suite.name, p.suite.sha256) != p.suite.sha256]
+        if changed:
+            raise BaselineError(f"run {resume}: suite(s) {', '.join(changed)} changed since the run started",
+                                hint="results of two suite versions cannot share a run; start a new run")
+    else:
+        plans = plan_suites(paths)
+        journal = Journal.create(runs_dir, new_run_id(), utc_now(), [str(p) for p in paths], seed,
+                                 {"sha256": {p.suite.name: p.suite.sha256 for p in plans}})
+    from harness.orchestration.runner import run_plans
+
+    run = run_plans(plans, seed=seed, progress=progress, execution=execution, journal=journal)
+    path = write_run(run, runs_dir)
+    journal.close()
+    return run, path
+
+
+def dry_run(paths: Iterable[str | Path], *, budget=None) -> str:
+    """What running ``paths`` would execute and cost (cases x baseline kinds, circuits, shots); runs nothing."""
+    from harness.orchestration.budget import estimate_plans, format_estimate
+
+    return format_estimate(estimate_plans(plan_suites(paths)), budget)
 
 
 def compare_run(run: Run, baselines_dir: Path, *, alpha: float = 0.01) -> tuple[list[Verdict], Mapping[tuple, Result]]:
@@ -70,13 +141,16 @@ class GateOutcome:
 
 def gate(paths: Iterable[str | Path], *, baselines_dir: Path, runs_dir: Path, out_dir: Path,
          seed: int | None = None, alpha: float = 0.01, strict: bool = False,
-         progress: Callable[[str, int, int], None] | None = None) -> GateOutcome:
-    """The nightly command: run, record, compare with the stored baselines, report, and decide."""
-    from harness.report import write_reports
-    from harness.store import write_run
+         progress: Callable[[str, int, int], None] | None = None, budget=None, cache: bool = True,
+         fallback: bool = False) -> GateOutcome:
+    """The nightly command: run, record, compare with the stored baselines, report, and decide.
 
-    run = run_suites(paths, seed=seed, progress=progress)
-    run_path = write_run(run, runs_dir)
+    ``budget``, ``cache`` and ``fallback`` are as in :func:`record_run`.
+    """
+    from harness.report import write_reports
+
+    run, run_path = record_run(list(paths), runs_dir=runs_dir, seed=seed, progress=progress, budget=budget,
+                               cache=cache, fallback=fallback)
     verdicts, stored = compare_run(run, baselines_dir, alpha=alpha)
     reports = write_reports(run, verdicts, stored, out_dir)
     return GateOutcome(run, run_path, verdicts, reports, exit_code(run, verdicts, strict=strict))

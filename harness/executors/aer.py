@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import time
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
@@ -32,8 +33,10 @@ __all__ = [
     "check_parameter_sets",
     "circuit_key",
     "circuit_sha256",
+    "job_description",
     "normalise_counts",
     "two_qubit_gate_count",
+    "wait_for_job",
 ]
 
 _NON_GATES = {"barrier", "measure", "reset", "delay", "store"}
@@ -116,6 +119,37 @@ def check_parameter_sets(
     return values
 
 
+def wait_for_job(job: Any, timeout: float | None) -> Any:
+    """The job's result, polling ``job.done()`` until it finishes or ``timeout`` seconds pass.
+
+    Raises:
+        TimeoutError: the job did not finish in time; it is cancelled (where the backend can).
+    """
+    if timeout is None:
+        return job.result()
+    deadline = time.monotonic() + float(timeout)
+    interval = 0.002
+    while not job.done():
+        if time.monotonic() >= deadline:
+            try:
+                job.cancel()
+            except Exception:  # noqa: BLE001 - a job that cannot be cancelled is still given up on
+                pass
+            raise TimeoutError(f"job {job.job_id()} did not finish within {timeout:g} s (cancelled)")
+        time.sleep(interval)
+        interval = min(interval * 1.5, 0.1)  # short for local jobs, gentle for remote ones
+    return job.result()
+
+
+def job_description(identity: Mapping[str, Any], circuits: Sequence["QuantumCircuit"], parameters: Any,
+                    shots: int, seed: int) -> dict[str, Any]:
+    """What determines a seeded simulator job's counts: the device identity, the exact submitted
+    circuits (by QASM hash, free of parameter uuids), their parameter values, shots and seed.
+    The key of :class:`harness.orchestration.cache.ResultCache`."""
+    return {"device": dict(identity), "circuits": [circuit_sha256(c) for c in circuits],
+            "parameters": parameters, "shots": int(shots), "seed": int(seed)}
+
+
 def bind_by_name(
     logical: "QuantumCircuit", transpiled: "QuantumCircuit", values: np.ndarray
 ) -> dict[Any, list[float]]:
@@ -149,6 +183,11 @@ class AerDevice:
         self._cache: dict[str, "QuantumCircuit"] = {}
         self._jobs = 0
         self._last_sha: str | None = None
+        self.job_timeout: float | None = None
+        """Seconds to wait for a job before it is cancelled and TimeoutError raised (None: no limit)."""
+        self.cache: Any = None
+        """Optional counts cache with ``lookup(description)``/``store(description, counts)``
+        (see :func:`job_description`); set by the orchestration."""
 
     # -- Device protocol -------------------------------------------------------------------
     def sample(
@@ -241,23 +280,34 @@ class AerDevice:
     ) -> list[Counts]:
         seed = int(np.random.SeedSequence([self.seed_simulator, self._jobs]).generate_state(1)[0])
         self._jobs += 1
-        with self.clock.stage("submit"):
-            job = self._backend.run(
-                transpiled, shots=int(shots), seed_simulator=seed, parameter_binds=binds
-            )
-        with self.clock.stage("execute"):
-            result = job.result()
         n = n_sets if n_sets is not None else len(transpiled)
         widths = num_clbits if isinstance(num_clbits, list) else [num_clbits] * n
-        counts = [normalise_counts(result.get_counts(i), widths[i]) for i in range(n)]
+        description = None
+        if self.cache is not None:
+            import qiskit_aer
+
+            values = None if binds is None else [{p.name: v for p, v in b.items()} for b in binds]
+            description = job_description({"engine": "aer", "method": self.method, "qiskit_aer": qiskit_aer.__version__},
+                                          transpiled, values, shots, seed)
+        counts = self.cache.lookup(description) if description is not None else None
+        if counts is None:
+            with self.clock.stage("submit"):
+                job = self._backend.run(
+                    transpiled, shots=int(shots), seed_simulator=seed, parameter_binds=binds
+                )
+            self.resources.job_ids.append(str(job.job_id()))
+            self.resources.jobs += 1
+            with self.clock.stage("execute"):
+                result = wait_for_job(job, self.job_timeout)
+            counts = [normalise_counts(result.get_counts(i), widths[i]) for i in range(n)]
+            if description is not None:
+                self.cache.store(description, counts)
         last = transpiled[0]
         self._last_sha = circuit_sha256(last)
         r = self.resources
         r.shots += int(shots) * n
         r.circuits += n
-        r.jobs += 1
         r.depth = last.depth()
         r.two_qubit_gates = two_qubit_gate_count(last)
         r.width = last.num_qubits
-        r.job_ids.append(str(job.job_id()))
         return counts

@@ -32,7 +32,9 @@ from harness.executors.aer import (
     check_parameter_sets,
     circuit_key,
     circuit_sha256,
+    job_description,
     two_qubit_gate_count,
+    wait_for_job,
 )
 from harness.executors.base import Counts, Resources, StageClock
 from harness.executors.calibration import (
@@ -198,6 +200,11 @@ class RuntimeDevice:
         self._cache: dict[str, "QuantumCircuit"] = {}
         self._jobs = 0
         self._last: "QuantumCircuit | None" = None
+        self.job_timeout: float | None = None
+        """Seconds to poll a submitted job before it is cancelled and TimeoutError raised (None: no limit)."""
+        self.cache: Any = None
+        """Optional counts cache (see :func:`~harness.executors.aer.job_description`); only consulted
+        for fake backends, whose seeded jobs are reproducible. Real hardware is never served from it."""
 
     # -- transpilation ---------------------------------------------------------------------
     def transpile(self, circuit: "QuantumCircuit") -> "QuantumCircuit":
@@ -342,11 +349,45 @@ class RuntimeDevice:
              describe: bool = True) -> list[Counts]:
         seed = int(np.random.SeedSequence([self.seed_simulator, self._jobs]).generate_state(1)[0])
         self._jobs += 1
+        first = pubs[0][0] if isinstance(pubs[0], tuple) else pubs[0]
+        description = None
+        if self.cache is not None and self.simulated:
+            import qiskit_aer
+            import qiskit_ibm_runtime
+
+            circuits = [p[0] if isinstance(p, tuple) else p for p in pubs]
+            values = [[[q.name for q in k] + [np.asarray(v).tolist()] for k, v in p[1].items()]
+                      if isinstance(p, tuple) else None for p in pubs]
+            identity = {"engine": "qiskit-ibm-runtime", "backend": self.name,
+                        "calibration_sha256": snapshot_hash(self._snap), "qiskit_aer": qiskit_aer.__version__,
+                        "qiskit_ibm_runtime": qiskit_ibm_runtime.__version__}
+            description = job_description(identity, circuits, values, shots, seed)
+        counts: list[Counts] | None = self.cache.lookup(description) if description is not None else None
+        if counts is None:
+            counts = self._submit_and_wait(pubs, shots, seed)
+            if description is not None:
+                self.cache.store(description, counts)
+        if describe:
+            self._last = first
+        n = len(counts) if n_sets is None else n_sets
+        r = self.resources
+        r.shots += int(shots) * n
+        r.circuits += n
+        r.depth = first.depth()
+        r.two_qubit_gates = two_qubit_gate_count(first)
+        r.width = len({q for inst in first.data for q in inst.qubits})
+        return counts
+
+    def _submit_and_wait(self, pubs: list[Any], shots: int, seed: int) -> list[Counts]:
+        """Submit one job, record its id at once, poll it to the end (see ``job_timeout``)."""
         sampler = self._sampler(seed)
         with self.clock.stage("submit"):
             job = sampler.run(pubs, shots=int(shots))
+        # recorded before waiting, so a job that times out or fails is still traceable
+        self.resources.job_ids.append(str(job.job_id()))
+        self.resources.jobs += 1
         start = time.perf_counter()
-        result = job.result()
+        result = wait_for_job(job, self.job_timeout)
         waited = time.perf_counter() - start
         queued = 0.0 if self.simulated else min(_queue_seconds(job), waited)
         self.clock.add("queue", queued)
@@ -358,16 +399,4 @@ class RuntimeDevice:
                 counts.append(dict(joined.get_counts()))
             else:
                 counts.extend(dict(joined[i].get_counts()) for i in range(joined.shape[0]))
-        first = pubs[0][0] if isinstance(pubs[0], tuple) else pubs[0]
-        if describe:
-            self._last = first
-        n = len(counts) if n_sets is None else n_sets
-        r = self.resources
-        r.shots += int(shots) * n
-        r.circuits += n
-        r.jobs += 1
-        r.depth = first.depth()
-        r.two_qubit_gates = two_qubit_gate_count(first)
-        r.width = len({q for inst in first.data for q in inst.qubits})
-        r.job_ids.append(str(job.job_id()))
         return counts

@@ -69,9 +69,11 @@ def plan_suite(suite: Suite) -> SuitePlan:
 
     model = suite.model
     try:
-        workload = get_workload(model.workload)
+        # a custom workload (module:Class) is looked for next to the suite file first
+        workload = get_workload(model.workload, base_dir=suite.path.parent)
     except UnsupportedError as exc:
-        raise suite.error(("workload",), exc.message, hint=f"use one of: {', '.join(sorted(WORKLOADS))}") from None
+        hint = exc.hint if ":" in model.workload else f"use one of: {', '.join(sorted(WORKLOADS))}, or module:Class"
+        raise suite.error(("workload",), exc.message, hint=hint) from None
     try:
         options = workload.Options.model_validate(model.options)
     except ValidationError as exc:
@@ -89,15 +91,18 @@ def plan_suite(suite: Suite) -> SuitePlan:
                 raise suite.error(("baselines", "classical", "solvers", i), f"unknown solver {solver!r}",
                                   hint=f"use one of: {', '.join(workload.solvers)}")
     hardware = model.baselines.hardware
-    if hardware is not None and not hardware.backend.startswith("ibm:"):
+    candidates = [] if hardware is None else (
+        [hardware.backend] if isinstance(hardware.backend, str) else list(hardware.backend))
+    for i, backend in enumerate(c for c in candidates if not c.startswith("ibm:")):
         from harness.executors import known_backends
 
         known = known_backends()
-        if hardware.backend not in known:
+        if backend not in known:
             import difflib
 
-            close = difflib.get_close_matches(hardware.backend, known, n=3) or known[:5]
-            raise suite.error(("baselines", "hardware", "backend"), f"unknown backend {hardware.backend!r}",
+            close = difflib.get_close_matches(backend, known, n=3) or known[:5]
+            where = ("baselines", "hardware", "backend") + ((i,) if isinstance(hardware.backend, list) else ())
+            raise suite.error(where, f"unknown backend {backend!r}",
                               hint=f"use a fake backend such as {', '.join(close)}, or ibm:<name> for real hardware")
     cases = []
     for case in expand(suite):

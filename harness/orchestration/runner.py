@@ -11,7 +11,8 @@ import secrets
 import time
 import traceback
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterable
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import numpy as np
 
@@ -20,6 +21,10 @@ from harness.executors.base import StageClock
 from harness.lineage import derive_seeds, environment
 from harness.orchestration.plan import CasePlan, SuitePlan
 from harness.records import STAGES, Metric, Result, Run
+
+if TYPE_CHECKING:
+    from harness.orchestration.journal import Journal
+    from harness.orchestration.tiers import Attempt, Execution
 
 __all__ = ["new_run_id", "run_plans"]
 
@@ -77,31 +82,48 @@ def _run_classical(plan: SuitePlan, cp: CasePlan, seeds: dict[str, int], base: d
                   trace=outcome.trace)
 
 
-def _run_quantum(plan: SuitePlan, cp: CasePlan, seeds: dict[str, int], base: dict, tier: str) -> list[Result]:
-    """The simulator result, or the hardware raw and mitigated pair, of one case."""
+def _run_quantum(plan: SuitePlan, cp: CasePlan, seeds: dict[str, int], base: dict, tier: str,
+                 attempt: "Attempt | None" = None, settings: Any = None) -> list[Result]:
+    """The simulator result, or the hardware raw and mitigated pair, of one case.
+
+    ``attempt`` (from :func:`harness.orchestration.tiers.run_group`) supplies the guarded device;
+    ``settings`` replaces the suite's block for this tier (fallback, remediation, backend choice).
+    """
     from harness.executors import make_device
     from harness.mitigation import mitigate
     from harness.mitigation.raw import execute as mitigate_raw
     from harness.suite.schema import MitigationSettings
 
-    settings = getattr(plan.suite.model.baselines, tier)
+    settings = settings if settings is not None else getattr(plan.suite.model.baselines, tier)
     started = _now()
-    device = make_device(tier, settings, seed_transpiler=seeds["transpiler"],
-                         seed_simulator=seeds["simulator" if tier == "simulator" else "hardware"])
+    build = attempt.device if attempt is not None else make_device
+    device = build(tier, settings, seed_transpiler=seeds["transpiler"],
+                   seed_simulator=seeds["simulator" if tier == "simulator" else "hardware"])
     with device.clock.stage("preprocess"):
         problem = plan.workload.build(cp.params, plan.options)
     t0 = time.perf_counter()
     outcome = plan.workload.quantum(problem, device, np.random.default_rng(seeds["optimizer"]))
+    if attempt is not None:
+        attempt.outcome = outcome  # the cross-check reruns its final circuit(s)
     loop_seconds = time.perf_counter() - t0
     ident = dict(suite=plan.suite.name, case_id=cp.case.case_id, tier=tier, status="ok", trace=outcome.trace)
     common = {**base, "tier": tier, "settings": settings.model_dump(mode="json"),
               "quantum": dict(outcome.info), "evaluations": len(outcome.trace)}
+    # a multi-circuit workload (VQE: one circuit per Pauli basis) scores a list of distributions;
+    # its counts stay in the lineage, since Result.counts is one distribution for the drift test
+    multi = bool(getattr(plan.workload, "multi_circuit", False))
+    if multi:
+        common["counts_list"] = [dict(c) for c in outcome.counts_list]
     if tier == "simulator":
         with device.clock.stage("postprocess"):
-            total = sum(outcome.counts.values())
-            metrics = plan.workload.score(problem, {k: v / total for k, v in outcome.counts.items()}, total)
+            if multi:
+                probs = [{k: v / sum(c.values()) for k, v in c.items()} for c in outcome.counts_list]
+                metrics = plan.workload.score(problem, probs, outcome.shots)
+            else:
+                total = sum(outcome.counts.values())
+                metrics = plan.workload.score(problem, {k: v / total for k, v in outcome.counts.items()}, total)
         metrics["time_to_solution"] = _timing(loop_seconds)
-        return [Result(**ident, baseline="simulator", metrics=metrics, counts=dict(outcome.counts),
+        return [Result(**ident, baseline="simulator", metrics=metrics, counts=None if multi else dict(outcome.counts),
                        timings=dict(device.clock.seconds), resources=device.resources.to_dict(),
                        lineage={**common, "device": device.lineage(), "started": started, "finished": _now()})]
 
@@ -116,7 +138,7 @@ def _run_quantum(plan: SuitePlan, cp: CasePlan, seeds: dict[str, int], base: dic
         ("hardware.mitigated", mitigate, settings.mitigation),
     ):
         before = dict(device.clock.seconds)
-        m = technique(device, outcome.circuit, outcome.shots, score, mitigation,
+        m = technique(device, list(outcome.circuits) if multi else outcome.circuit, outcome.shots, score, mitigation,
                       np.random.default_rng(seeds["mitigation"]))
         spent = {s: loop_timings[s] + device.clock.seconds[s] - before[s] for s in STAGES}
         metrics = {**m.metrics, "time_to_solution": _timing(loop_seconds)}
@@ -132,8 +154,11 @@ def _run_quantum(plan: SuitePlan, cp: CasePlan, seeds: dict[str, int], base: dic
     return out
 
 
-def _failed(plan: SuitePlan, cp: CasePlan, kinds: Iterable[str], tier: str, exc: BaseException, base: dict) -> list[Result]:
-    if isinstance(exc, HarnessError):
+def _failed(plan: SuitePlan, cp: CasePlan, kinds: Iterable[str], tier: str, exc: BaseException | str,
+            base: dict) -> list[Result]:
+    if isinstance(exc, str):
+        message = exc
+    elif isinstance(exc, HarnessError):
         message = exc.message
     else:
         frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
@@ -143,17 +168,81 @@ def _failed(plan: SuitePlan, cp: CasePlan, kinds: Iterable[str], tier: str, exc:
                    lineage={**base, "tier": tier, "finished": _now()}, error=message) for k in kinds]
 
 
-def run_plans(plans: Iterable[SuitePlan], *, seed: int | None = None, progress: Progress | None = None) -> Run:
+def _tier_settings(plan: SuitePlan, cp: CasePlan, tier: str, attempt: "Attempt") -> Any:
+    """The settings a tier runs with: the suite's, a default simulator for a stand-in, the backend
+    chosen among candidates, and any remediation overrides."""
+    from harness.suite.schema import SimulatorSettings
+
+    settings = getattr(plan.suite.model.baselines, tier) or (SimulatorSettings() if tier == "simulator" else None)
+    if tier == "hardware" and isinstance(settings.backend, list):
+        from harness.orchestration.selection import select_backend
+
+        width = getattr(cp.params, "n", None)
+        chosen, why = select_backend(settings.backend, settings.policy, width if isinstance(width, int) else None)
+        attempt.lineage["backend_selection"] = why
+        settings = settings.model_copy(update={"backend": chosen})
+    if attempt.overrides:
+        settings = settings.model_copy(update=attempt.overrides)
+    return settings
+
+
+def _cross_check(settings: Any, attempt: "Attempt", seed: int) -> dict[str, Any]:
+    """Aer versus cirq on the final circuit(s): the ``cross_check`` lineage entry (never raises)."""
+    from harness.executors.cirq_device import cross_check
+
+    outcome = attempt.outcome
+    circuits = list(getattr(outcome, "circuits", None) or [outcome.circuit])
+    counts = list(getattr(outcome, "counts_list", None) or [outcome.counts])
+    try:
+        checks = [cross_check(c, n, sum(n.values()), seed + i, noise=settings.cross_check_noise,
+                              alpha=1e-3 / len(circuits))  # Bonferroni over the circuits of one result
+                  for i, (c, n) in enumerate(zip(circuits, counts))]
+    except Exception as exc:  # a cross-check that cannot run is reported, the result stands
+        return {"engine": "cirq", "verdict": "error", "error": f"{type(exc).__name__}: {exc}"}
+    worst = min(checks, key=lambda c: c["p_value"])
+    return {**worst, "circuits": len(checks), "verdict": "disagree" if any(c["verdict"] == "disagree"
+                                                                          for c in checks) else "agree"}
+
+
+def _run_tier(plan: SuitePlan, cp: CasePlan, seeds: dict[str, int], base: dict, tier: str,
+              attempt: "Attempt") -> list[Result]:
+    """One tier of one case, as :func:`harness.orchestration.tiers.run_group` asks for it."""
+    if tier == "classical":
+        return [_run_classical(plan, cp, seeds, base)]
+    settings = _tier_settings(plan, cp, tier, attempt)
+    results = _run_quantum(plan, cp, seeds, base, tier, attempt=attempt, settings=settings)
+    if attempt.cache_view is not None:
+        results = [replace(r, resources={**r.resources, "cache": attempt.cache_view.to_dict()}) for r in results]
+    if tier == "simulator" and getattr(settings, "cross_check", None) == "cirq" and attempt.outcome is not None:
+        attempt.lineage["cross_check"] = _cross_check(settings, attempt, seeds["simulator"])
+    return results
+
+
+_GROUPS = (("classical", ("classical",)), ("simulator", ("simulator",)),
+           ("hardware", ("hardware.raw", "hardware.mitigated")))
+
+
+def run_plans(plans: Iterable[SuitePlan], *, seed: int | None = None, progress: Progress | None = None,
+              execution: "Execution | None" = None, journal: "Journal | None" = None) -> Run:
     """Execute every case of every plan on each declared baseline kind and return the immutable Run.
+
+    Each tier group of a case runs as a job (:func:`harness.orchestration.tiers.run_group`): retried,
+    remediated or handed down the fallback chain as its failure's cause allows.
 
     Args:
         plans: validated suites (see :func:`harness.orchestration.plan.plan_suite`).
         seed: overrides each suite's seed (a re-run with other seeds must not raise false alarms).
         progress: see :data:`Progress`.
+        execution: retry policy, budget, cache and fallback settings (defaults: see ``Execution``).
+        journal: every finished tier group is appended to it; groups it already holds are not
+            run again (resume), and the run keeps the journal's run id.
     """
+    from harness.orchestration.tiers import Execution, run_group
+
     plans = list(plans)
+    execution = execution or Execution()
     env = environment(".")
-    run_id = new_run_id()
+    run_id = journal.run_id if journal is not None else new_run_id()
     results: list[Result] = []
     total, index = sum(len(p.cases) for p in plans), 0
     for plan in plans:
@@ -166,18 +255,28 @@ def run_plans(plans: Iterable[SuitePlan], *, seed: int | None = None, progress: 
             seeds = derive_seeds(suite_seed, cp.case.case_id)
             base = _case_lineage(plan, cp, seeds, env)
             base["seed"] = suite_seed
-            if "classical" in kinds:
-                try:
-                    results.append(_run_classical(plan, cp, seeds, base))
-                except Exception as exc:  # recorded, not raised: one bad case must not lose the run
-                    results += _failed(plan, cp, ["classical"], "classical", exc, base)
-            for tier, tier_kinds in (("simulator", ["simulator"]), ("hardware", ["hardware.raw", "hardware.mitigated"])):
-                if tier_kinds[0] not in kinds:
+            for tier, group in _GROUPS:
+                if group[0] not in kinds:
                     continue
-                try:
-                    results += _run_quantum(plan, cp, seeds, base, tier)
-                except Exception as exc:
-                    results += _failed(plan, cp, tier_kinds, tier, exc, base)
+                keys = [(plan.suite.name, cp.case.case_id, k) for k in group]
+                if journal is not None and journal.has(keys):
+                    results += [journal.done[k] for k in keys]  # recorded before an interruption
+                    continue
+
+                def run_tier(t: str, attempt, plan=plan, cp=cp, seeds=seeds, base=base) -> list[Result]:
+                    return _run_tier(plan, cp, seeds, base, t, attempt)
+
+                def make_failed(ks, t, message, plan=plan, cp=cp, base=base) -> list[Result]:
+                    return _failed(plan, cp, ks, t, message, base)
+
+                label = f"{plan.suite.name} {cp.case.case_id} [{tier}]"
+                group_results = run_group(label, tier, group, run_tier, execution, make_failed)
+                if journal is not None:
+                    journal.append(group_results)
+                results += group_results
     suites = {p.suite.name: {"path": str(p.suite.path), "sha256": p.suite.sha256, "workload": p.workload.name,
                              "description": p.suite.model.description, "metrics": p.metric_specs()} for p in plans}
-    return Run(run_id=run_id, created=_now(), results=tuple(results), suites=suites, environment=env)
+    if execution.meter is not None:
+        env = {**env, "budget": execution.meter.to_dict()}
+    created = journal.header["created"] if journal is not None else _now()
+    return Run(run_id=run_id, created=created, results=tuple(results), suites=suites, environment=env)

@@ -97,14 +97,37 @@ class ClassicalSettings(Strict):
 class SimulatorSettings(Strict):
     engine: Literal["aer"] = "aer"
     method: Literal["automatic", "statevector", "matrix_product_state"] = "automatic"
+    cross_check: Literal["cirq"] | None = None
+    """Also run the final circuit on cirq's simulator (through OpenQASM 2) and report a
+    disagreement beyond shot noise in the result's lineage (``cross_check``)."""
+    cross_check_noise: float = Field(0.0, ge=0, le=0.5)
+    """Per-qubit depolarising probability after every gate for the cross-check: 0 compares the ideal
+    simulators; above 0, Aer and cirq's density-matrix simulator run the same noise model."""
 
 
 class HardwareSettings(Strict):
-    backend: str
-    """A fake backend with real calibration data (``fake_manila``) or ``ibm:<name>``."""
+    backend: str | list[str]
+    """A fake backend with real calibration data (``fake_manila``) or ``ibm:<name>``; or a list of
+    fake backends to choose from by ``policy`` (the choice and its reason are lineage)."""
+    policy: Literal["fewest_two_qubit_errors", "best_readout", "smallest_queue"] = "fewest_two_qubit_errors"
+    """How to choose among several ``backend`` candidates, from their calibration snapshots."""
     optimization_level: int = Field(1, ge=0, le=3)
     """Transpiler optimisation level (lineage: changing it is what the gate judges)."""
     mitigation: MitigationSettings = Field(default_factory=MitigationSettings)
+    job_timeout: float = Field(600.0, gt=0)
+    """Seconds to poll a submitted job before it is cancelled and retried as a transient failure."""
+
+    @field_validator("backend")
+    @classmethod
+    def _candidates(cls, v: str | list[str]) -> str | list[str]:
+        if isinstance(v, list):
+            if not v:
+                raise ValueError("list at least one candidate backend")
+            if len(set(v)) != len(v):
+                raise ValueError("candidate backends must be distinct")
+            if any(b.startswith("ibm:") for b in v):
+                raise ValueError("backend selection works on fake backends; name one ibm:<backend> alone")
+        return v
 
 
 class Baselines(Strict):

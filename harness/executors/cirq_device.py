@@ -1,0 +1,166 @@
+"""A second opinion from another SDK: run a circuit on cirq's simulator and compare it with Aer.
+
+The circuit travels through OpenQASM 2: it is first rewritten (qiskit, optimisation level 0) into
+gates that cirq's QASM importer maps one-to-one (``h x sx rx ry rz cx``), with barriers removed
+(cirq's OpenQASM 2 parser refuses them). Measurement keys come back as ``<register>_<index>`` and
+are put back into qiskit's bit order (classical bit 0 rightmost).
+
+Noise, when asked for, is the same model on both sides: after every gate, each qubit it acts on
+is depolarised with probability ``p`` (cirq's ``depolarize(p)``: X, Y or Z each with ``p/3``). In
+Aer that is ``depolarizing_error(4p/3, 1)`` per qubit (qiskit's parameter is the weight of the
+fully mixed state, whose Pauli part is 3/4 of it). cirq runs it on the density-matrix simulator:
+trajectory sampling of the same circuit is about a thousand times slower.
+
+Agreement is a chi-square test of homogeneity on the two count tables (scipy), with outcomes
+expected fewer than 5 times pooled into one cell so the chi-square approximation holds.
+
+cirq is imported inside the functions. Example:
+    >>> check = cross_check(ghz_circuit(3), aer_counts, shots=4000, seed=1)   # doctest: +SKIP
+    >>> check["verdict"]                                                        # doctest: +SKIP
+    'agree'
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any, Mapping
+
+import numpy as np
+
+from harness.errors import UnsupportedError
+
+if TYPE_CHECKING:
+    from qiskit import QuantumCircuit
+
+__all__ = ["CIRQ_BASIS", "aer_noisy_counts", "cirq_counts", "cross_check", "homogeneity_test", "to_cirq"]
+
+CIRQ_BASIS = ["h", "x", "sx", "rx", "ry", "rz", "cx"]
+"""Gates exported to OpenQASM 2 that cirq's importer turns into exactly one operation each."""
+
+
+def _portable(circuit: "QuantumCircuit") -> "QuantumCircuit":
+    from qiskit import transpile
+    from qiskit.transpiler.passes import RemoveBarriers
+
+    if circuit.num_parameters:
+        raise UnsupportedError(f"cross-check: circuit {circuit.name!r} has unbound parameters",
+                               hint="bind the final parameters before the cross-check")
+    return RemoveBarriers()(transpile(circuit, basis_gates=CIRQ_BASIS, optimization_level=0))
+
+
+def to_cirq(circuit: "QuantumCircuit") -> Any:
+    """The circuit as a ``cirq.Circuit``, through OpenQASM 2 (see the module docstring)."""
+    from cirq.contrib.qasm_import import circuit_from_qasm
+    from qiskit import qasm2
+
+    return circuit_from_qasm(qasm2.dumps(_portable(circuit)))
+
+
+def _noise_model(p: float) -> Any:
+    import cirq
+
+    class _AfterEachGate(cirq.NoiseModel):
+        def noisy_operation(self, operation: Any) -> Any:
+            if cirq.is_measurement(operation):
+                return operation
+            return [operation, cirq.depolarize(p).on_each(*operation.qubits)]
+
+    return _AfterEachGate()
+
+
+def cirq_counts(circuit: "QuantumCircuit", shots: int, seed: int, noise: float = 0.0) -> dict[str, int]:
+    """Counts of ``circuit`` on cirq (state vector when ideal, density matrix with noise), qiskit bit order."""
+    import cirq
+
+    converted = to_cirq(circuit)
+    if noise > 0:
+        simulator = cirq.DensityMatrixSimulator(noise=_noise_model(noise), seed=int(seed))
+    else:
+        simulator = cirq.Simulator(seed=int(seed))
+    result = simulator.run(converted, repetitions=int(shots))
+    columns = []
+    for clbit in circuit.clbits:
+        registers = circuit.find_bit(clbit).registers
+        key = f"{registers[0][0].name}_{registers[0][1]}" if registers else None
+        data = result.measurements.get(key) if key else None
+        columns.append(np.zeros(shots, dtype=int) if data is None else data[:, 0].astype(int))
+    bits = np.stack(columns[::-1], axis=1) if columns else np.zeros((shots, 0), dtype=int)  # clbit 0 rightmost
+    keys, counts = np.unique(["".join(map(str, row)) for row in bits], return_counts=True)
+    return {str(k): int(c) for k, c in zip(keys, counts)}
+
+
+def aer_noisy_counts(circuit: "QuantumCircuit", shots: int, seed: int, noise: float) -> dict[str, int]:
+    """Counts of ``circuit`` on Aer with the same per-gate depolarising model as :func:`cirq_counts`."""
+    from qiskit_aer import AerSimulator
+    from qiskit_aer.noise import NoiseModel, depolarizing_error
+
+    from harness.executors.aer import normalise_counts
+
+    one = depolarizing_error(4 * noise / 3, 1)
+    model = NoiseModel(basis_gates=CIRQ_BASIS)
+    model.add_all_qubit_quantum_error(one, [g for g in CIRQ_BASIS if g != "cx"])
+    model.add_all_qubit_quantum_error(one.tensor(one), ["cx"])
+    sim = AerSimulator(noise_model=model, method="density_matrix")
+    result = sim.run(_portable(circuit), shots=int(shots), seed_simulator=int(seed)).result()
+    return normalise_counts(result.get_counts(0), circuit.num_clbits)
+
+
+def homogeneity_test(a: Mapping[str, int], b: Mapping[str, int]) -> dict[str, Any]:
+    """Chi-square test that two count tables come from one distribution.
+
+    Outcomes whose expected count is below 5 in either row are pooled into one cell; with a single
+    cell left the tables cannot differ and the p-value is 1.
+    """
+    from scipy.stats import chi2_contingency
+
+    keys = sorted(set(a) | set(b))
+    table = np.array([[a.get(k, 0) for k in keys], [b.get(k, 0) for k in keys]], dtype=float)
+    expected = table.sum(axis=0) * (table.sum(axis=1)[:, None] / table.sum())
+    rare = (expected < 5).any(axis=0)
+    pooled = table[:, ~rare]
+    if rare.any():
+        pooled = np.column_stack([pooled, table[:, rare].sum(axis=1)])
+    pooled = pooled[:, pooled.sum(axis=0) > 0]
+    if pooled.shape[1] < 2:
+        return {"statistic": 0.0, "dof": 0, "p_value": 1.0, "cells": int(pooled.shape[1])}
+    stat, p, dof, _ = chi2_contingency(pooled, correction=False)
+    return {"statistic": float(stat), "dof": int(dof), "p_value": float(p), "cells": int(pooled.shape[1])}
+
+
+def cross_check(circuit: "QuantumCircuit", aer_counts: Mapping[str, int] | None, shots: int, seed: int,
+                noise: float = 0.0, alpha: float = 1e-3) -> dict[str, Any]:
+    """Compare Aer and cirq on ``circuit``: the ``cross_check`` lineage entry of a simulator result.
+
+    Args:
+        circuit: the final logical circuit, bound and measured into classical registers.
+        aer_counts: the simulator tier's own (ideal) counts; with ``noise`` > 0 Aer is run again with
+            the shared noise model and these are ignored.
+        shots: shots on each side.
+        seed: cirq's (and the noisy Aer run's) seed.
+        noise: per-gate depolarising probability (0: ideal).
+        alpha: p-value below which the simulators are said to disagree (small: one test per case,
+            and a false alarm sends someone looking for a bug).
+
+    Returns:
+        ``{"engine": "cirq", "verdict": "agree" | "disagree", "p_value", "statistic", "dof", "noise",
+        "shots", "seconds", "aer_counts" (None when they are the given ones), "cirq_counts"}``.
+    """
+    import cirq
+
+    start = time.perf_counter()
+    reference = aer_counts
+    if noise > 0 or not reference:
+        reference = aer_noisy_counts(circuit, shots, seed, noise) if noise > 0 else _aer_ideal(circuit, shots, seed)
+    other = cirq_counts(circuit, sum(reference.values()), seed, noise)
+    test = homogeneity_test(reference, other)
+    return {"engine": "cirq", "cirq": cirq.__version__, "via": "OpenQASM 2", "noise": noise, "alpha": alpha,
+            "verdict": "agree" if test["p_value"] >= alpha else "disagree", **test,
+            "shots": int(sum(reference.values())), "seconds": time.perf_counter() - start,
+            # Aer's counts only when they are not the tier's own (already in Result.counts)
+            "aer_counts": None if reference is aer_counts else reference, "cirq_counts": other}
+
+
+def _aer_ideal(circuit: "QuantumCircuit", shots: int, seed: int) -> dict[str, int]:
+    from harness.executors.aer import AerDevice
+
+    return dict(AerDevice(seed_simulator=seed).sample(circuit, shots)[0])

@@ -1,0 +1,82 @@
+"""Kill a run midway with SIGKILL and resume it: every result recorded exactly once."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+
+import pytest
+
+from harness.cli import main
+from harness.orchestration.journal import Journal, read_journal
+from harness.records import Result
+
+SUITE = """\
+suite: ghz-resume
+workload: ghz
+seed: 3
+matrix:
+  n: [2, 3, 4]
+  shots: [300, 400]
+baselines:
+  classical: {}
+  hardware: {backend: fake_manila, optimization_level: 0}
+metrics:
+  success_probability: {better: higher, tolerance: 0.03}
+"""
+
+
+def _result(case_id, kind):
+    return Result(suite="s", case_id=case_id, baseline=kind, tier=kind.split(".")[0], status="ok")
+
+
+def test_a_torn_last_line_is_ignored_and_keys_are_counted_once(tmp_path):
+    journal = Journal.create(tmp_path, "run-1", "2026-01-01T00:00:00+00:00", ["a.yaml"], 7)
+    journal.append([_result("c1", "classical")])
+    journal.append([_result("c1", "classical")])
+    journal.append([_result("c2", "hardware.raw"), _result("c2", "hardware.mitigated")])
+    with open(journal.path, "a") as fh:
+        fh.write('{"type": "results", "results": [{"suite": "s", "case_')  # killed mid-write
+    again = read_journal(journal.path)
+    assert again.header["seed"] == 7 and again.run_id == "run-1"
+    assert sorted(again.done) == [("s", "c1", "classical"), ("s", "c2", "hardware.mitigated"), ("s", "c2", "hardware.raw")]
+
+
+def test_sigkill_midway_then_resume_records_every_result_exactly_once(tmp_path, monkeypatch, capsys):
+    (tmp_path / "suite.yaml").write_text(SUITE)
+    runs = tmp_path / "runs"
+    cmd = [sys.executable, "-m", "harness.cli", "run", "suite.yaml", "--runs-dir", str(runs), "--quiet", "--no-cache"]
+    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    journal = None
+    while time.monotonic() < deadline and proc.poll() is None:
+        found = list(runs.glob("*.journal.jsonl")) if runs.exists() else []
+        if found and len(found[0].read_text().splitlines()) >= 3:  # header + two groups
+            journal = found[0]
+            break
+        time.sleep(0.02)
+    assert journal is not None and proc.poll() is None, "the run ended before it could be interrupted"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    run_id = journal.name.split(".journal")[0]
+    before = read_journal(journal)
+    assert 2 <= len(before.done) < 18 and not list(runs.glob(f"{run_id}.json"))
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exit_:
+        main(["run", "--resume", run_id, "--runs-dir", str(runs), "--quiet", "--no-cache"])
+    assert exit_.value.code == 0, capsys.readouterr().err
+    record = json.loads((runs / f"{run_id}.json").read_text())
+    keys = Counter((r["case_id"], r["baseline"]) for r in record["results"])
+    assert len(keys) == 6 * 3 and set(keys.values()) == {1}
+    for key, r in before.done.items():  # journaled results are kept as they were, not re-run
+        kept = next(x for x in record["results"] if (x["case_id"], x["baseline"]) == key[1:])
+        assert kept["lineage"]["finished"] == r.lineage["finished"]
+    assert not journal.exists()  # the journal is removed once the record holds everything
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["run", "--resume", run_id, "--runs-dir", str(runs)])
+    assert exit_.value.code == 2 and "is complete" in capsys.readouterr().err
