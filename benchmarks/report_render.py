@@ -105,7 +105,8 @@ def main() -> None:
 
         keys = [(*r.key, m) for r in run.results for m in r.metrics]
         t0 = time.perf_counter()
-        series = [[p.value for p in history.series(*k, limit=TREND_RUNS)] for k in keys]
+        bulk = history.series_many(keys, limit=TREND_RUNS)
+        series = [[p.value for p in bulk[tuple(k)]] for k in keys]
         t_read = time.perf_counter() - t0
         print(f"  trends, reading {len(keys)} series from SQLite: {t_read:.2f} s")
         sample = series[:: max(len(series) // 20, 1)]

@@ -107,3 +107,19 @@ def test_excess_for_learns_from_history_but_not_from_the_run_itself(tmp_path):
     assert math.sqrt(ex[KEY]) == pytest.approx(0.03, rel=0.25)
     assert ex[("ghz", "n=3", "hardware.raw", "e")] < 0.01 ** 2 * 0.5  # shot noise explains it all
     assert History(tmp_path / "new.sqlite").excess_for(today) == {}  # no history: no entries
+
+
+def test_series_many_reads_the_same_points_as_series_over_the_recent_runs(tmp_path):
+    from harness.records import Metric, Result, Run
+    from harness.store.history import History
+
+    history = History(tmp_path / "h.sqlite")
+    for night in range(6):
+        metrics = {"p": Metric(0.5 + night / 100, "proportion", n=100), "q": Metric(float(night), "scalar")}
+        result = Result(suite="s", case_id="c", baseline="simulator", tier="simulator", status="ok", metrics=metrics)
+        history.append(Run(run_id=f"night-{night}", created=f"2026-01-0{night + 1}T00:00:00", results=(result,)))
+    keys = [("s", "c", "simulator", "p"), ("s", "c", "simulator", "q")]
+    bulk = history.series_many(keys, limit=4)
+    for key in keys:
+        assert bulk[key] == history.series(*key, limit=4)
+    assert [p.run_id for p in bulk[keys[0]]] == ["night-2", "night-3", "night-4", "night-5"]
