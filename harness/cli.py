@@ -169,12 +169,12 @@ def promote(run_ref, baselines_dir, runs_dir, suites):
 @click.option("--strict", is_flag=True, help="A missing baseline fails the gate.")
 def compare(run_ref, baselines_dir, runs_dir, alpha, as_json, strict):
     """Judge RUN against the stored baselines; exit 1 on a regression."""
-    from harness.commands import compare_run, exit_code
+    from harness.commands import compare_run, exit_code, open_history
     from harness.report import render_markdown, verdicts_json
     from harness.store import load_run, resolve_run
 
     record = load_run(resolve_run(run_ref, runs_dir))
-    verdicts, _ = compare_run(record, baselines_dir, alpha=alpha)
+    verdicts, _ = compare_run(record, baselines_dir, alpha=alpha, history=open_history(runs_dir))
     code = exit_code(record, verdicts, strict=strict)
     if as_json:
         click.echo(json.dumps(verdicts_json(record, verdicts), indent=2))
@@ -190,13 +190,14 @@ def compare(run_ref, baselines_dir, runs_dir, alpha, as_json, strict):
 @click.option("--alpha", type=click.FloatRange(1e-6, 0.5), default=0.01, show_default=True)
 def report(run_ref, baselines_dir, runs_dir, out_dir, alpha):
     """Write the HTML report (and CI outputs) of RUN."""
-    from harness.commands import compare_run
+    from harness.commands import compare_run, open_history
     from harness.report import write_reports
     from harness.store import load_run, resolve_run
 
     record = load_run(resolve_run(run_ref, runs_dir))
-    verdicts, stored = compare_run(record, baselines_dir, alpha=alpha)
-    paths = write_reports(record, verdicts, stored, out_dir)
+    history = open_history(runs_dir)
+    verdicts, stored = compare_run(record, baselines_dir, alpha=alpha, history=history)
+    paths = write_reports(record, verdicts, stored, out_dir, history=history)
     click.echo(f"report: {paths['html']}")
 
 

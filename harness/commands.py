@@ -13,7 +13,8 @@ from harness.drift.verdict import Verdict
 from harness.records import Result, Run
 
 __all__ = ["EXIT_EXECUTION", "EXIT_INVALID", "EXIT_OK", "EXIT_REGRESSION", "GateOutcome",
-           "compare_run", "dry_run", "exit_code", "gate", "plan_suites", "record_run", "run_suites"]
+           "compare_run", "dry_run", "exit_code", "gate", "open_history", "plan_suites", "record_run",
+           "run_suites"]
 
 EXIT_OK, EXIT_REGRESSION, EXIT_INVALID, EXIT_EXECUTION = 0, 1, 2, 3
 
@@ -110,13 +111,27 @@ def dry_run(paths: Iterable[str | Path], *, budget=None) -> str:
     return format_estimate(estimate_plans(plan_suites(paths)), budget)
 
 
-def compare_run(run: Run, baselines_dir: Path, *, alpha: float = 0.01) -> tuple[list[Verdict], Mapping[tuple, Result]]:
-    """Verdicts of ``run`` against the stored baselines, and those baselines."""
+def open_history(runs_dir: Path, *, create: bool = False):
+    """The run history beside the run records (``<runs_dir>/history.sqlite``), or None if absent."""
+    from harness.store.history import History
+
+    path = Path(runs_dir) / "history.sqlite"
+    return History(path) if create or path.exists() else None
+
+
+def compare_run(run: Run, baselines_dir: Path, *, alpha: float = 0.01,
+                history=None) -> tuple[list[Verdict], Mapping[tuple, Result]]:
+    """Verdicts of ``run`` against the stored baselines, and those baselines.
+
+    With a ``history``, proportions and expectation values also carry the excess variance the
+    history shows beyond shot noise (seeds, optimizer starts, device drift).
+    """
     from harness.drift import compare
     from harness.store import stored_for
 
     stored = stored_for(run, baselines_dir)
-    return compare(run, stored, alpha=alpha), stored
+    excess = history.excess_for(run) if history is not None else None
+    return compare(run, stored, alpha=alpha, history_excess=excess), stored
 
 
 def exit_code(run: Run, verdicts: Sequence[Verdict], *, strict: bool = False) -> int:
@@ -151,6 +166,8 @@ def gate(paths: Iterable[str | Path], *, baselines_dir: Path, runs_dir: Path, ou
 
     run, run_path = record_run(list(paths), runs_dir=runs_dir, seed=seed, progress=progress, budget=budget,
                                cache=cache, fallback=fallback)
-    verdicts, stored = compare_run(run, baselines_dir, alpha=alpha)
-    reports = write_reports(run, verdicts, stored, out_dir)
+    history = open_history(runs_dir, create=True)
+    verdicts, stored = compare_run(run, baselines_dir, alpha=alpha, history=history)
+    history.append(run, verdicts)
+    reports = write_reports(run, verdicts, stored, out_dir, history=history)
     return GateOutcome(run, run_path, verdicts, reports, exit_code(run, verdicts, strict=strict))

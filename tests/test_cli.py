@@ -62,6 +62,11 @@ def test_promote_then_gate_passes_with_new_seeds_and_fails_when_mitigation_is_of
     assert code == 1, out + (project / "reports" / "summary.md").read_text()
     assert "REGRESSION ghz-small n=3,shots=4000 [hardware.mitigated] success_probability" in out
 
+    from harness.store.history import History
+
+    assert len(History(project / ".runs" / "history.sqlite").runs()) == 2  # each gate appends its run
+    assert "Trends" in (project / "reports" / "index.html").read_text()
+
     code, out, _ = harness(capsys, "compare", "latest", "--json")
     assert code == 1
     verdicts = json.loads(out)["verdicts"]
