@@ -6,6 +6,10 @@ MitigationOutcome`` in two steps: run the circuits it needs as one batch, then c
 counts into metrics. "raw" (no mitigation) is a technique like the others, so raw versus
 mitigated is a comparison of equals: same scoring, same bootstrap.
 
+``circuit`` may also be a list of circuits (a multi-circuit workload such as VQE measures one
+circuit per Pauli basis): each is run, corrected and folded alike, and ``score`` then receives
+one distribution per circuit, in order. All circuits go to the device as one batch.
+
 Standard errors come from a bootstrap of the whole combine step: every executed circuit's counts
 are resampled (multinomial, same shots) ``settings.bootstrap`` times and the pipeline re-run, with
 no re-execution. They therefore include what mitigation does to shot noise (readout inversion
@@ -34,7 +38,9 @@ if TYPE_CHECKING:
 __all__ = [
     "MitigationOutcome",
     "Score",
+    "as_circuits",
     "bootstrap_stderr",
+    "joint_score",
     "mitigate",
     "probabilities",
     "resample",
@@ -42,8 +48,25 @@ __all__ = [
     "with_values",
 ]
 
-Score = Callable[[Mapping[str, float], int], "dict[str, Metric]"]
-"""A workload's pure scoring of an output distribution (see ``Workload.score``)."""
+Score = Callable[[Any, int], "dict[str, Metric]"]
+"""A workload's pure scoring of an output distribution, or of a list of them (see ``Workload.score``)."""
+JointScore = Callable[[Sequence[Mapping[str, float]], int], "dict[str, Metric]"]
+
+
+def as_circuits(circuit: "QuantumCircuit | Sequence[QuantumCircuit]") -> tuple[list["QuantumCircuit"], bool]:
+    """``circuit`` as a list, and whether it came as a sequence (then ``score`` takes a list)."""
+    if isinstance(circuit, (list, tuple)):
+        if not circuit:
+            raise ValueError("mitigation needs at least one circuit")
+        return list(circuit), True
+    return [circuit], False
+
+
+def joint_score(score: Score, multi: bool) -> JointScore:
+    """``score`` as a function of a list of distributions, whichever form the workload takes."""
+    if multi:
+        return score
+    return lambda probs, shots: score(probs[0], shots)
 
 
 @dataclass(frozen=True)
@@ -63,7 +86,7 @@ class MitigationOutcome:
 
 def mitigate(
     device: "Device",
-    circuit: "QuantumCircuit",
+    circuit: "QuantumCircuit | Sequence[QuantumCircuit]",
     shots: int,
     score: Score,
     settings: "MitigationSettings",
@@ -76,9 +99,9 @@ def mitigate(
 
     Args:
         device: where to run; readout needs ``device.confusion_matrices``.
-        circuit: the final logical circuit, bound and measured.
+        circuit: the final logical circuit, bound and measured; or a list of them.
         shots: shots per executed circuit.
-        score: the workload's pure scoring of a distribution.
+        score: the workload's pure scoring of a distribution (of a list of them for a list).
         settings: the suite's ``hardware.mitigation`` block.
         rng: drives the bootstrap (and random gate folding).
     """

@@ -13,7 +13,9 @@ import numpy as np
 from harness.mitigation import (
     MitigationOutcome,
     Score,
+    as_circuits,
     bootstrap_stderr,
+    joint_score,
     probabilities,
     values_of,
     with_values,
@@ -30,28 +32,31 @@ __all__ = ["execute"]
 
 def execute(
     device: "Device",
-    circuit: "QuantumCircuit",
+    circuit: "QuantumCircuit | Sequence[QuantumCircuit]",
     shots: int,
     score: Score,
     settings: "MitigationSettings",
     rng: np.random.Generator,
 ) -> MitigationOutcome:
-    """Run ``circuit`` once and score its counts; stderr by the same bootstrap as the others."""
-    (counts,) = device.sample_batch([circuit], shots)
-    point = score(probabilities(counts), shots)
+    """Run ``circuit`` (or each of a list, in one batch) once and score the counts; bootstrap stderr."""
+    circuits, multi = as_circuits(circuit)
+    scored = joint_score(score, multi)
+    counts = device.sample_batch(circuits, shots)
+    point = scored([probabilities(c) for c in counts], shots)
 
     def estimate(cs: Sequence[Mapping[str, int]]) -> dict[str, float]:
-        return values_of(score(probabilities(cs[0]), shots))
+        return values_of(scored([probabilities(c) for c in cs], shots))
 
-    stderr = bootstrap_stderr(estimate, [counts], settings.bootstrap, rng)
+    stderr = bootstrap_stderr(estimate, counts, settings.bootstrap, rng)
+    m = len(circuits)
     return MitigationOutcome(
         metrics=with_values(point, values_of(point), stderr),
-        resources={"circuits": 1, "shots": int(shots), "jobs": 1, "extra_circuits": 0, "extra_shots": 0},
+        resources={"circuits": m, "shots": int(shots) * m, "jobs": 1, "extra_circuits": 0, "extra_shots": 0},
         details={
             "technique": "raw",
             "readout": False,
             "zne": None,
             "bootstrap": settings.bootstrap,
-            "counts": dict(counts),
+            "counts": [dict(c) for c in counts] if multi else dict(counts[0]),
         },
     )

@@ -23,7 +23,9 @@ from harness.errors import UnsupportedError
 from harness.mitigation import (
     MitigationOutcome,
     Score,
+    as_circuits,
     bootstrap_stderr,
+    joint_score,
     values_of,
     with_values,
 )
@@ -84,24 +86,30 @@ def correct(counts: Mapping[str, int], inverses: Sequence[np.ndarray]) -> dict[s
 
 def execute(
     device: "Device",
-    circuit: "QuantumCircuit",
+    circuit: "QuantumCircuit | Sequence[QuantumCircuit]",
     shots: int,
     score: Score,
     settings: "MitigationSettings",
     rng: np.random.Generator,
 ) -> MitigationOutcome:
-    """Run ``circuit`` once, correct its readout errors, score; bootstrap stderr."""
-    inverses = inverse_matrices(device, circuit)
-    (counts,) = device.sample_batch([circuit], shots)
-    point = score(correct(counts, inverses), shots)
+    """Run ``circuit`` (or each of a list, in one batch) once, correct readout errors, score; bootstrap.
+
+    Each circuit is corrected with the confusion matrices of the physical qubits it measures.
+    """
+    circuits, multi = as_circuits(circuit)
+    scored = joint_score(score, multi)
+    inverses = [inverse_matrices(device, c) for c in circuits]
+    counts = device.sample_batch(circuits, shots)
+    point = scored([correct(c, inv) for c, inv in zip(counts, inverses)], shots)
 
     def estimate(cs: Sequence[Mapping[str, int]]) -> dict[str, float]:
-        return values_of(score(correct(cs[0], inverses), shots))
+        return values_of(scored([correct(c, inv) for c, inv in zip(cs, inverses)], shots))
 
-    stderr = bootstrap_stderr(estimate, [counts], settings.bootstrap, rng)
+    stderr = bootstrap_stderr(estimate, counts, settings.bootstrap, rng)
+    m = len(circuits)
     return MitigationOutcome(
         metrics=with_values(point, values_of(point), stderr),
-        resources={"circuits": 1, "shots": int(shots), "jobs": 1, "extra_circuits": 0, "extra_shots": 0},
+        resources={"circuits": m, "shots": int(shots) * m, "jobs": 1, "extra_circuits": 0, "extra_shots": 0},
         details={
             "technique": "readout",
             "readout": True,
@@ -109,6 +117,6 @@ def execute(
             "bootstrap": settings.bootstrap,
             "confusion_source": "calibration snapshot (no calibration circuits)",
             "inverse_method": "tensored per-clbit pseudo-inverse, Euclidean projection onto the simplex",
-            "counts": dict(counts),
+            "counts": [dict(c) for c in counts] if multi else dict(counts[0]),
         },
     )

@@ -11,6 +11,8 @@ methods gets logical folds through ``sample_batch``, and the details say so.
 Each metric is extrapolated on its own with mitiq's ``RichardsonFactory.extrapolate`` or
 ``LinearFactory.extrapolate``. With ``settings.readout`` every scaled distribution is
 readout-corrected first (folding does not scale readout error, so ZNE alone cannot remove it).
+A list of circuits (one per measurement basis) is folded circuit by circuit; the score of all of
+them at one scale factor is one point of the extrapolation.
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ from harness.executors.aer import two_qubit_gate_count
 from harness.mitigation import (
     MitigationOutcome,
     Score,
+    as_circuits,
     bootstrap_stderr,
+    joint_score,
     probabilities,
     values_of,
     with_values,
@@ -69,61 +73,74 @@ def fold(circuit: "QuantumCircuit", scale: float, folding: str, rng: np.random.G
 
 
 def _scaled_counts(
-    device: "Device", circuit: "QuantumCircuit", shots: int, zne: "ZNESettings", rng: np.random.Generator
-) -> tuple[list[Mapping[str, int]], dict[str, Any]]:
+    device: "Device", circuits: Sequence["QuantumCircuit"], shots: int, zne: "ZNESettings",
+    rng: np.random.Generator,
+) -> tuple[list[list[Mapping[str, int]]], dict[str, Any]]:
+    """Counts per scale factor, per circuit (``[scale][circuit]``), from one batch of every fold."""
     physical = all(hasattr(device, m) for m in ("transpile", "translate_physical", "sample_transpiled"))
-    base = device.transpile(circuit) if physical else circuit
-    folded = [fold(base, s, zne.folding, rng) for s in zne.scale_factors]
+    bases = [device.transpile(c) for c in circuits] if physical else list(circuits)
+    folded = [fold(b, s, zne.folding, rng) for s in zne.scale_factors for b in bases]
     if physical:
-        counts = device.sample_transpiled(folded, shots)
+        flat = device.sample_transpiled(folded, shots)
         ran = [device.translate_physical(c) for c in folded]  # cached: what actually ran
         level = "physical (folds of the transpiled circuit, run at optimization level 0)"
     else:
-        counts = device.sample_batch(folded, shots)
+        flat = device.sample_batch(folded, shots)
         ran = folded
         level = "logical (the device's transpiler may cancel folds)"
-    return counts, {"folding_level": level, "two_qubit_gates": [two_qubit_gate_count(c) for c in ran]}
+    m = len(circuits)
+    counts = [list(flat[i * m:(i + 1) * m]) for i in range(len(zne.scale_factors))]
+    gates = [two_qubit_gate_count(c) for c in ran]
+    # one count per scale for a single circuit (as before), the per-circuit list otherwise
+    per_scale = [gates[i * m:(i + 1) * m] for i in range(len(zne.scale_factors))]
+    return counts, {"folding_level": level,
+                    "two_qubit_gates": [g[0] for g in per_scale] if m == 1 else per_scale}
 
 
 def execute(
     device: "Device",
-    circuit: "QuantumCircuit",
+    circuit: "QuantumCircuit | Sequence[QuantumCircuit]",
     shots: int,
     score: Score,
     settings: "MitigationSettings",
     rng: np.random.Generator,
 ) -> MitigationOutcome:
-    """Fold, run every scale factor in one batch, (readout-correct,) score and extrapolate."""
+    """Fold (each circuit), run every scale factor in one batch, (readout-correct,) score, extrapolate."""
     zne = settings.zne
     if zne is None:
         raise ValueError("zne.execute needs settings.zne")
+    circuits, multi = as_circuits(circuit)
+    scored = joint_score(score, multi)
     scales = [float(s) for s in zne.scale_factors]
-    inverses = inverse_matrices(device, circuit) if settings.readout else None
-    counts, fold_info = _scaled_counts(device, circuit, shots, zne, rng)
+    inverses = [inverse_matrices(device, c) for c in circuits] if settings.readout else None
+    nested, fold_info = _scaled_counts(device, circuits, shots, zne, rng)
+    m, k = len(circuits), len(scales)
 
-    def distribution(c: Mapping[str, int]) -> dict[str, float]:
-        return correct(c, inverses) if inverses is not None else probabilities(c)
+    def distributions(cs: Sequence[Mapping[str, int]]) -> list[dict[str, float]]:
+        if inverses is None:
+            return [probabilities(c) for c in cs]
+        return [correct(c, inv) for c, inv in zip(cs, inverses)]
 
-    def per_scale(cs: Sequence[Mapping[str, int]]) -> dict[str, list[float]]:
+    def per_scale(flat: Sequence[Mapping[str, int]]) -> dict[str, list[float]]:
         table: dict[str, list[float]] = {}
-        for c in cs:
-            for name, v in values_of(score(distribution(c), shots)).items():
+        for j in range(k):
+            for name, v in values_of(scored(distributions(flat[j * m:(j + 1) * m]), shots)).items():
                 table.setdefault(name, []).append(v)
         return table
 
-    def estimate(cs: Sequence[Mapping[str, int]]) -> dict[str, float]:
-        return {name: extrapolate(scales, vs, zne.extrapolation) for name, vs in per_scale(cs).items()}
+    def estimate(flat: Sequence[Mapping[str, int]]) -> dict[str, float]:
+        return {name: extrapolate(scales, vs, zne.extrapolation) for name, vs in per_scale(flat).items()}
 
-    point = score(distribution(counts[0]), shots)
+    counts = [c for row in nested for c in row]  # scale-major: bootstrap resamples every one
+    point = scored(distributions(nested[0]), shots)
     table = per_scale(counts)
     values = estimate(counts)
     stderr = bootstrap_stderr(estimate, counts, settings.bootstrap, rng)
-    k = len(scales)
     return MitigationOutcome(
         metrics=with_values(point, values, stderr),
         resources={
-            "circuits": k, "shots": int(shots) * k, "jobs": 1,
-            "extra_circuits": k - 1, "extra_shots": int(shots) * (k - 1),
+            "circuits": k * m, "shots": int(shots) * k * m, "jobs": 1,
+            "extra_circuits": (k - 1) * m, "extra_shots": int(shots) * (k - 1) * m,
         },
         details={
             "technique": "zne",
@@ -137,6 +154,6 @@ def execute(
                 "extrapolated": values,
             },
             "bootstrap": settings.bootstrap,
-            "counts": [dict(c) for c in counts],
+            "counts": [[dict(c) for c in row] for row in nested] if multi else [dict(row[0]) for row in nested],
         },
     )

@@ -10,6 +10,11 @@ A workload is the only place that knows its problem's physics. The harness drive
    into metrics. Mitigation calls it on every noise-scaled distribution, so it must be a pure
    function of ``probs``.
 
+A workload whose estimate needs several circuits (an energy measured in several Pauli bases)
+sets ``multi_circuit = True``: its ``quantum`` fills ``QuantumOutcome.circuits`` and
+``counts_list`` (one entry per circuit, all run with ``shots``), and its ``score`` receives a
+list of distributions in the same order. Single-circuit workloads are unchanged.
+
 Counts and probabilities are keyed by bitstrings in qiskit's order: classical bit 0 is the
 rightmost character.
 """
@@ -63,6 +68,9 @@ class QuantumOutcome:
     """A hybrid run's final circuit (logical, measured) and its counts on the device.
 
     ``trace`` holds one entry per classical-optimizer evaluation (parameters, objective).
+    ``circuits`` and ``counts_list`` hold every final circuit and its counts, in the order a
+    multi-circuit workload's ``score`` expects them; a single-circuit workload may leave them
+    empty and they become ``(circuit,)`` and ``(counts,)``.
     """
 
     circuit: "QuantumCircuit"
@@ -70,6 +78,16 @@ class QuantumOutcome:
     shots: int
     trace: tuple[Mapping[str, Any], ...] = ()
     info: Mapping[str, Any] = field(default_factory=dict)
+    circuits: tuple["QuantumCircuit", ...] = ()
+    counts_list: tuple[Mapping[str, int], ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.circuits:
+            object.__setattr__(self, "circuits", (self.circuit,))
+        if not self.counts_list:
+            object.__setattr__(self, "counts_list", (self.counts,))
+        if len(self.circuits) != len(self.counts_list):
+            raise ValueError(f"QuantumOutcome: {len(self.circuits)} circuits but {len(self.counts_list)} counts")
 
 
 class Workload(ABC):
@@ -85,6 +103,8 @@ class Workload(ABC):
     solvers: ClassVar[tuple[str, ...]]
     """Classical solvers this workload offers; the first ones are the defaults."""
     default_solvers: ClassVar[tuple[str, ...]]
+    multi_circuit: ClassVar[bool] = False
+    """True if ``score`` takes one distribution per circuit of ``QuantumOutcome.circuits``."""
 
     @abstractmethod
     def build(self, params: WorkloadParams, options: WorkloadParams) -> Any:
@@ -100,4 +120,7 @@ class Workload(ABC):
 
     @abstractmethod
     def score(self, problem: Any, probs: Mapping[str, float], shots: int) -> dict[str, Metric]:
-        """Metrics of the final circuit's output distribution ``probs`` (sums to 1; may be mitigated)."""
+        """Metrics of the final circuit's output distribution ``probs`` (sums to 1; may be mitigated).
+
+        With ``multi_circuit`` set, ``probs`` is a sequence of distributions, one per final circuit.
+        """

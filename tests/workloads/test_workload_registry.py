@@ -13,7 +13,7 @@ from harness.workloads import WORKLOADS, Workload, get_workload
 
 
 def test_known_workloads():
-    assert set(WORKLOADS) == {"ghz", "maxcut_qaoa"}
+    assert set(WORKLOADS) == {"ghz", "maxcut_qaoa", "mirror", "portfolio", "vqe_h2", "vqe_tfim"}
     assert get_workload("maxcut_qaoa").name == "maxcut_qaoa"
 
 
