@@ -150,7 +150,7 @@ def test_merging_keeps_totals_and_leaves_no_sparse_bin(pairs):
     table = np.array(pairs, float).T
     merged = merge_sparse_bins(table)
     assert merged.sum(axis=1) == pytest.approx(table.sum(axis=1))
-    if merged.shape[1] >= 2:
+    if merged.shape[1] >= 2 and table.sum(axis=1).min() > 0:  # an empty side has no expected counts to check
         expected = merged.sum(1, keepdims=True) * merged.sum(0, keepdims=True) / merged.sum()
         assert expected.min() >= 5 - 1e-9
 
