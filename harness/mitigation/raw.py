@@ -37,11 +37,22 @@ def execute(
     score: Score,
     settings: "MitigationSettings",
     rng: np.random.Generator,
+    *,
+    counts: Sequence[Mapping[str, int]] | None = None,
 ) -> MitigationOutcome:
-    """Run ``circuit`` (or each of a list, in one batch) once and score the counts; bootstrap stderr."""
+    """Run ``circuit`` (or each of a list, in one batch) once and score the counts; bootstrap stderr.
+
+    ``counts`` (one mapping per circuit) are counts the caller already has for exactly these
+    circuits on this device, e.g. the hybrid loop's final execution: they are scored instead of
+    running the circuits again.
+    """
     circuits, multi = as_circuits(circuit)
     scored = joint_score(score, multi)
-    counts = device.sample_batch(circuits, shots)
+    executed = counts is None
+    if counts is None:
+        counts = device.sample_batch(circuits, shots)
+    elif len(counts) != len(circuits):
+        raise ValueError(f"{len(counts)} counts given for {len(circuits)} circuits")
     point = scored([probabilities(c) for c in counts], shots)
 
     def estimate(cs: Sequence[Mapping[str, int]]) -> dict[str, float]:
@@ -51,9 +62,11 @@ def execute(
     m = len(circuits)
     return MitigationOutcome(
         metrics=with_values(point, values_of(point), stderr),
-        resources={"circuits": m, "shots": int(shots) * m, "jobs": 1, "extra_circuits": 0, "extra_shots": 0},
+        resources={"circuits": m if executed else 0, "shots": int(shots) * m if executed else 0,
+                   "jobs": int(executed), "extra_circuits": 0, "extra_shots": 0},
         details={
             "technique": "raw",
+            "reused_counts": not executed,
             "readout": False,
             "zne": None,
             "bootstrap": settings.bootstrap,

@@ -138,8 +138,10 @@ def _run_quantum(plan: SuitePlan, cp: CasePlan, seeds: dict[str, int], base: dic
         ("hardware.mitigated", mitigate, settings.mitigation),
     ):
         before = dict(device.clock.seconds)
+        # raw scores the loop's own final execution rather than running the same circuit again
+        reuse = {"counts": list(outcome.counts_list) if multi else [outcome.counts]} if kind == "hardware.raw" else {}
         m = technique(device, list(outcome.circuits) if multi else outcome.circuit, outcome.shots, score, mitigation,
-                      np.random.default_rng(seeds["mitigation"]))
+                      np.random.default_rng(seeds["mitigation"]), **reuse)
         spent = {s: loop_timings[s] + device.clock.seconds[s] - before[s] for s in STAGES}
         metrics = {**m.metrics, "time_to_solution": _timing(loop_seconds)}
         details = dict(m.details)
