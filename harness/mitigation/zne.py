@@ -17,6 +17,7 @@ them at one scale factor is one point of the extrapolation.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
@@ -40,23 +41,35 @@ if TYPE_CHECKING:
     from harness.executors.base import Device
     from harness.suite.schema import MitigationSettings, ZNESettings
 
-__all__ = ["execute", "extrapolate", "fold"]
+__all__ = ["execute", "extrapolate", "extrapolation_weights", "fold"]
 
 
-def extrapolate(scale_factors: Sequence[float], values: Sequence[float], method: str) -> float:
-    """The zero-noise limit of ``values`` measured at ``scale_factors`` (mitiq's static methods)."""
+@lru_cache(maxsize=64)
+def extrapolation_weights(scale_factors: tuple[float, ...], method: str) -> tuple[float, ...]:
+    """Weights ``w`` with zero-noise limit ``sum(w * values)``, for ``method`` at ``scale_factors``.
+
+    Richardson and linear (least-squares) extrapolation are both linear in the measured values once
+    the scale factors are fixed, so the bootstrap, which extrapolates hundreds of resamples, pays for
+    the fit once. The weights are mitiq's own: each is mitiq's extrapolation of a unit vector.
+    """
     import warnings
 
     from mitiq.zne.inference import LinearFactory, RichardsonFactory
 
+    factories = {"richardson": RichardsonFactory, "linear": LinearFactory}
+    if method not in factories:
+        raise ValueError(f"unknown extrapolation {method!r}; use 'richardson' or 'linear'")
     with warnings.catch_warnings():
         # mitiq warns when a fit has as many points as parameters: Richardson is exactly that
         warnings.simplefilter("ignore")
-        if method == "richardson":
-            return float(RichardsonFactory.extrapolate(list(scale_factors), list(values)))
-        if method == "linear":
-            return float(LinearFactory.extrapolate(list(scale_factors), list(values)))
-    raise ValueError(f"unknown extrapolation {method!r}; use 'richardson' or 'linear'")
+        return tuple(float(factories[method].extrapolate(list(scale_factors), list(unit)))
+                     for unit in np.eye(len(scale_factors)))
+
+
+def extrapolate(scale_factors: Sequence[float], values: Sequence[float], method: str) -> float:
+    """The zero-noise limit of ``values`` measured at ``scale_factors`` (see :func:`extrapolation_weights`)."""
+    weights = extrapolation_weights(tuple(float(x) for x in scale_factors), method)
+    return float(np.dot(weights, np.asarray(values, float)))
 
 
 def fold(circuit: "QuantumCircuit", scale: float, folding: str, rng: np.random.Generator) -> "QuantumCircuit":

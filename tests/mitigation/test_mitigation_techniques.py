@@ -148,3 +148,21 @@ def test_readout_needs_a_calibrated_device():
     with pytest.raises(UnsupportedError, match="readout"):
         mitigate(AerDevice(seed_simulator=0), ghz(2), 100, ghz_score,
                  MitigationSettings(readout=True), np.random.default_rng(0))
+
+
+@pytest.mark.parametrize("method", ["richardson", "linear"])
+def test_extrapolation_by_weights_equals_mitiqs_fit(method):
+    import warnings
+
+    from mitiq.zne.inference import LinearFactory, RichardsonFactory
+
+    from harness.mitigation.zne import extrapolate
+
+    factory = RichardsonFactory if method == "richardson" else LinearFactory
+    rng = np.random.default_rng(4)
+    for scales in ([1.0, 3.0, 5.0], [1.0, 2.0], [1.0, 1.5, 2.0, 3.0]):
+        values = rng.uniform(0.2, 0.9, len(scales))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            expected = factory.extrapolate(scales, list(values))
+        assert extrapolate(scales, values, method) == pytest.approx(expected, abs=1e-12)
