@@ -17,6 +17,7 @@ from harness.errors import BaselineError
 from harness.lineage import stable_hash
 from harness.records import RUN_SCHEMA, Result, Run
 from harness.store.atomic import write_json
+from harness.store.migrations import upgrade
 
 __all__ = ["DEFAULT_BASELINES_DIR", "baseline_path", "load_baselines", "promote", "stored_for"]
 
@@ -85,16 +86,26 @@ def _read(path: Path) -> dict[str, Result]:
     if not isinstance(data, dict) or not isinstance(data.get("results"), dict):
         raise BaselineError(f"{path}: not a stored baseline (no results)", hint="restore it from version control")
     schema = data.get("schema")
-    if not isinstance(schema, int) or schema > RUN_SCHEMA:
+    if not isinstance(schema, int) or isinstance(schema, bool):
+        raise BaselineError(f"{path}: no schema version (found {schema!r})", hint="restore it from version control")
+    if schema > RUN_SCHEMA:
         raise BaselineError(f"{path}: baseline schema {schema!r} is newer than this harness understands ({RUN_SCHEMA})",
                             hint="upgrade qharness")
+    if schema < RUN_SCHEMA:  # an older layout, upgraded in memory; the checksum below then holds by construction
+        data = upgrade(data, path)
     if data.get("checksum") != stable_hash(data["results"]):
         raise BaselineError(f"{path}: checksum mismatch: the stored results were edited or truncated",
                             hint="restore the file from version control, or promote a reviewed run to replace it")
     try:
-        return {kind: Result.from_dict(r) for kind, r in data["results"].items()}
-    except (KeyError, TypeError, ValueError) as exc:
+        results = {kind: Result.from_dict(r) for kind, r in data["results"].items()}
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:  # e.g. a list for metrics in a schema-0 file
         raise BaselineError(f"{path}: malformed stored result ({exc!r})", hint="restore it from version control") from None
+    # the checksum holds for a whole file copied or renamed to another case: its results say whose they are
+    for kind, r in results.items():
+        if (r.suite, r.case_id, r.baseline) != (path.parent.name, path.stem, kind):
+            raise BaselineError(f"{path}: holds the {r.baseline!r} result of {r.suite}/{r.case_id}, not {kind!r} of "
+                                f"{path.parent.name}/{path.stem}", hint="restore the file from version control")
+    return results
 
 
 def load_baselines(root: Path, keys: Iterable[tuple[str, str]]) -> dict[Key, Result]:

@@ -11,7 +11,10 @@ from harness.suite.loader import Suite
 
 __all__ = ["Case", "expand"]
 
-_LABEL = re.compile(r"^[A-Za-z0-9_.+-]{1,64}$")
+_LABEL = re.compile(r"[A-Za-z0-9_.+-]{1,64}")
+"""Matched with ``fullmatch``: ``$`` would also accept a trailing newline."""
+MAX_CASE_ID = 200
+"""Longest case id: ``<case-id>.json``, with the atomic writer's temporary affixes, stays under 255 bytes."""
 
 
 @dataclass(frozen=True)
@@ -38,8 +41,8 @@ def _label(suite: Suite, key: str, index: int, value: Any) -> str:
     else:
         raise suite.error(("matrix", key, index), f"a matrix value must be a scalar or a named mapping, not {type(value).__name__}",
                           hint="use a number, a string, or a mapping with a name")
-    if not _LABEL.match(label):
-        raise suite.error(("matrix", key, index), f"label {label!r} must be 1-64 of letters, digits, _ . + -",
+    if not _LABEL.fullmatch(label) or ".." in label:
+        raise suite.error(("matrix", key, index), f"label {label!r} must be 1-64 of letters, digits, _ . + - (no '..')",
                           hint="rename the value (it becomes part of the case id and a file name)")
     return label
 
@@ -47,14 +50,19 @@ def _label(suite: Suite, key: str, index: int, value: Any) -> str:
 def expand(suite: Suite) -> list[Case]:
     """All cases of ``suite`` in matrix order. Raises SuiteError on duplicate case ids."""
     matrix = suite.model.matrix
-    if not all(_LABEL.match(k) for k in matrix):
-        bad = next(k for k in matrix if not _LABEL.match(k))
-        raise suite.error(("matrix", bad), "parameter names must be letters, digits, _ . + -", hint="rename it")
+    # the first key starts the case id, a file name: no leading dot (hidden) or dash (an option to shell tools)
+    bad = next((k for k in matrix if not _LABEL.fullmatch(k) or not k[0].isalnum() or ".." in k), None)
+    if bad is not None:
+        raise suite.error(("matrix", bad), "parameter names must be letters, digits, _ . + - (no '..'), "
+                          "starting with a letter or digit", hint="rename it")
     keys = list(matrix)
     labelled = [[(v, _label(suite, k, i, v)) for i, v in enumerate(matrix[k])] for k in keys]
     cases, seen = [], set()
     for combo in itertools.product(*labelled):
         case_id = ",".join(f"{k}={label}" for k, (_, label) in zip(keys, combo))
+        if len(case_id) > MAX_CASE_ID:
+            raise suite.error(("matrix",), f"case id {case_id[:60]!r}... is {len(case_id)} characters; "
+                              f"the limit is {MAX_CASE_ID}", hint="use shorter instance names or parameter values")
         if case_id in seen:
             raise suite.error(("matrix",), f"two cases share the id {case_id!r}",
                               hint="give every instance in a list its own name or value")
