@@ -30,7 +30,7 @@ Key = tuple[str, str, str]
 def baseline_path(root: Path, suite: str, case_id: str) -> Path:
     """Where a case's baseline lives; refuses names that could leave ``root``."""
     for part in (suite, case_id):
-        if not _SAFE.match(part) or ".." in part:
+        if not _SAFE.fullmatch(part) or ".." in part:
             raise BaselineError(f"unsafe suite or case name {part!r} for a baseline file",
                                 hint="use letters, digits and _ . + = , - only")
     return Path(root) / suite / f"{case_id}.json"

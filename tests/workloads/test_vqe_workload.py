@@ -113,6 +113,8 @@ def test_runner_scores_every_basis_on_simulator_and_hardware(tmp_path: Path):
     assert all(r.status == "ok" for r in run.results), [r.error for r in run.results]
     for r in run.results:
         assert r.metrics["energy"].unit == "Ha" and r.counts is None and len(r.lineage["counts_list"]) == 2
-    assert by["hardware.raw"].resources["mitigation"]["circuits"] == 2
+    # raw scores the loop's final execution of both basis circuits: no extra circuit is run for it
+    assert by["hardware.raw"].resources["mitigation"]["circuits"] == 0
+    assert by["hardware.raw"].lineage["mitigation_details"]["reused_counts"] is True
     assert by["hardware.mitigated"].resources["mitigation"]["circuits"] == 4
     assert by["hardware.mitigated"].metrics["energy"].stderr > 0
