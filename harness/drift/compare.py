@@ -142,6 +142,12 @@ def _timing(new: Metric, old: Metric, better: str, alpha: float) -> tuple[Compar
                         "per repeat; record >= 3 repeats per side for a real test")), ""
 
 
+def _cache_hits(result: Result) -> int:
+    """Jobs of ``result`` served from the result cache: its timings then measure the cache, not the work."""
+    cache = result.resources.get("cache") if isinstance(result.resources, Mapping) else None
+    return int(cache.get("hits", 0)) if isinstance(cache, Mapping) else 0
+
+
 def _judge(name: str, spec: Mapping[str, Any], new_res: Result, old_res: Result | None,
            alpha: float, excess: float | None = None) -> Verdict | _Tested:
     better = spec["better"]
@@ -167,6 +173,10 @@ def _judge(name: str, spec: Mapping[str, Any], new_res: Result, old_res: Result 
         raise UnsupportedError(f"{new_res.suite}/{new_res.case_id}/{new_res.baseline}: metric {name!r} has kind "
                                f"{kind!r}", hint=f"use one of {', '.join(METRIC_KINDS)} in the workload")
     notes = [] if old.kind == kind else [f"kind changed from {old.kind} to {kind}; judged as {kind}"]
+    cached = [side for side, r in (("this run", new_res), ("the stored baseline", old_res)) if _cache_hits(r)]
+    if kind == "timing" and cached:
+        return Verdict(**base, status="inconclusive", effect=new.value - old.value,
+                       note=f"not a latency: {' and '.join(cached)} was served from the result cache")
     if kind == "timing":
         frac = tol if relative else (tol / b if b > 0 else 0.0)
         tau = math.log1p(frac)

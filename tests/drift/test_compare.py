@@ -233,3 +233,21 @@ def test_public_api_is_sorted_and_importable():
 
     assert drift.__all__ == sorted(drift.__all__)
     assert all(hasattr(drift, name) for name in drift.__all__)
+
+
+def test_timings_of_cached_results_are_not_judged_as_latencies():
+    from harness.drift import compare
+    from harness.records import Metric, Result, Run
+
+    def result(seconds, hits):
+        return Result(suite="s", case_id="c", baseline="simulator", tier="simulator", status="ok",
+                      metrics={"time_to_solution": Metric(seconds, "timing", n=1, samples=(seconds,), unit="s")},
+                      resources={"cache": {"hits": hits, "misses": 0}})
+
+    spec = {"time_to_solution": {"better": "lower", "tolerance": 0.5, "relative": True, "gate": True}}
+    run = Run(run_id="r", created="", results=(result(0.01, hits=2),), suites={"s": {"metrics": spec}})
+    (verdict,) = compare(run, {("s", "c", "simulator"): result(5.0, hits=0)})
+    assert verdict.status == "inconclusive" and "result cache" in verdict.note
+    fresh = Run(run_id="r", created="", results=(result(0.01, hits=0),), suites={"s": {"metrics": spec}})
+    (verdict,) = compare(fresh, {("s", "c", "simulator"): result(5.0, hits=0)})
+    assert verdict.status == "improvement"
