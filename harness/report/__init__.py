@@ -14,14 +14,13 @@ All four outputs agree on pass/fail: a run fails when any verdict has ``gate`` s
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Iterable
 
 from harness.drift.verdict import Verdict
 from harness.errors import HarnessError
 from harness.records import Run
+from harness.store.atomic import write_text
 from harness.report.ci import render_junit, render_markdown, verdicts_json
 from harness.report.html import Stored, render_html
 from harness.report.trends import SeriesSource
@@ -30,25 +29,6 @@ __all__ = ["REPORT_FILES", "render_html", "render_junit", "render_markdown", "ve
 
 REPORT_FILES = {"html": "index.html", "markdown": "summary.md", "junit": "junit.xml", "json": "verdicts.json"}
 """File name of each report inside the output folder."""
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` so that a reader sees the old file or the whole new one, never a part."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            # mkstemp makes the file private (0600); a report is meant to be read (CI artifacts, web servers).
-            os.fchmod(f.fileno(), 0o644)
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
 
 
 def write_reports(run: Run, verdicts: Iterable[Verdict], stored: Stored, out_dir: Path,
@@ -77,7 +57,7 @@ def write_reports(run: Run, verdicts: Iterable[Verdict], stored: Stored, out_dir
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         for kind, text in texts.items():
-            _write_atomic(paths[kind], text)
+            write_text(paths[kind], text)
     except OSError as e:
         raise HarnessError(f"cannot write the reports to {out_dir}: {e.strerror or e}",
                            hint="pass a writable output directory (e.g. --out reports/)") from e

@@ -18,6 +18,8 @@ def write_text(path: Path, text: str) -> Path:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            # mkstemp makes the file private (0600); records, baselines and reports are meant to be read.
+            os.fchmod(fh.fileno(), 0o644)
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
