@@ -13,7 +13,9 @@ one distribution per circuit, in order. All circuits go to the device as one bat
 Standard errors come from a bootstrap of the whole combine step: every executed circuit's counts
 are resampled (multinomial, same shots) ``settings.bootstrap`` times and the pipeline re-run, with
 no re-execution. They therefore include what mitigation does to shot noise (readout inversion
-and extrapolation both amplify it).
+and extrapolation both amplify it). All resamples of a circuit are drawn at once, as a matrix,
+and turned into distributions at once (readout correction of the whole matrix is a few array
+operations); only the workload's ``score`` runs once per resample, on a plain dict as always.
 
 Example:
     >>> outcome = mitigate(device, circuit, 4000, score, MitigationSettings(readout=True), rng)  # doctest: +SKIP
@@ -43,7 +45,9 @@ __all__ = [
     "joint_score",
     "mitigate",
     "probabilities",
+    "probabilities_many",
     "resample",
+    "resample_many",
     "values_of",
     "with_values",
 ]
@@ -51,6 +55,8 @@ __all__ = [
 Score = Callable[[Any, int], "dict[str, Metric]"]
 """A workload's pure scoring of an output distribution, or of a list of them (see ``Workload.score``)."""
 JointScore = Callable[[Sequence[Mapping[str, float]], int], "dict[str, Metric]"]
+Distributions = Callable[[int, Sequence[str], np.ndarray], "list[dict[str, float]]"]
+"""``(i, keys, draws) -> one distribution per row``: circuit ``i``'s resampled counts (a repeats x keys matrix)."""
 
 
 def as_circuits(circuit: "QuantumCircuit | Sequence[QuantumCircuit]") -> tuple[list["QuantumCircuit"], bool]:
@@ -122,26 +128,54 @@ def probabilities(counts: Mapping[str, int]) -> dict[str, float]:
 
 def resample(counts: Mapping[str, int], rng: np.random.Generator) -> dict[str, int]:
     """A multinomial resample of ``counts`` with the same number of shots."""
+    keys, draws = resample_many(counts, 1, rng)
+    return {k: int(c) for k, c in zip(keys, draws[0]) if c}
+
+
+def resample_many(counts: Mapping[str, int], repeats: int, rng: np.random.Generator) -> tuple[list[str], np.ndarray]:
+    """``repeats`` multinomial resamples of ``counts`` (same shots) in one draw.
+
+    Returns:
+        The keys of ``counts`` and a ``(repeats, len(keys))`` integer matrix: row ``r`` is resample ``r``.
+    """
     keys = list(counts)
     n = np.fromiter((counts[k] for k in keys), dtype=float, count=len(keys))
-    draw = rng.multinomial(int(n.sum()), n / n.sum())
-    return {k: int(c) for k, c in zip(keys, draw) if c}
+    return keys, rng.multinomial(int(n.sum()), n / n.sum(), size=int(repeats))
+
+
+def probabilities_many(keys: Sequence[str], draws: np.ndarray) -> list[dict[str, float]]:
+    """:func:`probabilities` of each row of a counts matrix over ``keys`` (as from :func:`resample_many`)."""
+    draws = np.asarray(draws)
+    freqs = draws / draws.sum(axis=1, keepdims=True)
+    out = []
+    for row, freq in zip(draws, freqs):
+        seen = np.flatnonzero(row).tolist()
+        out.append(dict(zip(map(keys.__getitem__, seen), freq[seen].tolist())))
+    return out
 
 
 def bootstrap_stderr(
-    estimate: Callable[[Sequence[Mapping[str, int]]], Mapping[str, float]],
+    estimate: Callable[[Sequence[Mapping[str, float]]], Mapping[str, float]],
     counts: Sequence[Mapping[str, int]],
     repeats: int,
     rng: np.random.Generator,
+    distributions: Distributions | None = None,
 ) -> dict[str, float | None]:
-    """Standard error of each value of ``estimate(counts)`` by resampling every counts mapping.
+    """Standard error of each value of ``estimate`` by resampling every counts mapping.
 
-    Returns None for a metric with fewer than two finite bootstrap values.
+    Each of ``counts`` (one per executed circuit) is resampled ``repeats`` times in one draw;
+    ``distributions(i, keys, draws)`` turns circuit ``i``'s matrix of resampled counts into one
+    distribution per resample (default: their frequencies, :func:`probabilities_many`), and
+    ``estimate`` maps one resample's distributions, one per circuit in order, to its values.
+
+    Returns:
+        ``{name: stderr}``; None for a metric with fewer than two finite bootstrap values.
     """
+    to_dists = distributions or (lambda i, keys, draws: probabilities_many(keys, draws))
+    per_circuit = [to_dists(i, *resample_many(c, repeats, rng)) for i, c in enumerate(counts)]
     draws: dict[str, list[float]] = {}
-    for _ in range(repeats):
-        values = estimate([resample(c, rng) for c in counts])
-        for name, v in values.items():
+    for dists in zip(*per_circuit):  # one resample: a distribution per circuit
+        for name, v in estimate(list(dists)).items():
             draws.setdefault(name, []).append(float(v))
     out: dict[str, float | None] = {}
     for name, vs in draws.items():

@@ -55,8 +55,8 @@ def execute(
         raise ValueError(f"{len(counts)} counts given for {len(circuits)} circuits")
     point = scored([probabilities(c) for c in counts], shots)
 
-    def estimate(cs: Sequence[Mapping[str, int]]) -> dict[str, float]:
-        return values_of(scored([probabilities(c) for c in cs], shots))
+    def estimate(dists: Sequence[Mapping[str, float]]) -> dict[str, float]:
+        return values_of(scored(dists, shots))
 
     stderr = bootstrap_stderr(estimate, counts, settings.bootstrap, rng)
     m = len(circuits)

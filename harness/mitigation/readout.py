@@ -11,6 +11,9 @@ distribution instead of resampling bitstrings from it (mitiq's ``mitigate_measur
 adds shot noise and uses numpy's global random state).
 
 The confusion matrices come from the device's calibration snapshot: no calibration circuits run.
+
+:func:`correct_many` corrects a whole matrix of count vectors (the bootstrap's resamples) with the
+same operations applied along a leading batch axis; :func:`correct` is its one-row case.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ if TYPE_CHECKING:
     from harness.executors.base import Device
     from harness.suite.schema import MitigationSettings
 
-__all__ = ["MAX_CLBITS", "correct", "execute", "inverse_matrices", "project_to_simplex"]
+__all__ = ["MAX_CLBITS", "correct", "correct_many", "execute", "inverse_matrices", "project_to_simplex"]
 
 MAX_CLBITS = 16
 """Dense correction needs a 2^n probability vector; beyond this it is refused."""
@@ -58,30 +61,53 @@ def inverse_matrices(device: "Device", circuit: "QuantumCircuit") -> list[np.nda
     return [np.linalg.pinv(np.asarray(a, dtype=float)) for a in matrices(circuit)]
 
 
+_BATCH_ENTRIES = 1 << 20
+"""Largest batch of the dense correction, in matrix entries (8 MB of floats), whatever 2^n is."""
+
+
 def project_to_simplex(v: np.ndarray) -> np.ndarray:
-    """The probability vector nearest to ``v`` in Euclidean distance (exact; sort-based)."""
+    """The probability vector nearest to ``v`` in Euclidean distance (exact; sort-based).
+
+    A 2-D ``v`` is projected row by row.
+    """
     v = np.asarray(v, dtype=float)
-    u = np.sort(v)[::-1]
-    css = np.cumsum(u) - 1.0
-    j = np.arange(1, v.size + 1)
-    rho = np.nonzero(u - css / j > 0)[0][-1]
-    theta = css[rho] / (rho + 1)
-    return np.maximum(v - theta, 0.0)
+    rows = np.atleast_2d(v)
+    u = -np.sort(-rows, axis=1)  # each row in decreasing order
+    css = np.cumsum(u, axis=1) - 1.0
+    j = np.arange(1, rows.shape[1] + 1)
+    # rho: the last index where u - css / j > 0 (index 0 always qualifies: u0 - (u0 - 1) = 1)
+    rho = rows.shape[1] - 1 - np.argmax((u - css / j > 0)[:, ::-1], axis=1)
+    theta = css[np.arange(rows.shape[0]), rho] / (rho + 1)
+    out = np.maximum(rows - theta[:, None], 0.0)
+    return out.reshape(v.shape)
 
 
 def correct(counts: Mapping[str, int], inverses: Sequence[np.ndarray]) -> dict[str, float]:
     """Readout-corrected distribution of ``counts`` (keys: qiskit order, clbit 0 rightmost)."""
+    keys = list(counts)
+    return correct_many(keys, np.array([[counts[k] for k in keys]]), inverses)[0]
+
+
+def correct_many(keys: Sequence[str], draws: np.ndarray, inverses: Sequence[np.ndarray]) -> list[dict[str, float]]:
+    """:func:`correct` of each row of a counts matrix over ``keys`` (as from ``resample_many``), batched."""
     n = len(inverses)
-    total = sum(counts.values())
-    vec = np.zeros(2**n)
-    for key, c in counts.items():
-        vec[int(key, 2)] += c / total
-    tensor = vec.reshape((2,) * n)
-    # axis k of the tensor is the k-th character of the key, i.e. clbit n-1-k
-    for k in range(n):
-        tensor = np.moveaxis(np.tensordot(inverses[n - 1 - k], tensor, axes=([1], [k])), 0, k)
-    probs = project_to_simplex(tensor.reshape(-1))
-    return {format(i, f"0{n}b"): float(p) for i, p in enumerate(probs) if p > 0}
+    draws = np.asarray(draws, dtype=float)
+    # One-hot scatter of keys onto the 2^n outcomes (a matrix product: repeated keys add up).
+    scatter = np.zeros((len(keys), 2**n))
+    scatter[np.arange(len(keys)), [int(k, 2) for k in keys]] = 1.0
+    names = [format(i, f"0{n}b") for i in range(2**n)]
+    step = max(1, _BATCH_ENTRIES >> n)
+    out: list[dict[str, float]] = []
+    for start in range(0, draws.shape[0], step):
+        block = draws[start:start + step]
+        tensor = ((block / block.sum(axis=1, keepdims=True)) @ scatter).reshape((-1,) + (2,) * n)
+        # axis k + 1 of the tensor is the k-th character of the key, i.e. clbit n-1-k (axis 0: the batch)
+        for k in range(n):
+            tensor = np.moveaxis(np.tensordot(inverses[n - 1 - k], tensor, axes=([1], [k + 1])), 0, k + 1)
+        for probs in project_to_simplex(tensor.reshape(len(block), -1)):
+            kept = np.flatnonzero(probs > 0).tolist()
+            out.append(dict(zip(map(names.__getitem__, kept), probs[kept].tolist())))
+    return out
 
 
 def execute(
@@ -102,10 +128,13 @@ def execute(
     counts = device.sample_batch(circuits, shots)
     point = scored([correct(c, inv) for c, inv in zip(counts, inverses)], shots)
 
-    def estimate(cs: Sequence[Mapping[str, int]]) -> dict[str, float]:
-        return values_of(scored([correct(c, inv) for c, inv in zip(cs, inverses)], shots))
+    def estimate(dists: Sequence[Mapping[str, float]]) -> dict[str, float]:
+        return values_of(scored(dists, shots))
 
-    stderr = bootstrap_stderr(estimate, counts, settings.bootstrap, rng)
+    def corrected(i: int, keys: Sequence[str], draws: np.ndarray) -> list[dict[str, float]]:
+        return correct_many(keys, draws, inverses[i])
+
+    stderr = bootstrap_stderr(estimate, counts, settings.bootstrap, rng, corrected)
     m = len(circuits)
     return MitigationOutcome(
         metrics=with_values(point, values_of(point), stderr),

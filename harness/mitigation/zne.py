@@ -29,11 +29,11 @@ from harness.mitigation import (
     as_circuits,
     bootstrap_stderr,
     joint_score,
-    probabilities,
+    probabilities_many,
     values_of,
     with_values,
 )
-from harness.mitigation.readout import correct, inverse_matrices
+from harness.mitigation.readout import correct_many, inverse_matrices
 
 if TYPE_CHECKING:
     from qiskit import QuantumCircuit
@@ -129,26 +129,28 @@ def execute(
     nested, fold_info = _scaled_counts(device, circuits, shots, zne, rng)
     m, k = len(circuits), len(scales)
 
-    def distributions(cs: Sequence[Mapping[str, int]]) -> list[dict[str, float]]:
+    def distributions(i: int, keys: Sequence[str], draws: np.ndarray) -> list[dict[str, float]]:
+        """Circuit ``i`` (scale-major: ``i % m`` is the logical circuit) for each row of counts."""
         if inverses is None:
-            return [probabilities(c) for c in cs]
-        return [correct(c, inv) for c, inv in zip(cs, inverses)]
+            return probabilities_many(keys, draws)
+        return correct_many(keys, draws, inverses[i % m])
 
-    def per_scale(flat: Sequence[Mapping[str, int]]) -> dict[str, list[float]]:
+    def per_scale(flat: Sequence[Mapping[str, float]]) -> dict[str, list[float]]:
         table: dict[str, list[float]] = {}
         for j in range(k):
-            for name, v in values_of(scored(distributions(flat[j * m:(j + 1) * m]), shots)).items():
+            for name, v in values_of(scored(flat[j * m:(j + 1) * m], shots)).items():
                 table.setdefault(name, []).append(v)
         return table
 
-    def estimate(flat: Sequence[Mapping[str, int]]) -> dict[str, float]:
+    def estimate(flat: Sequence[Mapping[str, float]]) -> dict[str, float]:
         return {name: extrapolate(scales, vs, zne.extrapolation) for name, vs in per_scale(flat).items()}
 
     counts = [c for row in nested for c in row]  # scale-major: bootstrap resamples every one
-    point = scored(distributions(nested[0]), shots)
-    table = per_scale(counts)
-    values = estimate(counts)
-    stderr = bootstrap_stderr(estimate, counts, settings.bootstrap, rng)
+    dists = [distributions(i, list(c), np.array([list(c.values())]))[0] for i, c in enumerate(counts)]
+    point = scored(dists[:m], shots)
+    table = per_scale(dists)
+    values = estimate(dists)
+    stderr = bootstrap_stderr(estimate, counts, settings.bootstrap, rng, distributions)
     return MitigationOutcome(
         metrics=with_values(point, values, stderr),
         resources={

@@ -15,6 +15,12 @@ Layout (version :data:`HISTORY_SCHEMA`, kept in table ``meta``; a newer file is 
     runs(run_id PRIMARY KEY, created, environment JSON)
     points(run_id, suite, case_id, baseline, metric, kind, value, stderr, n, status,
            PRIMARY KEY(run_id, suite, case_id, baseline, metric))
+    index points_by_series(suite, case_id, baseline, metric, run_id, value, status)
+
+The index covers what a report reads of each point (:meth:`History.columns_many`), so drawing a
+year of thousands of series is a walk along one index, not a lookup of each row. (It replaced an
+index on the key alone, ``points_by_metric``, which opening an older file drops: the layout is
+otherwise the same, so the schema version did not change.)
 """
 
 from __future__ import annotations
@@ -24,9 +30,11 @@ import math
 import sqlite3
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
+import numpy as np
 from harness.drift.compare import EXCESS_KINDS
 from harness.drift.excess import CONFIDENCE, MIN_POINTS, excess_variance
 from harness.drift.stat_tests import binomial_stderr
@@ -34,7 +42,8 @@ from harness.drift.verdict import Verdict
 from harness.errors import BaselineError
 from harness.records import Run
 
-__all__ = ["BUSY_TIMEOUT_S", "DEFAULT_HISTORY", "HISTORY_SCHEMA", "EXCESS_WINDOW", "History", "Point"]
+__all__ = ["BUSY_TIMEOUT_S", "DEFAULT_HISTORY", "HISTORY_SCHEMA", "EXCESS_WINDOW", "History", "Point",
+           "SeriesColumns"]
 
 HISTORY_SCHEMA = 1
 """Version of the history layout written by this code."""
@@ -56,7 +65,8 @@ CREATE TABLE IF NOT EXISTS points (
     run_id TEXT NOT NULL REFERENCES runs(run_id), suite TEXT NOT NULL, case_id TEXT NOT NULL,
     baseline TEXT NOT NULL, metric TEXT NOT NULL, kind TEXT NOT NULL, value REAL, stderr REAL,
     n INTEGER, status TEXT NOT NULL, PRIMARY KEY (run_id, suite, case_id, baseline, metric));
-CREATE INDEX IF NOT EXISTS points_by_metric ON points (suite, case_id, baseline, metric);
+DROP INDEX IF EXISTS points_by_metric;
+CREATE INDEX IF NOT EXISTS points_by_series ON points (suite, case_id, baseline, metric, run_id, value, status);
 """
 
 Key = tuple[str, str, str, str]
@@ -82,6 +92,26 @@ class Point:
         if self.kind == "proportion" and self.value is not None:
             return binomial_stderr(self.value, self.n)
         return None
+
+
+@dataclass(frozen=True, eq=False)
+class SeriesColumns:
+    """One metric's points as columns, oldest first: the run, its value (NaN when none) and status.
+
+    What a report draws of each of thousands of series: one array and two tuples per series
+    instead of a :class:`Point` per run and metric.
+    """
+
+    run_ids: tuple[str, ...]
+    created: tuple[str, ...]
+    values: np.ndarray
+    statuses: tuple[str, ...]
+
+    def __len__(self) -> int:
+        return len(self.run_ids)
+
+
+_NO_COLUMNS = SeriesColumns((), (), np.zeros(0), ())
 
 
 def _real(x: float | None) -> float | None:
@@ -218,6 +248,40 @@ class History:
                     bucket.append(Point(*row[4:]))
         return out
 
+    def columns_many(self, keys: Iterable[Key], *, limit: int | None = None) -> dict[Key, SeriesColumns]:
+        """The points :meth:`series_many` reads (over the same runs), as columns, read much faster.
+
+        Per suite, one query counts each metric's points and one walks the covering index for
+        (run, value, status) in key order, both in one read transaction so they agree while
+        another process appends; the rows are then split by those counts and put in run order.
+        """
+        wanted = {tuple(k) for k in keys}
+        out: dict[Key, SeriesColumns] = dict.fromkeys(wanted, _NO_COLUMNS)
+        if not wanted:
+            return out
+        with self._connect() as con:
+            con.execute("BEGIN")  # one snapshot for all the queries below
+            try:
+                runs = con.execute("SELECT run_id, created FROM runs ORDER BY created, run_id").fetchall()
+                cutoff = ""
+                if limit is not None and runs:
+                    cutoff = runs[-min(max(int(limit), 1), len(runs))][1]  # as series_many: by created
+                recent = [r for r in runs if r[1] >= cutoff]
+                # Only when the limit leaves runs out: the unary + keeps the index walk in key order.
+                where, extra = ("", ())
+                if len(recent) < len(runs):
+                    where, extra = " AND +run_id IN (SELECT run_id FROM runs WHERE created >= ?)", (cutoff,)
+                for suite in sorted({k[0] for k in wanted}):
+                    groups = con.execute(f"SELECT case_id, baseline, metric, count(*) FROM points "
+                                         f"WHERE suite = ?{where} GROUP BY case_id, baseline, metric "
+                                         "ORDER BY case_id, baseline, metric", (suite, *extra)).fetchall()
+                    rows = con.execute(f"SELECT run_id, value, status FROM points WHERE suite = ?{where} "
+                                       "ORDER BY case_id, baseline, metric, run_id", (suite, *extra)).fetchall()
+                    out.update(_split(suite, groups, rows, recent, wanted))
+            finally:
+                con.execute("COMMIT")
+        return out
+
     @staticmethod
     def _series(con: sqlite3.Connection, key: Key, limit: int | None) -> list[Point]:
         sql = ("SELECT p.run_id, r.created, p.value, p.stderr, p.n, p.status, p.kind FROM points p "
@@ -253,3 +317,35 @@ class History:
                 if est is not None:
                     out[key] = est
         return out
+
+
+def _split(suite: str, groups: list[tuple], rows: list[tuple], runs: list[tuple[str, str]],
+           wanted: set[Key]) -> dict[Key, SeriesColumns]:
+    """Cut one suite's rows (in key order, then run id) into the wanted series, each in run order."""
+    if not rows:
+        return {}
+    position = {run_id: i for i, (run_id, _) in enumerate(runs)}
+    # itemgetter maps, not zip(*rows): unpacking a few hundred thousand rows as arguments is slow.
+    pos = np.fromiter(map(position.__getitem__, map(itemgetter(0), rows)), np.intp, len(rows))
+    vals = np.array(list(map(itemgetter(1), rows)), float)  # NULL (no value) becomes NaN
+    statuses = list(map(itemgetter(2), rows))
+    counts = np.array([g[3] for g in groups], np.intp)
+    group = np.repeat(np.arange(len(groups)), counts)
+    # Rows come by run id within a key; runs are ordered by creation time. Usually the same order.
+    if np.any((np.diff(pos) <= 0) & (np.diff(group) == 0)):
+        order = np.lexsort((pos, group))
+        pos, vals, statuses = pos[order], vals[order], list(map(statuses.__getitem__, order.tolist()))
+    all_ids, all_created = tuple(r[0] for r in runs), tuple(r[1] for r in runs)
+    out = {}
+    stop = np.cumsum(counts).tolist()
+    for (case_id, baseline, metric, _), b, e in zip(groups, [0, *stop[:-1]], stop):
+        key = (suite, case_id, baseline, metric)
+        if key not in wanted:
+            continue
+        if e - b == len(runs):  # in every run (the usual case): share the runs' columns
+            ids, created = all_ids, all_created
+        else:
+            at = pos[b:e].tolist()
+            ids, created = tuple(map(all_ids.__getitem__, at)), tuple(map(all_created.__getitem__, at))
+        out[key] = SeriesColumns(ids, created, vals[b:e], tuple(statuses[b:e]))
+    return out

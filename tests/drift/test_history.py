@@ -123,3 +123,49 @@ def test_series_many_reads_the_same_points_as_series_over_the_recent_runs(tmp_pa
     for key in keys:
         assert bulk[key] == history.series(*key, limit=4)
     assert [p.run_id for p in bulk[keys[0]]] == ["night-2", "night-3", "night-4", "night-5"]
+
+
+def test_columns_many_holds_the_points_of_series_many(tmp_path):
+    """Same runs, values (NaN for none), statuses and order, also when run ids do not sort by time."""
+    history = History(tmp_path / "h.sqlite")
+    rng = np.random.default_rng(1)
+    for night in range(8):
+        metrics = {"p": Metric(float(rng.random()), "proportion", n=100), "q": Metric(float(night), "scalar")}
+        if night == 3:
+            metrics.pop("q")  # a metric absent from one run
+        status = "failed" if night == 5 else "ok"
+        result = Result("s", "c", "simulator", "simulator", status, metrics)
+        other = Result("t", "c", "simulator", "simulator", "ok", {"p": Metric(0.1 * night, "proportion", n=10)})
+        # run ids in reverse of time order: the index walks by run id, the columns must come by time
+        verdicts = [Verdict("s", "c", "simulator", "p", "regression", "higher", 0.1)] if night == 6 else []
+        history.append(Run(f"run-{9 - night}", f"2026-01-0{night + 1}T00:00:00", (result, other)), verdicts)
+    keys = [("s", "c", "simulator", "p"), ("s", "c", "simulator", "q"), ("t", "c", "simulator", "p"),
+            ("s", "nope", "simulator", "p")]
+    for limit in (None, 5, 1):
+        columns, points = history.columns_many(keys, limit=limit), history.series_many(keys, limit=limit)
+        for key in keys:
+            col, pts = columns[key], points[key]
+            assert col.run_ids == tuple(p.run_id for p in pts) and col.created == tuple(p.created for p in pts)
+            assert col.statuses == tuple(p.status for p in pts) and len(col) == len(pts)
+            np.testing.assert_array_equal(col.values, [np.nan if p.value is None else p.value for p in pts])
+    full = history.columns_many(keys)
+    assert full[keys[0]].run_ids[:3] == ("run-9", "run-8", "run-7") and len(full[keys[1]]) == 7
+    assert np.isnan(full[keys[0]].values[5]) and full[keys[0]].statuses[5:7] == ("failed", "regression")
+    assert len(full[keys[3]]) == 0 and history.columns_many([]) == {}
+
+
+def test_an_older_file_gets_the_covering_index(tmp_path):
+    path = tmp_path / "h.sqlite"
+    History(path).append(night(0, 0.5))
+    with sqlite3.connect(path) as con:  # the layout before the covering index
+        con.execute("DROP INDEX points_by_series")
+        con.execute("CREATE INDEX points_by_metric ON points (suite, case_id, baseline, metric)")
+    h = History(path)
+    with sqlite3.connect(path) as con:
+        names = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        plan = " ".join(str(r) for r in con.execute(
+            "EXPLAIN QUERY PLAN SELECT run_id, value, status FROM points WHERE suite = 'ghz' "
+            "ORDER BY case_id, baseline, metric, run_id"))
+    assert "points_by_series" in names and "points_by_metric" not in names
+    assert "COVERING INDEX points_by_series" in plan
+    assert h.columns_many([KEY])[KEY].values.tolist() == [0.5]

@@ -119,3 +119,24 @@ def test_without_ruptures_the_lines_still_draw_and_say_why(judged, history, monk
     row = _row(render_html(*judged, history=history), "n=4", "hardware mitigated", "approx_ratio")
     assert "<polyline" in row and "t-mark" not in row
     assert "change points not computed: pip install ruptures" in row
+
+
+def test_a_history_with_only_series_draws_the_same_page(judged, history, page):
+    """The bulk columnar read is a speed-up only: a bare ``series`` source gives the same report."""
+
+    class Bare:
+        def series(self, *key, limit=None):
+            return history.series(*key, limit=limit)
+
+    assert render_html(*judged, history=Bare()) == page
+
+
+def test_coordinates_are_written_as_rounding_then_formatting_would():
+    from harness.report.trends import _text
+
+    rng = np.random.default_rng(0)
+    # halves in binary and in decimal, the ends of the chart, and values off it (formatted, not looked up)
+    v = np.r_[rng.uniform(0, 56, 2000), np.arange(0, 56.05, 0.05), [0.0, 0.05, 0.15, 0.25, 55.95, 280.0]]
+    assert _text(v) == [f"{x:.1f}" for x in np.round(v, 1)]
+    for off in ([-3.2, 1.0], [-0.04, 2.0], [-0.0, 2.0], [400.04, 2.0]):  # off the table
+        assert _text(np.array(off)) == [f"{x:.1f}" for x in np.round(off, 1)]
