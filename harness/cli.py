@@ -35,7 +35,16 @@ _execution_options = [
                  help="Let a failed or over-budget tier hand over: hardware -> simulator -> classical "
                       "(the result keeps its baseline kind and records the tier that produced it)."),
     click.option("--dry-run", is_flag=True, help="Print what would execute and its cost; run nothing."),
+    click.option("--workers", type=click.IntRange(1), default=None,
+                 help="Run the cases on a local Dask cluster of N worker processes (results as a serial run)."),
+    click.option("--scheduler", metavar="ADDRESS", default=None,
+                 help="Run the cases on an existing Dask cluster, e.g. tcp://10.0.0.5:8786."),
 ]
+
+
+def _scale_out_check(workers, scheduler) -> None:
+    if workers is not None and scheduler is not None:
+        raise click.UsageError("give --workers N (a local cluster) or --scheduler ADDRESS (an existing one), not both")
 
 
 def _budget(max_shots, max_circuits, max_seconds):
@@ -108,17 +117,22 @@ def cli() -> None:
               help="Finish an interrupted run from its journal; journaled results are not run again.")
 @_with(_execution_options)
 def run(suites, baselines_dir, runs_dir, seed, quiet, resume, max_shots, max_circuits, max_seconds, cache,
-        fallback, dry_run):
+        fallback, dry_run, workers, scheduler):
     """Run SUITES (files or folders) and write an immutable run record.
 
     \b
     Every finished result is journaled as it completes; if the run is interrupted,
       harness run --resume RUN_ID          finishes it without running those again.
+    \b
+    Cases are independent; spread them over processes or machines with Dask:
+      harness run suites/ --workers 2                      a local cluster of 2 processes
+      harness run suites/ --scheduler tcp://HOST:8786      an existing cluster
     """
     from harness.commands import dry_run as estimate, record_run
 
     if not suites and not resume:
         raise click.UsageError("give SUITES to run, or --resume RUN_ID")
+    _scale_out_check(workers, scheduler)
     budget = _budget(max_shots, max_circuits, max_seconds)
     if dry_run:
         if not suites:
@@ -128,7 +142,7 @@ def run(suites, baselines_dir, runs_dir, seed, quiet, resume, max_shots, max_cir
     progress = _Progress(not quiet)
     start = time.perf_counter()
     record, path = record_run(list(suites), runs_dir=runs_dir, seed=seed, progress=progress, budget=budget,
-                              cache=cache, fallback=fallback, resume=resume)
+                              cache=cache, fallback=fallback, resume=resume, workers=workers, scheduler=scheduler)
     progress.close()
     failed = [r for r in record.results if r.status == "failed"]
     click.echo(f"run {record.run_id}: {len(record.results)} results in {time.perf_counter() - start:.1f} s")
@@ -167,14 +181,31 @@ def promote(run_ref, baselines_dir, runs_dir, suites):
               help="Family-wise false-alarm rate of the gate.")
 @click.option("--json", "as_json", is_flag=True, help="Print verdicts as JSON.")
 @click.option("--strict", is_flag=True, help="A missing baseline fails the gate.")
-def compare(run_ref, baselines_dir, runs_dir, alpha, as_json, strict):
-    """Judge RUN against the stored baselines; exit 1 on a regression."""
+@click.option("--timings", "timings_file", type=click.Path(path_type=Path), default=None,
+              help="pytest-benchmark JSON of this run's cases: time_to_solution is judged on its rounds.")
+@click.option("--baseline-timings", "baseline_timings_file", type=click.Path(path_type=Path), default=None,
+              help="pytest-benchmark JSON of the baseline's cases (default: the repeats stored in the baselines).")
+def compare(run_ref, baselines_dir, runs_dir, alpha, as_json, strict, timings_file, baseline_timings_file):
+    """Judge RUN against the stored baselines; exit 1 on a regression.
+
+    \b
+    Timings on real repeats (see README, pytest-benchmark):
+      pytest suites/ --harness-benchmark --benchmark-json new.json
+      harness compare latest --timings new.json [--baseline-timings old.json]
+    """
     from harness.commands import compare_run, exit_code, open_history
+    from harness.drift.benchmark_json import timings_from_json
     from harness.report import render_markdown, verdicts_json
     from harness.store import load_run, resolve_run
 
     record = load_run(resolve_run(run_ref, runs_dir))
-    verdicts, _ = compare_run(record, baselines_dir, alpha=alpha, history=open_history(runs_dir))
+    timings = timings_from_json(timings_file) if timings_file is not None else None
+    baseline_timings = timings_from_json(baseline_timings_file) if baseline_timings_file is not None else None
+    for name, table in ((timings_file, timings), (baseline_timings_file, baseline_timings)):
+        if table is not None and not any(r.key in table for r in record.results):
+            click.echo(f"warning: no benchmark in {name} times a result of run {record.run_id}", err=True)
+    verdicts, _ = compare_run(record, baselines_dir, alpha=alpha, history=open_history(runs_dir),
+                              timings=timings, baseline_timings=baseline_timings)
     code = exit_code(record, verdicts, strict=strict)
     if as_json:
         click.echo(json.dumps(verdicts_json(record, verdicts), indent=2))
@@ -211,11 +242,12 @@ def report(run_ref, baselines_dir, runs_dir, out_dir, alpha):
 @click.option("--quiet", is_flag=True, help="No progress output.")
 @_with(_execution_options)
 def gate_cmd(suites, baselines_dir, runs_dir, out_dir, seed, alpha, strict, quiet, max_shots, max_circuits,
-             max_seconds, cache, fallback, dry_run):
+             max_seconds, cache, fallback, dry_run, workers, scheduler):
     """Run SUITES, compare with the stored baselines, write reports, exit 1 on regression."""
     from harness.commands import dry_run as estimate, gate
     from harness.drift import summarize
 
+    _scale_out_check(workers, scheduler)
     budget = _budget(max_shots, max_circuits, max_seconds)
     if dry_run:
         click.echo(estimate(suites, budget=budget))
@@ -223,7 +255,8 @@ def gate_cmd(suites, baselines_dir, runs_dir, out_dir, seed, alpha, strict, quie
     progress = _Progress(not quiet)
     start = time.perf_counter()
     outcome = gate(suites, baselines_dir=baselines_dir, runs_dir=runs_dir, out_dir=out_dir, seed=seed,
-                   alpha=alpha, strict=strict, progress=progress, budget=budget, cache=cache, fallback=fallback)
+                   alpha=alpha, strict=strict, progress=progress, budget=budget, cache=cache, fallback=fallback,
+                   workers=workers, scheduler=scheduler)
     progress.close()
     counts = summarize(outcome.verdicts)
     click.echo(f"run {outcome.run.run_id} in {time.perf_counter() - start:.1f} s: "

@@ -5,7 +5,7 @@ Each takes plain arguments (paths, numbers) so tests call them without a command
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterable, Mapping, Sequence
 
@@ -34,8 +34,6 @@ def run_suites(paths: Iterable[str | Path], *, seed: int | None = None,
 
     ``execution`` and ``journal`` are passed to :func:`harness.orchestration.runner.run_plans`.
     """
-    from dataclasses import replace
-
     from harness.orchestration.runner import run_plans
 
     plans = plan_suites(paths)
@@ -53,9 +51,26 @@ def _execution(runs_dir: Path, budget, cache: bool, fallback: bool):
                      cache=ResultCache(Path(runs_dir) / "cache") if cache else None, fallback=fallback)
 
 
+def _scale_out(workers: int | None, scheduler: str | None):
+    """The Dask executor asked for, or a context holding None (a serial run)."""
+    from contextlib import nullcontext
+
+    if workers is None and scheduler is None:
+        return nullcontext(None)
+    if workers is not None and scheduler is not None:
+        from harness.errors import UnsupportedError
+
+        raise UnsupportedError(f"both workers ({workers}) and a scheduler ({scheduler}) were given",
+                               hint="pass --workers N for a local cluster, or --scheduler ADDRESS for an existing one")
+    from harness.orchestration.distributed import dask_executor
+
+    return dask_executor(workers=workers, scheduler=scheduler)
+
+
 def record_run(paths: Sequence[str | Path], *, runs_dir: Path, seed: int | None = None,
                progress: Callable[[str, int, int], None] | None = None, budget=None, cache: bool = True,
-               fallback: bool = False, resume: str | None = None) -> tuple[Run, Path]:
+               fallback: bool = False, resume: str | None = None, workers: int | None = None,
+               scheduler: str | None = None) -> tuple[Run, Path]:
     """Run suites with a journal, write the run record, and return it with its path.
 
     Every finished tier group is journaled (``<runs_dir>/<run_id>.journal.jsonl``) before the run
@@ -68,9 +83,13 @@ def record_run(paths: Sequence[str | Path], *, runs_dir: Path, seed: int | None 
         budget: a :class:`harness.orchestration.budget.Budget`, or None for no limits.
         cache: serve identical seeded simulator jobs from ``<runs_dir>/cache``.
         fallback: let a failed tier hand over to the next of hardware -> simulator -> classical.
+        workers: run the cases on a local Dask cluster of this many worker processes.
+        scheduler: run the cases on the Dask cluster of this scheduler address. Results, their
+            order and the journal are as in a serial run (see :mod:`harness.orchestration.distributed`).
 
     Raises:
         BaselineError: ``resume`` names no interrupted run, a finished one, or a suite changed since.
+        UnsupportedError: both ``workers`` and ``scheduler``, or dask.distributed is not installed.
     """
     from harness.errors import BaselineError
     from harness.orchestration.journal import Journal, journal_path, read_journal
@@ -98,7 +117,11 @@ def record_run(paths: Sequence[str | Path], *, runs_dir: Path, seed: int | None 
                                  {"sha256": {p.suite.name: p.suite.sha256 for p in plans}})
     from harness.orchestration.runner import run_plans
 
-    run = run_plans(plans, seed=seed, progress=progress, execution=execution, journal=journal)
+    with _scale_out(workers, scheduler) as out:
+        run = run_plans(plans, seed=seed, progress=progress, execution=execution, journal=journal,
+                        executor=out.executor if out else None, slots=out.slots if out else None)
+    if out is not None:
+        run = replace(run, environment={**run.environment, "scale_out": out.info})
     path = write_run(run, runs_dir)
     journal.close()
     return run, path
@@ -119,17 +142,28 @@ def open_history(runs_dir: Path, *, create: bool = False):
     return History(path) if create or path.exists() else None
 
 
-def compare_run(run: Run, baselines_dir: Path, *, alpha: float = 0.01,
-                history=None) -> tuple[list[Verdict], Mapping[tuple, Result]]:
+def compare_run(run: Run, baselines_dir: Path, *, alpha: float = 0.01, history=None,
+                timings: Mapping | None = None,
+                baseline_timings: Mapping | None = None) -> tuple[list[Verdict], Mapping[tuple, Result]]:
     """Verdicts of ``run`` against the stored baselines, and those baselines.
 
     With a ``history``, proportions and expectation values also carry the excess variance the
     history shows beyond shot noise (seeds, optimizer starts, device drift).
+
+    ``timings`` and ``baseline_timings`` map (suite, case id, baseline kind) to a timing metric
+    with repeats (from a pytest-benchmark JSON, see
+    :func:`harness.drift.benchmark_json.timings_from_json`); they replace ``time_to_solution`` of
+    the run's results and of the stored baselines, so timings are judged on real repeats.
     """
     from harness.drift import compare
+    from harness.drift.benchmark_json import apply_timings
     from harness.store import stored_for
 
     stored = stored_for(run, baselines_dir)
+    if timings:
+        run = replace(run, results=apply_timings(run.results, timings))
+    if baseline_timings:
+        stored = dict(zip(stored, apply_timings(stored.values(), baseline_timings)))
     excess = history.excess_for(run) if history is not None else None
     return compare(run, stored, alpha=alpha, history_excess=excess), stored
 
@@ -157,15 +191,15 @@ class GateOutcome:
 def gate(paths: Iterable[str | Path], *, baselines_dir: Path, runs_dir: Path, out_dir: Path,
          seed: int | None = None, alpha: float = 0.01, strict: bool = False,
          progress: Callable[[str, int, int], None] | None = None, budget=None, cache: bool = True,
-         fallback: bool = False) -> GateOutcome:
+         fallback: bool = False, workers: int | None = None, scheduler: str | None = None) -> GateOutcome:
     """The nightly command: run, record, compare with the stored baselines, report, and decide.
 
-    ``budget``, ``cache`` and ``fallback`` are as in :func:`record_run`.
+    ``budget``, ``cache``, ``fallback``, ``workers`` and ``scheduler`` are as in :func:`record_run`.
     """
     from harness.report import write_reports
 
     run, run_path = record_run(list(paths), runs_dir=runs_dir, seed=seed, progress=progress, budget=budget,
-                               cache=cache, fallback=fallback)
+                               cache=cache, fallback=fallback, workers=workers, scheduler=scheduler)
     history = open_history(runs_dir, create=True)
     verdicts, stored = compare_run(run, baselines_dir, alpha=alpha, history=history)
     history.append(run, verdicts)

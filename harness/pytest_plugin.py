@@ -7,11 +7,25 @@ enables it; elsewhere pass ``--harness-suites``.
 An item fails when its result regresses against the stored baseline (the drift table is
 printed, not a traceback), when the case cannot run, or when no baseline is stored
 (``--harness-update`` stores them, like a snapshot tool's update flag).
+
+``--harness-benchmark`` (with pytest-benchmark): each item repeats the work its result times as
+``time_to_solution`` under pytest-benchmark: the classical heuristic with calibrated rounds, the
+hybrid loop (fresh device, transpilation included, setup untimed) for ``--benchmark-min-rounds``
+rounds, once per case for the hardware pair, never on real IBM hardware. The rounds become the
+metric's samples, so drift judges it on real repeats (stored by ``--harness-update`` too), and
+``--benchmark-json FILE`` keeps them for ``harness compare --timings FILE``. pytest-benchmark
+turns itself off under xdist.
+
+Under pytest-xdist (``-n N``) the items of one case go to one worker (so a case runs once and
+only one worker writes its baseline file, under a lock in any case), and the workers' results are
+merged into one run record written by the controller.
 """
 
 from __future__ import annotations
 
+import json
 import re
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterator
@@ -41,6 +55,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--harness-runs-dir", default=".runs", help="where the session's run record is written")
     group.addoption("--harness-seed", type=int, default=None, help="override every suite's seed")
     group.addoption("--harness-alpha", type=float, default=0.01, help="false-alarm rate of the drift tests")
+    group.addoption("--harness-benchmark", action="store_true",
+                    help="time each solve with pytest-benchmark's rounds; time_to_solution is judged on them "
+                         "(--benchmark-json keeps them for `harness compare --timings`)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -56,6 +73,8 @@ class _Session:
         self.plans: dict[Path, Any] = {}
         self.results: dict[tuple[str, str], Any] = {}
         self.runs: list = []
+        self.timings: dict[tuple[str, str, str], Any] = {}  # result key -> benchmarked timing metric
+        self.benchmarked: set[tuple[str, str, str]] = set()  # (suite, case id, tier) already timed
 
     def plan(self, suite) -> Any:
         from harness.orchestration.plan import plan_suite
@@ -75,6 +94,74 @@ class _Session:
             self.runs.append(run)
             self.results[key] = run
         return plan, self.results[key]
+
+    def benchmark(self, item: "CaseItem", plan) -> None:
+        """Time the item's tier under pytest-benchmark unless another item of its case did (hardware pair)."""
+        tier = item.kind.split(".")[0]
+        if (item.suite.name, item.case_id, tier) in self.benchmarked:
+            return
+        self.benchmarked.add((item.suite.name, item.case_id, tier))
+        hardware = plan.suite.model.baselines.hardware
+        backends = [] if hardware is None else [hardware.backend] if isinstance(hardware.backend, str) \
+            else list(hardware.backend)
+        if tier == "hardware" and any(b.startswith("ibm:") for b in backends):
+            return  # rounds of a real device's queue would spend QPU time and time nothing useful
+        kinds = [k for k in plan.baseline_kinds if k.split(".")[0] == tier]
+        cp = next(c for c in plan.cases if c.case.case_id == item.case_id)
+        metric = _benchmark(item, plan, cp, tier, kinds, self.config.getoption("--harness-seed"))
+        self.timings.update({(item.suite.name, item.case_id, k): metric for k in kinds})
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # after every plugin's pytest_configure: pytest-benchmark sets its session up last
+    config = session.config
+    if config.getoption("--harness-benchmark") and getattr(config, "_benchmarksession", None) is None:
+        raise pytest.UsageError("--harness-benchmark needs pytest-benchmark: pip install pytest-benchmark "
+                                "(and do not pass -p no:benchmark)")
+
+
+def _benchmark_session(config: pytest.Config) -> Any:
+    """pytest-benchmark's session when ``--harness-benchmark`` asks for timings and it is on, else None."""
+    bs = getattr(config, "_benchmarksession", None) if config.getoption("--harness-benchmark") else None
+    return None if bs is None or bs.disabled or bs.skip else bs  # off under xdist, --benchmark-disable/-skip
+
+
+def _benchmark(item: "CaseItem", plan, cp, tier: str, kinds: list[str], seed: int | None):
+    """Repeat the timed solve of one case and tier with pytest-benchmark; its rounds as a timing metric.
+
+    The benchmark is registered with pytest-benchmark like its own fixture's (the same class, fed
+    the session's options), so its table, ``--benchmark-json`` and autosave include it.
+    """
+    from pytest_benchmark.fixture import BenchmarkFixture
+
+    from harness.drift.benchmark_json import benchmark_info, timing_metric
+    from harness.orchestration.runner import timed_solve
+
+    bs = item.config._benchmarksession
+    fixture = BenchmarkFixture(item, add_stats=bs.benchmarks.append, logger=bs.logger, warner=item.warn,
+                               disabled=False, **bs.options)
+    fixture.group, fixture.param, fixture.params = plan.suite.name, cp.case.case_id, dict(cp.case.params)
+    fixture.extra_info.update(benchmark_info(plan.suite.name, cp.case.case_id, kinds, tier))
+    setup, solve = timed_solve(plan, cp, tier, seed=seed)
+    try:
+        if tier == "classical":
+            args = setup()
+            generator = args[-1].bit_generator
+            state = generator.state
+
+            def once():  # every round starts from the case's seed (resetting it costs about 1 us)
+                generator.state = state
+                return solve(*args)
+
+            fixture(once)
+        else:  # seconds per round: a fresh device each round, built untimed
+            fixture.pedantic(solve, setup=lambda: (setup(), {}), rounds=max(1, int(bs.options["min_rounds"])))
+    except Exception as exc:
+        raise HarnessFailure(f"{plan.suite.name} {cp.case.case_id} [{tier}]: benchmarking failed: "
+                             f"{type(exc).__name__}: {exc}") from None
+    finally:
+        fixture._cleanup()
+    return timing_metric(fixture.stats.stats.data)
 
 
 def _state(config: pytest.Config) -> _Session:
@@ -152,6 +239,8 @@ class CaseItem(pytest.Item):
     def __init__(self, *, suite, case_id: str, kind: str, **kw):
         super().__init__(**kw)
         self.suite, self.case_id, self.kind = suite, case_id, kind
+        if _benchmark_session(self.config) is not None:
+            self.fixturenames = ["benchmark"]  # how pytest-benchmark tells benchmarks (--benchmark-only)
 
     def runtest(self) -> None:
         from harness.drift import compare
@@ -167,11 +256,18 @@ class CaseItem(pytest.Item):
         for r in mine:
             if r.status != "ok":
                 raise HarnessFailure(f"{self.suite.name} {self.case_id} [{self.kind}] failed to execute: {r.error}")
+        if _benchmark_session(self.config) is not None:
+            from harness.drift.benchmark_json import apply_timings
+
+            state.benchmark(self, plan)
+            mine = list(apply_timings(mine, state.timings))
         root = Path(self.config.getoption("--harness-baselines"))
         suites = {self.suite.name: {"path": str(self.suite.path), "sha256": self.suite.sha256,
                                     "metrics": plan.metric_specs()}}
         if self.config.getoption("--harness-update"):
-            promote(Run(run_id=run.run_id, created=run.created, results=tuple(mine), suites=suites), root)
+            # xdist workers may share a case file (read, merge, write): one writer at a time
+            with _locked(Path(self.config.getoption("--harness-runs-dir")) / ".baselines.lock"):
+                promote(Run(run_id=run.run_id, created=run.created, results=tuple(mine), suites=suites), root)
             return
         stored = load_baselines(root, [(self.suite.name, self.case_id)])
         verdicts = compare(Run(run_id="pytest", created="", results=tuple(mine), suites=suites), stored,
@@ -195,16 +291,86 @@ class CaseItem(pytest.Item):
         return self.path, None, f"{self.suite.name} {self.case_id} [{self.kind}]"
 
 
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    """Write one run record holding every case this session ran."""
-    state = session.config.stash.get(_STATE, None)
-    if not state or not state.runs:
+@contextmanager
+def _locked(path: Path):
+    """An exclusive lock on ``path`` across processes (POSIX; elsewhere a no-op)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: xdist workers may race on a case file split between them
+        yield
         return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+_WORKER_RUNS = pytest.StashKey[list]()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """Under ``-n N`` (``--dist load``) send the items of one case to one worker; other tests as usual."""
+    if not config.stash.get(_ENABLED, False) or config.getoption("dist", "no") != "load":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class CaseScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path, _, rest = nodeid.partition("::")
+            if path.endswith((".yaml", ".yml")) and rest.count("::") == 1:
+                return nodeid.rsplit("::", 1)[0]  # suite::case: its kinds share one run of the case
+            return nodeid
+
+    return CaseScheduling(config, log)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    """Controller: keep the run a worker sends back (see :func:`pytest_sessionfinish`)."""
+    data = getattr(node, "workeroutput", {}).get("qharness_run")
+    if data:
+        from harness.records import Run
+
+        node.config.stash.setdefault(_WORKER_RUNS, []).append(Run.from_dict(json.loads(data)))
+
+
+def _merge(runs: list, environment_extra: dict | None = None):
     from harness.records import Run
+
+    first = min(runs, key=lambda r: r.run_id)  # run ids sort by time: the session's first case
+    return Run(run_id=first.run_id, created=min(r.created for r in runs),
+               results=tuple(r for run in runs for r in run.results),
+               suites={k: v for run in runs for k, v in run.suites.items()},
+               environment={**first.environment, **(environment_extra or {})})
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Write one run record holding every case this session ran.
+
+    An xdist worker sends its results to the controller instead, which merges them into one record.
+    """
     from harness.store import write_run
 
-    first = state.runs[0]
-    merged = Run(run_id=first.run_id, created=first.created,
-                 results=tuple(r for run in state.runs for r in run.results),
-                 suites={k: v for run in state.runs for k, v in run.suites.items()}, environment=first.environment)
-    write_run(merged, Path(session.config.getoption("--harness-runs-dir")))
+    config = session.config
+    state = config.stash.get(_STATE, None)
+    if state and state.runs:
+        from harness.drift.benchmark_json import apply_timings
+
+        merged = _merge(state.runs)
+        merged = replace(merged, results=apply_timings(merged.results, state.timings))
+        if hasattr(config, "workerinput"):  # an xdist worker: the controller writes the record
+            config.workeroutput["qharness_run"] = json.dumps(merged.to_dict())
+            return
+        write_run(merged, Path(config.getoption("--harness-runs-dir")))
+    worker_runs = config.stash.get(_WORKER_RUNS, None)
+    if worker_runs:
+        from harness.records import BASELINE_KINDS
+
+        merged = _merge(worker_runs, {"xdist_workers": len(worker_runs)})
+        order = {k: i for i, k in enumerate(BASELINE_KINDS)}
+        results = sorted(merged.results, key=lambda r: (r.suite, r.case_id, order.get(r.baseline, 9)))
+        write_run(replace(merged, results=tuple(results)), Path(config.getoption("--harness-runs-dir")))

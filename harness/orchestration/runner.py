@@ -23,10 +23,12 @@ from harness.orchestration.plan import CasePlan, SuitePlan
 from harness.records import STAGES, Metric, Result, Run
 
 if TYPE_CHECKING:
+    import concurrent.futures
+
     from harness.orchestration.journal import Journal
     from harness.orchestration.tiers import Attempt, Execution
 
-__all__ = ["new_run_id", "run_plans"]
+__all__ = ["new_run_id", "run_case", "run_plans", "tier_groups", "timed_solve"]
 
 Progress = Callable[[str, int, int], None]
 """Called as ``progress(label, index, total)`` before each case starts (index from 0)."""
@@ -224,8 +226,91 @@ _GROUPS = (("classical", ("classical",)), ("simulator", ("simulator",)),
            ("hardware", ("hardware.raw", "hardware.mitigated")))
 
 
+def tier_groups(plan: SuitePlan) -> list[tuple[str, tuple[str, ...]]]:
+    """The (tier, baseline kinds) groups a case of ``plan`` runs, in run order."""
+    kinds = plan.baseline_kinds
+    return [(tier, group) for tier, group in _GROUPS if group[0] in kinds]
+
+
+def run_case(plan: SuitePlan, cp: CasePlan, *, seed: int | None, env: dict[str, Any], execution: "Execution",
+             done: "dict[tuple[str, str, str], Result] | None" = None,
+             on_group: Callable[[list[Result]], None] | None = None) -> list[Result]:
+    """Every tier group of one case, as :func:`run_plans` runs it (also the unit of work of a worker).
+
+    Args:
+        plan, cp: the suite and the case.
+        seed: overrides the suite's seed (None: the suite's).
+        env: the run-wide environment (:func:`harness.lineage.environment`), read once per run.
+        execution: see ``Execution``.
+        done: results already recorded by key (a resumed journal); their groups are not run again.
+        on_group: called with each newly finished group's results (the serial run journals them).
+    """
+    from harness.orchestration.tiers import run_group
+
+    suite_seed = plan.suite.model.seed if seed is None else seed
+    seeds = derive_seeds(suite_seed, cp.case.case_id)
+    base = _case_lineage(plan, cp, seeds, env)
+    base["seed"] = suite_seed
+
+    def run_tier(t: str, attempt) -> list[Result]:
+        return _run_tier(plan, cp, seeds, base, t, attempt)
+
+    def make_failed(ks, t, message) -> list[Result]:
+        return _failed(plan, cp, ks, t, message, base)
+
+    results: list[Result] = []
+    for tier, group in tier_groups(plan):
+        keys = [(plan.suite.name, cp.case.case_id, k) for k in group]
+        if done is not None and all(k in done for k in keys):
+            results += [done[k] for k in keys]  # recorded before an interruption
+            continue
+        group_results = run_group(f"{plan.suite.name} {cp.case.case_id} [{tier}]", tier, group, run_tier,
+                                  execution, make_failed)
+        if on_group is not None:
+            on_group(group_results)
+        results += group_results
+    return results
+
+
+def timed_solve(plan: SuitePlan, cp: CasePlan, tier: str, *,
+                seed: int | None = None) -> tuple[Callable[[], tuple], Callable[..., Any]]:
+    """The work the runner times as ``time_to_solution`` for one case and tier, for repeated timing.
+
+    Returns ``(setup, solve)``: ``setup()`` builds, untimed, what a run has before its clock starts
+    (the problem, the classical settings or a new device, a new generator seeded as the run seeds
+    it) and returns the arguments; ``solve(*setup())`` is the timed work: the classical heuristic,
+    or the hybrid loop on that fresh device (transpilation included). The generator is always the
+    last argument. Used by the pytest plugin to repeat the measurement under pytest-benchmark.
+    """
+    from types import SimpleNamespace
+
+    from harness.suite.schema import ClassicalSettings
+
+    suite_seed = plan.suite.model.seed if seed is None else seed
+    seeds = derive_seeds(suite_seed, cp.case.case_id)
+    if tier == "classical":
+        settings = plan.suite.model.baselines.classical or ClassicalSettings()
+
+        def setup_classical() -> tuple:
+            return (plan.workload.build(cp.params, plan.options), settings,
+                    np.random.default_rng(seeds["classical"]))
+        return setup_classical, plan.workload.classical
+
+    from harness.executors import make_device
+
+    # the same settings the runner would use (backend chosen among candidates; no remediation)
+    chosen = _tier_settings(plan, cp, tier, SimpleNamespace(lineage={}, overrides={}))
+
+    def setup_quantum() -> tuple:
+        device = make_device(tier, chosen, seed_transpiler=seeds["transpiler"],
+                             seed_simulator=seeds["simulator" if tier == "simulator" else "hardware"])
+        return (plan.workload.build(cp.params, plan.options), device, np.random.default_rng(seeds["optimizer"]))
+    return setup_quantum, plan.workload.quantum
+
+
 def run_plans(plans: Iterable[SuitePlan], *, seed: int | None = None, progress: Progress | None = None,
-              execution: "Execution | None" = None, journal: "Journal | None" = None) -> Run:
+              execution: "Execution | None" = None, journal: "Journal | None" = None,
+              executor: "concurrent.futures.Executor | None" = None, slots: int | None = None) -> Run:
     """Execute every case of every plan on each declared baseline kind and return the immutable Run.
 
     Each tier group of a case runs as a job (:func:`harness.orchestration.tiers.run_group`): retried,
@@ -238,44 +323,34 @@ def run_plans(plans: Iterable[SuitePlan], *, seed: int | None = None, progress: 
         execution: retry policy, budget, cache and fallback settings (defaults: see ``Execution``).
         journal: every finished tier group is appended to it; groups it already holds are not
             run again (resume), and the run keeps the journal's run id.
+        executor: run the cases as independent tasks on this ``concurrent.futures`` executor (one
+            task per case, e.g. :func:`harness.orchestration.distributed.dask_executor`); results
+            come back in the serial order and equal a serial run's for the same seeds. What stays
+            with this process (journal, budget, progress) is described in
+            :mod:`harness.orchestration.distributed`. None: run here, one case after another.
+        slots: cases in flight at once with ``executor`` (default: 1 per case, i.e. all).
     """
-    from harness.orchestration.tiers import Execution, run_group
+    from harness.orchestration.tiers import Execution
 
     plans = list(plans)
     execution = execution or Execution()
     env = environment(".")
     run_id = journal.run_id if journal is not None else new_run_id()
+    cases = [(plan, cp) for plan in plans for cp in plan.cases]
     results: list[Result] = []
-    total, index = sum(len(p.cases) for p in plans), 0
-    for plan in plans:
-        kinds = plan.baseline_kinds
-        for cp in plan.cases:
+    if executor is None:
+        for index, (plan, cp) in enumerate(cases):
             if progress:
-                progress(f"{plan.suite.name} {cp.case.case_id}", index, total)
-            index += 1
-            suite_seed = plan.suite.model.seed if seed is None else seed
-            seeds = derive_seeds(suite_seed, cp.case.case_id)
-            base = _case_lineage(plan, cp, seeds, env)
-            base["seed"] = suite_seed
-            for tier, group in _GROUPS:
-                if group[0] not in kinds:
-                    continue
-                keys = [(plan.suite.name, cp.case.case_id, k) for k in group]
-                if journal is not None and journal.has(keys):
-                    results += [journal.done[k] for k in keys]  # recorded before an interruption
-                    continue
+                progress(f"{plan.suite.name} {cp.case.case_id}", index, len(cases))
+            results += run_case(plan, cp, seed=seed, env=env, execution=execution,
+                                done=journal.done if journal is not None else None,
+                                on_group=journal.append if journal is not None else None)
+    else:
+        from harness.orchestration.distributed import map_cases
 
-                def run_tier(t: str, attempt, plan=plan, cp=cp, seeds=seeds, base=base) -> list[Result]:
-                    return _run_tier(plan, cp, seeds, base, t, attempt)
-
-                def make_failed(ks, t, message, plan=plan, cp=cp, base=base) -> list[Result]:
-                    return _failed(plan, cp, ks, t, message, base)
-
-                label = f"{plan.suite.name} {cp.case.case_id} [{tier}]"
-                group_results = run_group(label, tier, group, run_tier, execution, make_failed)
-                if journal is not None:
-                    journal.append(group_results)
-                results += group_results
+        for case_results in map_cases(cases, executor, slots=slots or max(1, len(cases)), seed=seed, env=env,
+                                      execution=execution, journal=journal, progress=progress):
+            results += case_results
     suites = {p.suite.name: {"path": str(p.suite.path), "sha256": p.suite.sha256, "workload": p.workload.name,
                              "description": p.suite.model.description, "metrics": p.metric_specs()} for p in plans}
     if execution.meter is not None:

@@ -1,0 +1,99 @@
+"""``pytest suites/ -n 2``: each worker runs whole cases, one merged run record, baselines written safely."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import re
+from pathlib import Path
+
+import pytest
+
+# pytester's in-process runs drop the modules they import when they end; numpy and scipy
+# cannot be imported twice in one process, so the heavy modules are imported here, once.
+import harness.drift  # noqa: F401
+import harness.store  # noqa: F401
+import scipy.stats  # noqa: F401
+
+pytest.importorskip("xdist")
+
+SUITE = """\
+suite: ghz-xdist
+workload: ghz
+seed: 5
+matrix:
+  n: [3, 4]
+  shots: [500]
+baselines:
+  classical: {}
+  simulator: {engine: aer}
+  hardware:
+    backend: fake_manila
+    mitigation: {readout: true}
+metrics:
+  success_probability: {better: higher, tolerance: 0.03}
+"""
+
+KINDS = ["classical", "simulator", "hardware.raw", "hardware.mitigated"]
+
+
+def test_two_workers_run_whole_cases_write_one_record_and_store_intact_baselines(pytester):
+    from harness.store import load_baselines, load_run
+
+    pytester.mkdir("suites")
+    (pytester.path / "suites" / "ghz.yaml").write_text(SUITE)
+    args = ("--harness-suites", "-p", "no:cacheprovider", "-n", "2", "-v", "suites")
+    result = pytester.runpytest(*args, "--harness-update")
+    result.assert_outcomes(passed=8)
+
+    # the four items of a case ran on one worker, and the two cases on different workers
+    worker_of: dict[str, set[str]] = {}
+    for m in re.finditer(r"\[(gw\d)\].*PASSED suites/ghz.yaml::(n=\d,shots=500)::", result.stdout.str()):
+        worker_of.setdefault(m.group(2), set()).add(m.group(1))
+    assert sorted(worker_of) == ["n=3,shots=500", "n=4,shots=500"]
+    assert all(len(w) == 1 for w in worker_of.values())
+    assert worker_of["n=3,shots=500"] != worker_of["n=4,shots=500"]
+
+    records = list((pytester.path / ".runs").glob("*.json"))
+    assert len(records) == 1  # merged by the controller, not one per worker
+    run = load_run(records[0])
+    assert run.environment["xdist_workers"] == 2
+    assert [(r.case_id, r.baseline) for r in run.results] == [(c, k) for c in ("n=3,shots=500", "n=4,shots=500")
+                                                              for k in KINDS]
+    stored = load_baselines(pytester.path / "baselines", [("ghz-xdist", "n=3,shots=500"),
+                                                          ("ghz-xdist", "n=4,shots=500")])
+    assert len(stored) == 8  # every kind of both cases, checksums intact
+
+    pytester.runpytest(*args).assert_outcomes(passed=8)  # the same seeds on other workers: no drift
+
+
+def _promote_many(root: str, lock: str, kind: str, rounds: int, start) -> None:
+    from harness.pytest_plugin import _locked
+    from harness.records import Metric, Result, Run
+    from harness.store import promote
+
+    start.wait()  # both writers overlap from the first round
+    for i in range(rounds):
+        result = Result("race", "case", kind, kind.split(".")[0], "ok", {"x": Metric(float(i))})
+        with _locked(Path(lock)):
+            promote(Run(f"run-{kind}-{i}", "2026-01-01", (result,), {"race": {"metrics": {}}}), Path(root))
+
+
+def test_two_processes_promoting_kinds_of_one_case_lose_no_update(tmp_path):
+    from harness.store import load_baselines
+
+    rounds = 100
+    ctx = multiprocessing.get_context("spawn")
+    start = ctx.Barrier(2)
+    procs = [ctx.Process(target=_promote_many, args=(str(tmp_path / "b"), str(tmp_path / "lock"), kind, rounds, start))
+             for kind in ("classical", "simulator")]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+        assert p.exitcode == 0
+    stored = load_baselines(tmp_path / "b", [("race", "case")])
+    # each writer's last value survives the other's later read-modify-write
+    assert {k[2]: r.metrics["x"].value for k, r in stored.items()} == {"classical": rounds - 1,
+                                                                       "simulator": rounds - 1}
+    assert json.loads((tmp_path / "b" / "race" / "case.json").read_text())["schema"] >= 1
