@@ -247,16 +247,15 @@ def run_case(plan: SuitePlan, cp: CasePlan, *, seed: int | None, env: dict[str, 
     """
     from harness.orchestration.tiers import run_group
 
+    from harness.orchestration.trials import merge_trials, trial_case_id
+
     suite_seed = plan.suite.model.seed if seed is None else seed
-    seeds = derive_seeds(suite_seed, cp.case.case_id)
-    base = _case_lineage(plan, cp, seeds, env)
-    base["seed"] = suite_seed
-
-    def run_tier(t: str, attempt) -> list[Result]:
-        return _run_tier(plan, cp, seeds, base, t, attempt)
-
-    def make_failed(ks, t, message) -> list[Result]:
-        return _failed(plan, cp, ks, t, message, base)
+    contexts = []
+    for trial in range(plan.suite.model.trials):
+        seeds = derive_seeds(suite_seed, trial_case_id(cp.case.case_id, trial))
+        base = _case_lineage(plan, cp, seeds, env)
+        base["seed"] = suite_seed
+        contexts.append((seeds, base))
 
     results: list[Result] = []
     for tier, group in tier_groups(plan):
@@ -264,8 +263,19 @@ def run_case(plan: SuitePlan, cp: CasePlan, *, seed: int | None, env: dict[str, 
         if done is not None and all(k in done for k in keys):
             results += [done[k] for k in keys]  # recorded before an interruption
             continue
-        group_results = run_group(f"{plan.suite.name} {cp.case.case_id} [{tier}]", tier, group, run_tier,
-                                  execution, make_failed)
+        per_trial = []
+        for trial, (seeds, base) in enumerate(contexts):
+            def run_tier(t: str, attempt, seeds=seeds, base=base) -> list[Result]:
+                return _run_tier(plan, cp, seeds, base, t, attempt)
+
+            def make_failed(ks, t, message, base=base) -> list[Result]:
+                return _failed(plan, cp, ks, t, message, base)
+
+            label = f"{plan.suite.name} {cp.case.case_id}{f' trial {trial}' if trial else ''} [{tier}]"
+            per_trial.append(run_group(label, tier, group, run_tier, execution, make_failed))
+        kinds = list(dict.fromkeys(r.baseline for r in per_trial[0]))
+        group_results = [merge_trials([r for trial_results in per_trial for r in trial_results if r.baseline == k])
+                         for k in kinds]
         if on_group is not None:
             on_group(group_results)
         results += group_results

@@ -147,6 +147,8 @@ class SuiteModel(Strict):
     description: str = ""
     workload: str
     seed: int = Field(0, ge=0)
+    trials: int = Field(1, ge=1, le=100)
+    """Runs of each case with independent seeds, merged (mean, spread across trials as the stderr)."""
     matrix: dict[str, list[Any]]
     options: dict[str, Any] = Field(default_factory=dict)
     baselines: Baselines
