@@ -107,7 +107,8 @@ def estimate_plans(plans: Iterable[Any]) -> list[CostRow]:
         b = plan.suite.model.baselines
         for cp in plan.cases:
             ident = dict(suite=plan.suite.name, case_id=cp.case.case_id)
-            loop_circuits, loop_shots = _loop_cost(plan, cp.params)
+            trials = int(getattr(plan.suite.model, "trials", 1))
+            loop_circuits, loop_shots = (trials * x for x in _loop_cost(plan, cp.params))
             shots = int(getattr(cp.params, "shots", 0) or 0)
             if b.classical:
                 rows.append(CostRow(**ident, baseline="classical", circuits=0, shots=0, backend="classical"))
@@ -116,11 +117,12 @@ def estimate_plans(plans: Iterable[Any]) -> list[CostRow]:
                                     backend=f"{b.simulator.engine}_{b.simulator.method}"))
             if b.hardware:
                 backend = b.hardware.backend if isinstance(b.hardware.backend, str) else "|".join(b.hardware.backend)
-                # the loop runs once for both sides; raw re-runs the final circuit once
-                rows.append(CostRow(**ident, baseline="hardware.raw", circuits=loop_circuits + 1,
-                                    shots=loop_shots + shots, backend=backend))
+                # the loop runs once (per trial) for both sides; raw scores the loop's final execution
+                rows.append(CostRow(**ident, baseline="hardware.raw", circuits=loop_circuits,
+                                    shots=loop_shots, backend=backend))
                 c, s = _mitigation_cost(b.hardware.mitigation, shots)
-                rows.append(CostRow(**ident, baseline="hardware.mitigated", circuits=c, shots=s, backend=backend))
+                rows.append(CostRow(**ident, baseline="hardware.mitigated", circuits=trials * c, shots=trials * s,
+                                    backend=backend))
     return rows
 
 
