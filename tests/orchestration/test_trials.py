@@ -67,3 +67,18 @@ def test_a_suite_with_trials_runs_each_case_with_independent_seeds(tmp_path):
     assert len(m.samples) == 3 and m.samples[0] == single["hardware.raw"].metrics["success_probability"].value
     assert m.stderr == pytest.approx(np.std(m.samples, ddof=1) / math.sqrt(3))
     assert sum(raw.counts.values()) == 1500
+
+
+def test_the_dry_run_estimate_counts_every_trial(tmp_path):
+    from harness.orchestration.budget import estimate_plans
+    from harness.orchestration.plan import plan_suite
+    from harness.suite import load_suite
+
+    text = ("suite: t\nworkload: ghz\n{trials}matrix: {{n: [3], shots: [500]}}\n"
+            "baselines:\n  simulator: {{}}\n  hardware: {{backend: fake_manila, mitigation: {{zne: {{}}}}}}\n"
+            "metrics: {{success_probability: {{better: higher}}}}\n")
+    (tmp_path / "one.yaml").write_text(text.format(trials=""))
+    (tmp_path / "four.yaml").write_text(text.format(trials="trials: 4\n"))
+    one = {r.baseline: (r.circuits, r.shots) for r in estimate_plans([plan_suite(load_suite(tmp_path / "one.yaml"))])}
+    four = {r.baseline: (r.circuits, r.shots) for r in estimate_plans([plan_suite(load_suite(tmp_path / "four.yaml"))])}
+    assert four == {k: (4 * c, 4 * s) for k, (c, s) in one.items()}
