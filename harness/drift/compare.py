@@ -105,7 +105,9 @@ def _stderr(m: Metric) -> float | None:
 
 def _additive(new: Metric, old: Metric, better: str, alpha: float,
               excess: float | None = None) -> tuple[Comparison | None, str]:
-    if new.kind == "scalar" and len(new.samples) >= 2 and len(old.samples) >= 2:
+    if len(new.samples) >= 2 and len(old.samples) >= 2:
+        # per-trial values (a scalar's trials, or a suite's `trials:` for any kind): their spread holds
+        # every source of variation, and Welch's t accounts for how few trials estimate it
         return welch_test(new.samples, old.samples, better=better, alpha=alpha), ""
     se_new, se_old = _stderr(new), _stderr(old)
     if se_new is None or se_old is None:

@@ -251,3 +251,18 @@ def test_timings_of_cached_results_are_not_judged_as_latencies():
     fresh = Run(run_id="r", created="", results=(result(0.01, hits=0),), suites={"s": {"metrics": spec}})
     (verdict,) = compare(fresh, {("s", "c", "simulator"): result(5.0, hits=0)})
     assert verdict.status == "improvement"
+
+
+def test_proportions_with_trials_are_judged_by_welch_on_the_trials():
+    from harness.drift import compare
+    from harness.records import Metric, Result, Run
+
+    def result(samples):
+        m = Metric(sum(samples) / len(samples), "proportion", stderr=0.001, n=3000, samples=tuple(samples))
+        return Result(suite="s", case_id="c", baseline="hardware.raw", tier="hardware", status="ok", metrics={"p": m})
+
+    spec = {"p": {"better": "higher", "tolerance": 0.01, "relative": False, "gate": True}}
+    run = Run(run_id="r", created="", results=(result([0.80, 0.86, 0.83]),), suites={"s": {"metrics": spec}})
+    (verdict,) = compare(run, {("s", "c", "hardware.raw"): result([0.88, 0.84, 0.86])}, alpha=0.01)
+    # the trials disagree by far more than the tiny shot-noise stderr: a z-test on it would cry regression
+    assert verdict.test.startswith("welch") and verdict.status != "regression"
