@@ -130,6 +130,8 @@ def describe(exc: BaseException) -> str:
         return exc.message
     if isinstance(exc, TierFailed):
         return str(exc)  # described already when it was raised
+    if isinstance(exc, (BudgetExceeded, BackendUnavailable, Malformed)):
+        return f"{type(exc).__name__}: {exc}"  # our own words: where in our code is not news to the user
     import traceback
 
     frames = traceback.extract_tb(exc.__traceback__) if exc.__traceback__ else None
