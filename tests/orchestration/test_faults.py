@@ -69,7 +69,7 @@ def test_a_vanished_backend_falls_back_to_the_simulator_and_the_report_marks_it(
         assert r.status == "ok" and r.baseline == kind and r.tier == "simulator" and r.baseline != r.tier
         assert r.lineage["fallback"]["handovers"][0] | {"at": None} == {
             "from": "hardware", "to": "simulator", "cause": "unavailable", "error": "BackendUnavailable: fake_manila "
-            "was retired at " + r.lineage["fallback"]["handovers"][0]["error"].split(" at ")[1], "at": None}
+            "was retired", "at": None}
         assert "fallen_back" in states(r) and r.events[-1]["tier"] == "simulator"
         assert r.lineage["device"]["engine"] == "aer"  # what really ran
     assert by_kind(run)["hardware.mitigated"].lineage["fallback"]["note"]
