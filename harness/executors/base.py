@@ -53,12 +53,17 @@ class Resources:
     two_qubit_gates: int | None = None
     width: int | None = None
     job_ids: list[str] = field(default_factory=list)
+    qpu_seconds: float | None = None
+    """Quantum seconds the service billed (real hardware only)."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        d = {
             "shots": self.shots, "circuits": self.circuits, "jobs": self.jobs, "depth": self.depth,
             "two_qubit_gates": self.two_qubit_gates, "width": self.width, "job_ids": list(self.job_ids),
         }
+        if self.qpu_seconds is not None:
+            d["qpu_seconds"] = self.qpu_seconds
+        return d
 
 
 @runtime_checkable

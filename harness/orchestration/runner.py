@@ -101,61 +101,66 @@ def _run_quantum(plan: SuitePlan, cp: CasePlan, seeds: dict[str, int], base: dic
     build = attempt.device if attempt is not None else make_device
     device = build(tier, settings, seed_transpiler=seeds["transpiler"],
                    seed_simulator=seeds["simulator" if tier == "simulator" else "hardware"])
-    with device.clock.stage("preprocess"):
-        problem = plan.workload.build(cp.params, plan.options)
-    t0 = time.perf_counter()
-    outcome = plan.workload.quantum(problem, device, np.random.default_rng(seeds["optimizer"]))
-    if attempt is not None:
-        attempt.outcome = outcome  # the cross-check reruns its final circuit(s)
-    loop_seconds = time.perf_counter() - t0
-    ident = dict(suite=plan.suite.name, case_id=cp.case.case_id, tier=tier, status="ok", trace=outcome.trace)
-    common = {**base, "tier": tier, "settings": settings.model_dump(mode="json"),
-              "quantum": dict(outcome.info), "evaluations": len(outcome.trace)}
-    # a multi-circuit workload (VQE: one circuit per Pauli basis) scores a list of distributions;
-    # its counts stay in the lineage, since Result.counts is one distribution for the drift test
-    multi = bool(getattr(plan.workload, "multi_circuit", False))
-    if multi:
-        common["counts_list"] = [dict(c) for c in outcome.counts_list]
-    if tier == "simulator":
-        with device.clock.stage("postprocess"):
-            if multi:
-                probs = [{k: v / sum(c.values()) for k, v in c.items()} for c in outcome.counts_list]
-                metrics = plan.workload.score(problem, probs, outcome.shots)
-            else:
-                total = sum(outcome.counts.values())
-                metrics = plan.workload.score(problem, {k: v / total for k, v in outcome.counts.items()}, total)
-        metrics["time_to_solution"] = _timing(loop_seconds)
-        return [Result(**ident, baseline="simulator", metrics=metrics, counts=None if multi else dict(outcome.counts),
-                       timings=dict(device.clock.seconds), resources=device.resources.to_dict(),
-                       lineage={**common, "device": device.lineage(), "started": started, "finished": _now()})]
+    closer = getattr(device, "close", None)  # a real-hardware batch is closed when the tier ends
+    try:
+        with device.clock.stage("preprocess"):
+            problem = plan.workload.build(cp.params, plan.options)
+        t0 = time.perf_counter()
+        outcome = plan.workload.quantum(problem, device, np.random.default_rng(seeds["optimizer"]))
+        if attempt is not None:
+            attempt.outcome = outcome  # the cross-check reruns its final circuit(s)
+        loop_seconds = time.perf_counter() - t0
+        ident = dict(suite=plan.suite.name, case_id=cp.case.case_id, tier=tier, status="ok", trace=outcome.trace)
+        common = {**base, "tier": tier, "settings": settings.model_dump(mode="json"),
+                  "quantum": dict(outcome.info), "evaluations": len(outcome.trace)}
+        # a multi-circuit workload (VQE: one circuit per Pauli basis) scores a list of distributions;
+        # its counts stay in the lineage, since Result.counts is one distribution for the drift test
+        multi = bool(getattr(plan.workload, "multi_circuit", False))
+        if multi:
+            common["counts_list"] = [dict(c) for c in outcome.counts_list]
+        if tier == "simulator":
+            with device.clock.stage("postprocess"):
+                if multi:
+                    probs = [{k: v / sum(c.values()) for k, v in c.items()} for c in outcome.counts_list]
+                    metrics = plan.workload.score(problem, probs, outcome.shots)
+                else:
+                    total = sum(outcome.counts.values())
+                    metrics = plan.workload.score(problem, {k: v / total for k, v in outcome.counts.items()}, total)
+            metrics["time_to_solution"] = _timing(loop_seconds)
+            return [Result(**ident, baseline="simulator", metrics=metrics, counts=None if multi else dict(outcome.counts),
+                           timings=dict(device.clock.seconds), resources=device.resources.to_dict(),
+                           lineage={**common, "device": device.lineage(), "started": started, "finished": _now()})]
 
-    def score(probs, shots):
-        return plan.workload.score(problem, probs, shots)
+        def score(probs, shots):
+            return plan.workload.score(problem, probs, shots)
 
-    loop_timings = dict(device.clock.seconds)
-    loop_resources = device.resources.to_dict()
-    out = []
-    for kind, technique, mitigation in (
-        ("hardware.raw", mitigate_raw, MitigationSettings()),
-        ("hardware.mitigated", mitigate, settings.mitigation),
-    ):
-        before = dict(device.clock.seconds)
-        # raw scores the loop's own final execution rather than running the same circuit again
-        reuse = {"counts": list(outcome.counts_list) if multi else [outcome.counts]} if kind == "hardware.raw" else {}
-        m = technique(device, list(outcome.circuits) if multi else outcome.circuit, outcome.shots, score, mitigation,
-                      np.random.default_rng(seeds["mitigation"]), **reuse)
-        spent = {s: loop_timings[s] + device.clock.seconds[s] - before[s] for s in STAGES}
-        metrics = {**m.metrics, "time_to_solution": _timing(loop_seconds)}
-        details = dict(m.details)
-        counts = details.pop("counts", None)
-        # The raw result keeps its counts for the distribution test; mitigated values come from
-        # several noise-scaled executions and are not a distribution of counts.
-        counts = counts if kind == "hardware.raw" and isinstance(counts, dict) else None
-        out.append(Result(**ident, baseline=kind, metrics=metrics, counts=counts, timings=spent,
-                          resources={**loop_resources, "mitigation": dict(m.resources)},
-                          lineage={**common, "device": device.lineage(), "mitigation": mitigation.model_dump(mode="json"),
-                                   "mitigation_details": details, "started": started, "finished": _now()}))
-    return out
+        loop_timings = dict(device.clock.seconds)
+        loop_resources = device.resources.to_dict()
+        out = []
+        for kind, technique, mitigation in (
+            ("hardware.raw", mitigate_raw, MitigationSettings()),
+            ("hardware.mitigated", mitigate, settings.mitigation),
+        ):
+            before = dict(device.clock.seconds)
+            # raw scores the loop's own final execution rather than running the same circuit again
+            reuse = {"counts": list(outcome.counts_list) if multi else [outcome.counts]} if kind == "hardware.raw" else {}
+            m = technique(device, list(outcome.circuits) if multi else outcome.circuit, outcome.shots, score, mitigation,
+                          np.random.default_rng(seeds["mitigation"]), **reuse)
+            spent = {s: loop_timings[s] + device.clock.seconds[s] - before[s] for s in STAGES}
+            metrics = {**m.metrics, "time_to_solution": _timing(loop_seconds)}
+            details = dict(m.details)
+            counts = details.pop("counts", None)
+            # The raw result keeps its counts for the distribution test; mitigated values come from
+            # several noise-scaled executions and are not a distribution of counts.
+            counts = counts if kind == "hardware.raw" and isinstance(counts, dict) else None
+            out.append(Result(**ident, baseline=kind, metrics=metrics, counts=counts, timings=spent,
+                              resources={**loop_resources, "mitigation": dict(m.resources)},
+                              lineage={**common, "device": device.lineage(), "mitigation": mitigation.model_dump(mode="json"),
+                                       "mitigation_details": details, "started": started, "finished": _now()}))
+        return out
+    finally:
+        if closer is not None:
+            closer()
 
 
 def _failed(plan: SuitePlan, cp: CasePlan, kinds: Iterable[str], tier: str, exc: BaseException | str,
