@@ -32,7 +32,7 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 from harness.drift.compare import EXCESS_KINDS
@@ -194,8 +194,14 @@ class History:
         status = {v.key: v.status for v in verdicts}
         rows = []
         for res in run.results:
+            cache = res.resources.get("cache") if isinstance(res.resources, Mapping) else None
+            cached = isinstance(cache, Mapping) and int(cache.get("hits", 0)) > 0
             for name, m in res.metrics.items():
                 key = (*res.key, name)
+                if cached and m.kind == "timing":
+                    # served from the result cache: the seconds measure the cache, not the work
+                    rows.append((run.run_id, *key, m.kind, None, None, m.n, "cached"))
+                    continue
                 value = _real(m.value) if res.status == "ok" else None
                 rows.append((run.run_id, *key, m.kind, value, _real(m.stderr), m.n,
                              status.get(key, res.status if value is not None else "failed")))

@@ -169,3 +169,18 @@ def test_an_older_file_gets_the_covering_index(tmp_path):
     assert "points_by_series" in names and "points_by_metric" not in names
     assert "COVERING INDEX points_by_series" in plan
     assert h.columns_many([KEY])[KEY].values.tolist() == [0.5]
+
+
+def test_timings_of_cache_served_results_are_not_stored_as_latencies(tmp_path):
+    from harness.records import Metric, Result, Run
+    from harness.store.history import History
+
+    metrics = {"p": Metric(0.9, "proportion", n=100), "time_to_solution": Metric(0.001, "timing", n=1)}
+    result = Result(suite="s", case_id="c", baseline="simulator", tier="simulator", status="ok", metrics=metrics,
+                    resources={"cache": {"hits": 2, "misses": 0}})
+    history = History(tmp_path / "h.sqlite")
+    history.append(Run(run_id="r1", created="2026-01-01T00:00:00", results=(result,)))
+    (timing,) = history.series("s", "c", "simulator", "time_to_solution")
+    (p,) = history.series("s", "c", "simulator", "p")
+    assert timing.value is None and timing.status == "cached"
+    assert p.value == 0.9
