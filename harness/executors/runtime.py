@@ -8,8 +8,8 @@ Two kinds of backend:
   model built from the backend (``AerSimulator.from_backend``, which is what local mode builds).
   That noise model is slow to build for large devices, so it is built once per backend name and
   process and passed to the Sampler as its mode.
-- ``ibm:<name>``: a real IBM backend through ``QiskitRuntimeService`` (see :func:`ibm_backend`).
-  REAL HARDWARE PATH: it cannot be exercised offline; it is kept small on purpose.
+- ``ibm:<name>``: a real IBM backend through ``QiskitRuntimeService`` (see
+  :mod:`harness.executors.ibm`). REAL HARDWARE PATH: it cannot be exercised offline.
 
 The primitive is ``qiskit_ibm_runtime.executor_sampler.Sampler`` (the non-deprecated one). Circuits
 are transpiled once per structure by a preset pass manager for the backend (cached), and parameter
@@ -20,14 +20,13 @@ from __future__ import annotations
 
 import difflib
 import functools
-import os
 import threading
 import time
 from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
-from harness.errors import HarnessError, UnsupportedError
+from harness.errors import UnsupportedError
 from harness.executors.aer import (
     check_parameter_sets,
     circuit_key,
@@ -43,11 +42,12 @@ from harness.executors.calibration import (
     readout_probabilities,
     snapshot_hash,
 )
+from harness.executors.ibm import ibm_backend, queue_seconds
 
 if TYPE_CHECKING:
     from qiskit import QuantumCircuit
 
-__all__ = ["RuntimeDevice", "fake_backend_classes", "ibm_backend"]
+__all__ = ["RuntimeDevice", "fake_backend_classes"]
 
 _PRIMITIVE = "qiskit_ibm_runtime.executor_sampler.Sampler"
 _LOCK = threading.Lock()
@@ -103,64 +103,6 @@ def _snapshot(name: str, backend: Any) -> dict[str, Any]:
         if name not in _SNAPSHOTS:
             _SNAPSHOTS[name] = calibration_snapshot(backend)
         return _SNAPSHOTS[name]
-
-
-def ibm_backend(name: str) -> Any:
-    """A real IBM backend by name. REAL HARDWARE PATH: not testable offline beyond its errors.
-
-    Credentials come from the environment (``QISKIT_IBM_TOKEN``, with optional
-    ``QISKIT_IBM_CHANNEL`` and ``QISKIT_IBM_INSTANCE``) or from an account saved with
-    ``QiskitRuntimeService.save_account``. The token never appears in a message.
-
-    Raises:
-        HarnessError: no credentials, or the service refused (the message names the fix).
-    """
-    from qiskit_ibm_runtime import QiskitRuntimeService
-
-    token = os.environ.get("QISKIT_IBM_TOKEN") or None
-    channel = os.environ.get("QISKIT_IBM_CHANNEL") or None
-    instance = os.environ.get("QISKIT_IBM_INSTANCE") or None
-    if token is None:
-        try:
-            saved = QiskitRuntimeService.saved_accounts()
-        except Exception:  # noqa: BLE001 - an unreadable account file counts as none
-            saved = {}
-        if not saved:
-            raise HarnessError(
-                f"backend 'ibm:{name}' needs IBM Quantum credentials and none were found",
-                hint="set QISKIT_IBM_TOKEN (and QISKIT_IBM_CHANNEL, QISKIT_IBM_INSTANCE if your "
-                "account needs them) or save an account with QiskitRuntimeService.save_account(); "
-                "or use a fake backend such as fake_manila",
-            )
-    kwargs = {k: v for k, v in (("token", token), ("channel", channel), ("instance", instance)) if v}
-    try:
-        return QiskitRuntimeService(**kwargs).backend(name)
-    except Exception as exc:  # noqa: BLE001 - any service failure becomes a user-facing error
-        text = f"{type(exc).__name__}: {exc}"
-    if token:
-        text = text.replace(token, "***")
-    # raised outside the except block, so the original exception (which may quote the token)
-    # is not kept as __context__ either
-    raise HarnessError(
-        f"could not reach IBM backend {name!r} ({text})",
-        hint="check the backend name, the network and the credentials' channel and instance",
-    )
-
-
-def _queue_seconds(job: Any) -> float:
-    """Seconds a real job waited in the queue, from the service's timestamps; 0 if unknown.
-
-    REAL HARDWARE PATH: local jobs have no queue.
-    """
-    from datetime import datetime
-
-    try:
-        stamps = job.metrics()["timestamps"]
-        created, running = (datetime.fromisoformat(str(stamps[k]).replace("Z", "+00:00"))
-                            for k in ("created", "running"))
-        return max(0.0, (running - created).total_seconds())
-    except Exception:  # noqa: BLE001 - missing or odd timestamps: the queue time is unknown
-        return 0.0
 
 
 class RuntimeDevice:
@@ -401,7 +343,7 @@ class RuntimeDevice:
         start = time.perf_counter()
         result = wait_for_job(job, self.job_timeout)
         waited = time.perf_counter() - start
-        queued = 0.0 if self.simulated else min(_queue_seconds(job), waited)
+        queued = 0.0 if self.simulated else min(queue_seconds(job), waited)
         if not self.simulated:  # REAL HARDWARE PATH: what the job cost on the QPU
             try:
                 self.resources.qpu_seconds = (self.resources.qpu_seconds or 0.0) + float(job.usage())

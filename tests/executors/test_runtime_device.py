@@ -166,7 +166,7 @@ def test_ibm_service_failure_never_shows_the_token(no_saved_account, monkeypatch
 
 
 def test_queue_time_comes_from_the_service_timestamps():
-    from harness.executors.runtime import _queue_seconds
+    from harness.executors.ibm import queue_seconds as _queue_seconds
 
     class Job:
         def __init__(self, stamps):
