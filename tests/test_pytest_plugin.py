@@ -51,6 +51,7 @@ def test_each_case_and_baseline_kind_is_an_item(pytester, suites):
         "suites/ghz.yaml::n=3,shots=4000::hardware.mitigated",
         "3 tests collected*",
     ])
+    assert "other.yaml" not in result.stdout.str()  # YAML that is not a suite is left alone
 
 
 def test_nothing_is_collected_unless_enabled(pytester, suites):
