@@ -194,7 +194,7 @@ def compare(run_ref, baselines_dir, runs_dir, alpha, as_json, strict, timings_fi
       harness compare latest --timings new.json [--baseline-timings old.json]
     """
     from harness.commands import compare_run, exit_code, open_history
-    from harness.drift.benchmark_json import timings_from_json
+    from harness.store.benchmark_files import timings_from_json
     from harness.report import render_markdown, verdicts_json
     from harness.store import load_run, resolve_run
 

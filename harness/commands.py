@@ -44,7 +44,7 @@ def run_suites(paths: Iterable[str | Path], *, seed: int | None = None,
 
 def _execution(runs_dir: Path, budget, cache: bool, fallback: bool):
     from harness.orchestration.budget import BudgetMeter
-    from harness.orchestration.cache import ResultCache
+    from harness.store.cache import ResultCache
     from harness.orchestration.tiers import Execution
 
     return Execution(meter=BudgetMeter(budget) if budget is not None else None,
@@ -92,7 +92,7 @@ def record_run(paths: Sequence[str | Path], *, runs_dir: Path, seed: int | None 
         UnsupportedError: both ``workers`` and ``scheduler``, or dask.distributed is not installed.
     """
     from harness.errors import BaselineError
-    from harness.orchestration.journal import Journal, journal_path, read_journal
+    from harness.store.journal import Journal, journal_path, read_journal
     from harness.orchestration.jobs import utc_now
     from harness.orchestration.runner import new_run_id
     from harness.store import write_run
@@ -152,7 +152,7 @@ def compare_run(run: Run, baselines_dir: Path, *, alpha: float = 0.01, history=N
 
     ``timings`` and ``baseline_timings`` map (suite, case id, baseline kind) to a timing metric
     with repeats (from a pytest-benchmark JSON, see
-    :func:`harness.drift.benchmark_json.timings_from_json`); they replace ``time_to_solution`` of
+    :func:`harness.store.benchmark_files.timings_from_json`); they replace ``time_to_solution`` of
     the run's results and of the stored baselines, so timings are judged on real repeats.
     """
     from harness.drift import compare

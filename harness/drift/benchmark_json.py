@@ -4,22 +4,20 @@ A run times each solve once: its ``time_to_solution`` has one sample, and drift 
 it against an assumed jitter. Under ``pytest suites/ --harness-benchmark`` the plugin repeats the
 same work with pytest-benchmark (see :mod:`harness.pytest_plugin`) and tags each benchmark with
 its case in ``extra_info["qharness"]``; ``--benchmark-json FILE`` (or ``--benchmark-autosave
---benchmark-save-data``) keeps every round. :func:`timings_from_json` turns such a file into
+--benchmark-save-data``) keeps every round. :func:`timings_from_dict` turns such a (parsed) file into
 timing metrics with those rounds as samples, and :func:`apply_timings` puts them in place of the
 results' ``time_to_solution`` (``harness compare --timings FILE --baseline-timings FILE``).
 
 A file saved without its rounds (autosave without ``--benchmark-save-data``) still gives a
 median and the standard error of the rounds; drift then uses its delta-method z-test.
 
-Reading a file is the only I/O here; everything else is pure.
+Pure: reading the file is :func:`harness.store.benchmark_files.timings_from_json`.
 """
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import replace
-from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
@@ -28,7 +26,7 @@ from harness.errors import BaselineError
 from harness.records import Metric, Result
 
 __all__ = ["BENCHMARK_KEY", "MAX_SAMPLES", "apply_timings", "benchmark_info", "timing_metric",
-           "timings_from_dict", "timings_from_json"]
+           "timings_from_dict"]
 
 BENCHMARK_KEY = "qharness"
 """The ``extra_info`` key under which the plugin says which case a benchmark timed."""
@@ -96,28 +94,6 @@ def timings_from_dict(doc: Any, *, source: str = "<json>",
             raise BaselineError(f"{source}: benchmark {i} ({bench.get('fullname')}) is malformed ({exc!r})",
                                 hint="write the file again with pytest-benchmark") from None
     return out
-
-
-def timings_from_json(path: str | Path, *, max_samples: int = MAX_SAMPLES) -> dict[Key, Metric]:
-    """(suite, case id, baseline kind) -> timing metric whose samples are the benchmark's rounds.
-
-    Example:
-        >>> t = timings_from_json("bench.json")                       # doctest: +SKIP
-        >>> t[("ghz", "n=3,shots=4000", "classical")].samples[:3]     # doctest: +SKIP
-        (2.7e-05, 2.6e-05, 2.7e-05)
-
-    Raises:
-        BaselineError: the file cannot be read or is not a pytest-benchmark JSON file.
-    """
-    path = Path(path)
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise BaselineError(f"{path}: cannot read the benchmark file ({exc.strerror})",
-                            hint="pass the path given to --benchmark-json, or a file under .benchmarks/") from None
-    except ValueError as exc:
-        raise BaselineError(f"{path}: not JSON ({exc})", hint="pass a file written by pytest-benchmark") from None
-    return timings_from_dict(doc, source=str(path), max_samples=max_samples)
 
 
 def apply_timings(results: Iterable[Result], timings: Mapping[Key, Metric],

@@ -45,7 +45,8 @@ import numpy as np
 from harness.drift.layers import changed_layers
 from harness.drift.multiplicity import holm
 from harness.drift.rule import decide
-from harness.drift.stat_tests import Comparison, binomial_stderr, g_test, timing_test, welch_test, z_test
+from harness.drift.stat_tests import Comparison, binomial_stderr, timing_test, welch_test, z_test
+from harness.homogeneity import g_test
 from harness.drift.verdict import STATUSES, Verdict
 from harness.errors import BaselineError, UnsupportedError
 from harness.records import METRIC_KINDS, Metric, Result, Run

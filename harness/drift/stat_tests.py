@@ -18,8 +18,9 @@ Assumptions and fallbacks, per test:
   Mann-Whitney U on log times, Hodges-Lehmann shift (a ratio once exponentiated) and a BCa
   bootstrap interval (percentile when BCa degenerates). With fewer samples the caller uses
   :func:`z_test` on log values (delta-method standard errors, or an assumed jitter).
-- :func:`g_test`: multinomial counts, bins with expected count below 5 merged first; ``None``
-  when fewer than two bins survive.
+
+The G-test of two count tables is :func:`harness.homogeneity.g_test` (shared with the executors'
+cross-SDK check, which may not import drift).
 """
 
 from __future__ import annotations
@@ -36,11 +37,8 @@ from scipy import stats
 __all__ = [
     "POWER",
     "Comparison",
-    "GTest",
     "binomial_stderr",
-    "g_test",
     "hodges_lehmann",
-    "merge_sparse_bins",
     "timing_test",
     "welch_test",
     "z_test",
@@ -193,55 +191,3 @@ def timing_test(new: Sequence[float], base: Sequence[float], *, better: str = "l
     note = (f"ratio {math.exp(shift):.3g}x (Hodges-Lehmann on {x.size} vs {y.size} repeats); "
             f"interval: bootstrap, {n_resamples} resamples")
     return Comparison("mann-whitney", shift, ci, eq, p_worse, p_better, float(mde), "log", note)
-
-
-@dataclass(frozen=True)
-class GTest:
-    """A G-test of homogeneity of two count vectors (after merging sparse bins)."""
-
-    statistic: float
-    p_value: float
-    dof: int
-    bins: int
-
-
-def merge_sparse_bins(table: np.ndarray, min_expected: float = 5.0) -> np.ndarray:
-    """Merge the columns of a 2 x K table whose expected count under homogeneity is < ``min_expected``.
-
-    Sparse columns are pooled into one; if the pool is still sparse it joins the smallest
-    dense column. Columns with no counts are dropped.
-    """
-    table = np.asarray(table, float)
-    table = table[:, table.sum(axis=0) > 0]
-    rows, total = table.sum(axis=1), table.sum()
-    if table.shape[1] == 0 or rows.min() <= 0:
-        return table
-    # Expected count of column k in the smaller row is C_k * min(R) / N.
-    threshold = min_expected * total / rows.min()
-    cols = table.sum(axis=0)
-    dense, sparse = table[:, cols >= threshold], table[:, cols < threshold]
-    if sparse.shape[1] == 0:
-        return dense
-    pool = sparse.sum(axis=1, keepdims=True)
-    if pool.sum() >= threshold or dense.shape[1] == 0:
-        return np.hstack([dense, pool])
-    smallest = int(np.argmin(dense.sum(axis=0)))
-    dense = dense.copy()
-    dense[:, smallest:smallest + 1] += pool
-    return dense
-
-
-def g_test(new: Mapping[str, int], base: Mapping[str, int], *, min_expected: float = 5.0) -> GTest | None:
-    """Did the outcome distribution change? A G-test on the 2 x K table of counts.
-
-    Uses :func:`scipy.stats.chi2_contingency` with ``lambda_="log-likelihood"`` and no
-    continuity correction, after :func:`merge_sparse_bins`. Returns None when fewer than two
-    bins remain (nothing to compare).
-    """
-    keys = sorted(set(new) | set(base))
-    table = merge_sparse_bins(np.array([[new.get(k, 0) for k in keys], [base.get(k, 0) for k in keys]]),
-                              min_expected)
-    if table.shape[1] < 2 or table.sum(axis=1).min() <= 0:
-        return None
-    res = stats.chi2_contingency(table, correction=False, lambda_="log-likelihood")
-    return GTest(float(res.statistic), float(res.pvalue), int(res.dof), int(table.shape[1]))

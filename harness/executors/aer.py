@@ -145,7 +145,7 @@ def job_description(identity: Mapping[str, Any], circuits: Sequence["QuantumCirc
                     shots: int, seed: int) -> dict[str, Any]:
     """What determines a seeded simulator job's counts: the device identity, the exact submitted
     circuits (by QASM hash, free of parameter uuids), their parameter values, shots and seed.
-    The key of :class:`harness.orchestration.cache.ResultCache`."""
+    The key of :class:`harness.store.cache.ResultCache`."""
     return {"device": dict(identity), "circuits": [circuit_sha256(c) for c in circuits],
             "parameters": parameters, "shots": int(shots), "seed": int(seed)}
 

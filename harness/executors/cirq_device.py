@@ -11,8 +11,8 @@ Aer that is ``depolarizing_error(4p/3, 1)`` per qubit (qiskit's parameter is the
 fully mixed state, whose Pauli part is 3/4 of it). cirq runs it on the density-matrix simulator:
 trajectory sampling of the same circuit is about a thousand times slower.
 
-Agreement is a chi-square test of homogeneity on the two count tables (scipy), with outcomes
-expected fewer than 5 times pooled into one cell so the chi-square approximation holds.
+Agreement is the G-test of homogeneity on the two count tables, the same one drift reports for
+distributions (:func:`harness.homogeneity.g_test`: sparse bins merged, so its chi-square law holds).
 
 cirq is imported inside the functions. Example:
     >>> check = cross_check(ghz_circuit(3), aer_counts, shots=4000, seed=1)   # doctest: +SKIP
@@ -28,11 +28,12 @@ from typing import TYPE_CHECKING, Any, Mapping
 import numpy as np
 
 from harness.errors import UnsupportedError
+from harness.homogeneity import g_test
 
 if TYPE_CHECKING:
     from qiskit import QuantumCircuit
 
-__all__ = ["CIRQ_BASIS", "aer_noisy_counts", "cirq_counts", "cross_check", "homogeneity_test", "to_cirq"]
+__all__ = ["CIRQ_BASIS", "aer_noisy_counts", "cirq_counts", "cross_check", "to_cirq"]
 
 CIRQ_BASIS = ["h", "x", "sx", "rx", "ry", "rz", "cx"]
 """Gates exported to OpenQASM 2 that cirq's importer turns into exactly one operation each."""
@@ -105,28 +106,6 @@ def aer_noisy_counts(circuit: "QuantumCircuit", shots: int, seed: int, noise: fl
     return normalise_counts(result.get_counts(0), circuit.num_clbits)
 
 
-def homogeneity_test(a: Mapping[str, int], b: Mapping[str, int]) -> dict[str, Any]:
-    """Chi-square test that two count tables come from one distribution.
-
-    Outcomes whose expected count is below 5 in either row are pooled into one cell; with a single
-    cell left the tables cannot differ and the p-value is 1.
-    """
-    from scipy.stats import chi2_contingency
-
-    keys = sorted(set(a) | set(b))
-    table = np.array([[a.get(k, 0) for k in keys], [b.get(k, 0) for k in keys]], dtype=float)
-    expected = table.sum(axis=0) * (table.sum(axis=1)[:, None] / table.sum())
-    rare = (expected < 5).any(axis=0)
-    pooled = table[:, ~rare]
-    if rare.any():
-        pooled = np.column_stack([pooled, table[:, rare].sum(axis=1)])
-    pooled = pooled[:, pooled.sum(axis=0) > 0]
-    if pooled.shape[1] < 2:
-        return {"statistic": 0.0, "dof": 0, "p_value": 1.0, "cells": int(pooled.shape[1])}
-    stat, p, dof, _ = chi2_contingency(pooled, correction=False)
-    return {"statistic": float(stat), "dof": int(dof), "p_value": float(p), "cells": int(pooled.shape[1])}
-
-
 def cross_check(circuit: "QuantumCircuit", aer_counts: Mapping[str, int] | None, shots: int, seed: int,
                 noise: float = 0.0, alpha: float = 1e-3) -> dict[str, Any]:
     """Compare Aer and cirq on ``circuit``: the ``cross_check`` lineage entry of a simulator result.
@@ -142,8 +121,9 @@ def cross_check(circuit: "QuantumCircuit", aer_counts: Mapping[str, int] | None,
             and a false alarm sends someone looking for a bug).
 
     Returns:
-        ``{"engine": "cirq", "verdict": "agree" | "disagree", "p_value", "statistic", "dof", "noise",
-        "shots", "seconds", "aer_counts" (None when they are the given ones), "cirq_counts"}``.
+        ``{"engine": "cirq", "verdict": "agree" | "disagree", "test": "G", "p_value", "statistic", "dof",
+        "cells" (bins after merging), "noise", "shots", "seconds", "aer_counts" (None when they are the
+        given ones), "cirq_counts"}``. With fewer than two bins the tables cannot differ: p is 1.
     """
     import cirq
 
@@ -152,9 +132,11 @@ def cross_check(circuit: "QuantumCircuit", aer_counts: Mapping[str, int] | None,
     if noise > 0 or not reference:
         reference = aer_noisy_counts(circuit, shots, seed, noise) if noise > 0 else _aer_ideal(circuit, shots, seed)
     other = cirq_counts(circuit, sum(reference.values()), seed, noise)
-    test = homogeneity_test(reference, other)
+    g = g_test(reference, other)
+    test = ({"statistic": g.statistic, "dof": g.dof, "p_value": g.p_value, "cells": g.bins} if g is not None
+            else {"statistic": 0.0, "dof": 0, "p_value": 1.0, "cells": len(set(reference) | set(other))})
     return {"engine": "cirq", "cirq": cirq.__version__, "via": "OpenQASM 2", "noise": noise, "alpha": alpha,
-            "verdict": "agree" if test["p_value"] >= alpha else "disagree", **test,
+            "verdict": "agree" if test["p_value"] >= alpha else "disagree", "test": "G", **test,
             "shots": int(sum(reference.values())), "seconds": time.perf_counter() - start,
             # Aer's counts only when they are not the tier's own (already in Result.counts)
             "aer_counts": None if reference is aer_counts else reference, "cirq_counts": other}

@@ -41,7 +41,7 @@ from harness.errors import HarnessError, UnsupportedError
 from harness.records import Result
 
 if TYPE_CHECKING:
-    from harness.orchestration.journal import Journal
+    from harness.store.journal import Journal
     from harness.orchestration.plan import CasePlan, SuitePlan
     from harness.orchestration.tiers import Execution
 

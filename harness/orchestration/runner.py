@@ -25,7 +25,7 @@ from harness.records import STAGES, Metric, Result, Run
 if TYPE_CHECKING:
     import concurrent.futures
 
-    from harness.orchestration.journal import Journal
+    from harness.store.journal import Journal
     from harness.orchestration.tiers import Attempt, Execution
 
 __all__ = ["new_run_id", "run_case", "run_plans", "tier_groups", "timed_solve"]

@@ -25,7 +25,7 @@ from harness.orchestration.retry import FALLBACK_CAUSES, RetryPolicy, classify, 
 
 if TYPE_CHECKING:
     from harness.executors.base import Device
-    from harness.orchestration.cache import CacheView, ResultCache
+    from harness.store.cache import CacheView, ResultCache
     from harness.records import Result
 
 __all__ = ["CHAIN", "Attempt", "Execution", "run_group"]

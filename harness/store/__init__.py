@@ -1,4 +1,4 @@
-"""Files that last: run records and stored baselines (the only layer that touches disk)."""
+"""Files that last: run records, journals, the result cache, history and stored baselines (the only layer that touches disk)."""
 
 from harness.store.baselines import DEFAULT_BASELINES_DIR, baseline_path, load_baselines, promote, stored_for
 from harness.store.runs import DEFAULT_RUNS_DIR, latest_run, load_run, resolve_run, write_run

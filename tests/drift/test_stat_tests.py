@@ -13,13 +13,12 @@ from scipy import stats
 from harness.drift.multiplicity import benjamini_hochberg, holm
 from harness.drift.stat_tests import (
     binomial_stderr,
-    g_test,
     hodges_lehmann,
-    merge_sparse_bins,
     timing_test,
     welch_test,
     z_test,
 )
+from harness.homogeneity import g_test, merge_sparse_bins
 
 
 def test_z_test_p_values_match_the_normal_table():

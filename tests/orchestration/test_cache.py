@@ -1,6 +1,6 @@
 import json
 
-from harness.orchestration.cache import ResultCache
+from harness.store.cache import ResultCache
 from harness.orchestration.runner import run_plans
 from harness.orchestration.tiers import Execution
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from harness.executors.cirq_device import aer_noisy_counts, cirq_counts, cross_check, homogeneity_test
+from harness.executors.cirq_device import aer_noisy_counts, cirq_counts, cross_check
 from harness.workloads.ghz import ghz_circuit
 
 
@@ -42,10 +42,19 @@ def test_the_shared_depolarising_model_matches_its_closed_form_on_both_simulator
     assert check["verdict"] == "agree" and check["noise"] == 0.03
 
 
-def test_homogeneity_pools_rare_outcomes_and_identical_tables_have_p_1():
-    assert homogeneity_test({"0": 10}, {"0": 12})["p_value"] == 1.0
-    t = homogeneity_test({"00": 500, "11": 500, "01": 1}, {"00": 505, "11": 495, "10": 2})
-    assert t["cells"] == 3 and t["p_value"] > 0.5
+def test_the_cross_check_uses_drifts_g_test_on_the_two_count_tables(monkeypatch):
+    from harness import homogeneity
+
+    from harness.executors import cirq_device
+
+    aer, cirq = {"00": 500, "11": 500, "01": 1}, {"00": 505, "11": 495, "10": 2}
+    monkeypatch.setattr(cirq_device, "cirq_counts", lambda *a, **k: cirq)
+    check = cross_check(ghz_circuit(2), aer, shots=1001, seed=1)
+    g = homogeneity.g_test(aer, cirq)  # the sparse outcomes join a dense bin: 2 bins, 1 dof
+    assert (check["test"], check["statistic"], check["p_value"], check["cells"]) == ("G", g.statistic, g.p_value, 2)
+    assert check["verdict"] == "agree"
+    monkeypatch.setattr(cirq_device, "cirq_counts", lambda *a, **k: {"0": 12})
+    assert cross_check(ghz_circuit(1), {"0": 10}, shots=10, seed=1)["p_value"] == 1.0  # one outcome: cannot differ
 
 
 def test_a_suite_asking_for_the_cross_check_records_it(tmp_path):

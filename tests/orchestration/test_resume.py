@@ -11,7 +11,7 @@ from collections import Counter
 import pytest
 
 from harness.cli import main
-from harness.orchestration.journal import Journal, read_journal
+from harness.store.journal import Journal, read_journal
 from harness.records import Result
 
 SUITE = """\

@@ -14,7 +14,8 @@ import harness.report  # noqa: F401
 import harness.workloads.ghz  # noqa: F401
 import qiskit_aer  # noqa: F401
 import scipy.stats  # noqa: F401
-from harness.drift.benchmark_json import MAX_SAMPLES, timing_metric, timings_from_dict, timings_from_json
+from harness.drift.benchmark_json import MAX_SAMPLES, timing_metric, timings_from_dict
+from harness.store.benchmark_files import timings_from_json
 from harness.errors import BaselineError
 
 pytest.importorskip("pytest_benchmark")

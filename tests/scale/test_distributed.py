@@ -12,7 +12,7 @@ from harness.commands import plan_suites, record_run
 from harness.errors import HarnessError, UnsupportedError
 from harness.orchestration.budget import Budget, BudgetMeter
 from harness.orchestration.distributed import dask_executor
-from harness.orchestration.journal import Journal, journal_path
+from harness.store.journal import Journal, journal_path
 from harness.orchestration.runner import run_plans
 from harness.orchestration.tiers import Execution
 
