@@ -13,7 +13,7 @@ from harness.drift.verdict import Verdict
 from harness.records import Result, Run
 
 __all__ = ["EXIT_EXECUTION", "EXIT_INVALID", "EXIT_OK", "EXIT_REGRESSION", "GateOutcome",
-           "compare_run", "dry_run", "exit_code", "gate", "open_history", "plan_suites", "record_run",
+           "compare_run", "dry_run", "exit_code", "gate", "learn_from", "open_history", "plan_suites", "record_run",
            "run_suites"]
 
 EXIT_OK, EXIT_REGRESSION, EXIT_INVALID, EXIT_EXECUTION = 0, 1, 2, 3
@@ -148,7 +148,9 @@ def compare_run(run: Run, baselines_dir: Path, *, alpha: float = 0.01, history=N
     """Verdicts of ``run`` against the stored baselines, and those baselines.
 
     With a ``history``, proportions and expectation values also carry the excess variance the
-    history shows beyond shot noise (seeds, optimizer starts, device drift).
+    history shows beyond shot noise (seeds, optimizer starts, device drift), learned only from
+    accepted nights under the same judged configuration and stored baseline
+    (:mod:`harness.drift.learning`).
 
     ``timings`` and ``baseline_timings`` map (suite, case id, baseline kind) to a timing metric
     with repeats (from a pytest-benchmark JSON, see
@@ -164,8 +166,16 @@ def compare_run(run: Run, baselines_dir: Path, *, alpha: float = 0.01, history=N
         run = replace(run, results=apply_timings(run.results, timings))
     if baseline_timings:
         stored = dict(zip(stored, apply_timings(stored.values(), baseline_timings)))
-    excess = history.excess_for(run) if history is not None else None
+    excess = learn_from(history, run, stored) if history is not None else None
     return compare(run, stored, alpha=alpha, history_excess=excess), stored
+
+
+def learn_from(history, run: Run, stored: Mapping[tuple, Result]) -> dict:
+    """The excess variance ``history`` teaches about ``run`` (see :mod:`harness.drift.learning`)."""
+    from harness.drift.learning import EXCESS_WINDOW, excess_keys, learned_excess
+
+    keys = [(*res.key, name) for res, name in excess_keys(run)]
+    return learned_excess(run, stored, history.series_many(keys, limit=EXCESS_WINDOW + 1))
 
 
 def exit_code(run: Run, verdicts: Sequence[Verdict], *, strict: bool = False) -> int:
@@ -202,6 +212,8 @@ def gate(paths: Iterable[str | Path], *, baselines_dir: Path, runs_dir: Path, ou
                                cache=cache, fallback=fallback, workers=workers, scheduler=scheduler)
     history = open_history(runs_dir, create=True)
     verdicts, stored = compare_run(run, baselines_dir, alpha=alpha, history=history)
-    history.append(run, verdicts)
+    from harness.drift.learning import learning_tags
+
+    history.append(run, verdicts, learning_tags(run, stored))
     reports = write_reports(run, verdicts, stored, out_dir, history=history)
     return GateOutcome(run, run_path, verdicts, reports, exit_code(run, verdicts, strict=strict))

@@ -6,7 +6,7 @@ A regression needs both statistical significance after Holm's run-wide correctio
 estimate worse than the metric's tolerance; "unchanged" needs the interval to fit within the
 tolerance (equivalence), so too few shots give "inconclusive", never a false "unchanged". The
 rule is written out in :mod:`harness.drift.rule`, the tests in :mod:`harness.drift.stat_tests`.
-With ``history_excess`` (from ``harness.store.history.History.excess_for``) the z-tests of
+With ``history_excess`` (from :func:`harness.drift.learning.learned_excess`) the z-tests of
 proportions and expectation values also count the night-to-night spread beyond shot noise
 (:mod:`harness.drift.excess`); :mod:`harness.drift.changepoint` names the run where a metric's
 history shifted (advisory).

@@ -236,7 +236,7 @@ def compare(run: Run, stored: Mapping[tuple[str, str, str], Result], *, alpha: f
         stored: (suite, case_id, baseline kind) -> the stored baseline result.
         alpha: family-wise significance level of the gate (Holm over the gating metrics).
         history_excess: (suite, case_id, baseline kind, metric) -> excess variance (metric unit
-            squared) learned from history, e.g. by ``History.excess_for(run)``; added to both
+            squared) learned from history, e.g. by ``learning.learned_excess``; added to both
             sides of proportion, expectation and distribution z-tests. Metrics without an entry
             use shot noise alone.
 
@@ -262,7 +262,7 @@ def compare(run: Run, stored: Mapping[tuple[str, str, str], Result], *, alpha: f
     for key, value in excess.items():
         if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
             raise UnsupportedError(f"history_excess{key!r} = {value!r} is not a variance",
-                                   hint="pass finite values >= 0 (metric unit squared), e.g. from History.excess_for")
+                                   hint="pass finite values >= 0 (metric unit squared), e.g. from learning.learned_excess")
     judged: list[Verdict | _Tested] = []
     for res in run.results:
         for name, spec in _spec(run, res.suite).items():

@@ -28,18 +28,31 @@ of freedom, and shot noise is taken off again. With ``confidence=0.5`` it is the
 
 Fewer than :data:`MIN_POINTS` usable points: no estimate (``None``); the caller then uses shot
 noise alone and says so.
+
+**Pooling across similar metrics** (:func:`pooled_excess`): one metric's 10 nights give a
+variance uncertain by half of itself, but metrics of one kind on one tier (the proportions of
+the mitigated tier, say) tend to share their excess *relative to their shot noise*. Each series
+gives a ratio ``r_j = V_j / mean(s^2)`` with ``nu_j`` degrees of freedom; the ratios are
+moderated by empirical Bayes (the scaled-inverse-chi-square prior of Smyth's limma, fitted by
+moments of ``log r_j``): the prior's ratio ``r_0`` and strength ``d_0`` come from how much the
+metrics of the group agree beyond their sampling noise, and each metric's posterior ratio is
+``(d_0 r_0 + nu_j r_j) / (d_0 + nu_j)`` with ``d_0 + nu_j`` degrees of freedom. Metrics that
+agree pool strongly (a tight bound from few nights each); a group whose metrics differ keeps
+each metric's own estimate (``d_0`` near 0). The same upper confidence bound is then taken on
+the posterior, with its larger degrees of freedom.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Sequence
+from typing import Hashable, Mapping, Sequence
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 
-__all__ = ["CONFIDENCE", "MIN_POINTS", "SCREEN", "excess_variance"]
+__all__ = ["CONFIDENCE", "MIN_POINTS", "SCREEN", "Moments", "excess_variance", "pooled_excess", "series_moments"]
 
 MIN_POINTS = 5
 """Fewest usable history points (4 differences) from which an excess variance is estimated."""
@@ -78,10 +91,36 @@ def excess_variance(values: Sequence[float], stderrs: Sequence[float | None], *,
         >>> round(math.sqrt(excess_variance(v, [0.01] * 400, confidence=0.5)), 2)
         0.02
     """
-    if len(values) != len(stderrs):
-        raise ValueError(f"values ({len(values)}) and stderrs ({len(stderrs)}) differ in length")
     if not 0.5 <= confidence < 1:
         raise ValueError(f"confidence={confidence} must be in [0.5, 1)")
+    m = series_moments(values, stderrs, min_points=min_points)
+    if m is None:
+        return None
+    if confidence == 0.5 or (m.tau2 == 0.0 and m.mean_shot == 0.0):
+        return m.tau2
+    factor = _bound_factor(m.dof, confidence)
+    return max(0.0, (m.tau2 + m.mean_shot) * factor - m.mean_shot)
+
+
+@dataclass(frozen=True)
+class Moments:
+    """What one series says about its variance: the excess ``tau2``, the mean squared shot error and
+    the effective degrees of freedom of the estimate of the total ``tau2 + mean_shot``."""
+
+    tau2: float
+    mean_shot: float
+    dof: float
+
+    @property
+    def total(self) -> float:
+        return self.tau2 + self.mean_shot
+
+
+def series_moments(values: Sequence[float], stderrs: Sequence[float | None], *,
+                   min_points: int = MIN_POINTS) -> Moments | None:
+    """The screened successive-difference estimate of one series (None when too short); see above."""
+    if len(values) != len(stderrs):
+        raise ValueError(f"values ({len(values)}) and stderrs ({len(stderrs)}) differ in length")
     v = np.asarray(values, float)
     s = np.array([0.0 if e is None else float(e) for e in stderrs])
     s[~np.isfinite(s)] = 0.0
@@ -97,15 +136,83 @@ def excess_variance(values: Sequence[float], stderrs: Sequence[float | None], *,
         d2, shot = d2[ok], shot[ok]
     mean_shot = float(np.mean(s ** 2))
     tau2 = max(0.0, (float(np.mean(d2)) - float(np.mean(shot))) / 2.0)
-    if confidence == 0.5 or (tau2 == 0.0 and mean_shot == 0.0):
-        return tau2
-    factor = _bound_factor(d2.size, confidence)
-    return max(0.0, (tau2 + mean_shot) * factor - mean_shot)
+    return Moments(tau2, mean_shot, max(1.0, _DOF_PER_DIFFERENCE * d2.size))
+
+
+def pooled_excess(moments: Mapping[Hashable, Moments], groups: Mapping[Hashable, Hashable], *,
+                  confidence: float = CONFIDENCE, min_group: int = 3) -> dict[Hashable, float]:
+    """Excess variance of each series, moderated across the series of its group (empirical Bayes).
+
+    Args:
+        moments: series key -> its :func:`series_moments`.
+        groups: series key -> group (e.g. (metric kind, baseline kind)); series pool within a group.
+        confidence: one-sided confidence of the upper bound returned, in [0.5, 1).
+        min_group: fewest series with shot noise in a group for a prior to be fitted; smaller
+            groups (and series without shot errors) keep their own estimate.
+
+    Returns:
+        series key -> excess variance ``>= 0`` (metric unit squared), for every key of ``moments``.
+
+    Example:
+        >>> rng = np.random.default_rng(3)
+        >>> ms = {j: series_moments(0.5 + rng.normal(0, 0.02, 8) + rng.normal(0, 0.01, 8), [0.01] * 8)
+        ...       for j in range(40)}
+        >>> ex = pooled_excess(ms, dict.fromkeys(ms, "g"), confidence=0.5)
+        >>> 0.015 < float(np.sqrt(np.median(list(ex.values())))) < 0.025
+        True
+    """
+    if not 0.5 <= confidence < 1:
+        raise ValueError(f"confidence={confidence} must be in [0.5, 1)")
+    members: dict[Hashable, list[Hashable]] = {}
+    for key, m in moments.items():
+        if m.mean_shot > 0 and m.total > 0:
+            members.setdefault(groups.get(key), []).append(key)
+    prior = {g: _fit_prior([moments[k] for k in keys]) for g, keys in members.items() if len(keys) >= min_group}
+    out = {}
+    for key, m in moments.items():
+        p = prior.get(groups.get(key)) if m.mean_shot > 0 and m.total > 0 else None
+        if p is None:
+            total, dof = m.total, m.dof
+        else:
+            d0, r0 = p
+            if math.isinf(d0):
+                total, dof = r0 * m.mean_shot, math.inf
+            else:
+                total, dof = (d0 * r0 + m.dof * m.total / m.mean_shot) / (d0 + m.dof) * m.mean_shot, d0 + m.dof
+        if confidence > 0.5 and math.isfinite(dof):
+            total *= _bound_factor(dof, confidence)
+        out[key] = max(0.0, total - m.mean_shot)
+    return out
+
+
+def _fit_prior(ms: Sequence[Moments]) -> tuple[float, float]:
+    """Prior (d0, r0) of the variance ratios ``total / mean_shot`` by moments of their logs (limma)."""
+    dof = np.array([m.dof for m in ms])
+    z = np.log([m.total / m.mean_shot for m in ms]) - special.digamma(dof / 2) + np.log(dof / 2)
+    spread = float(np.var(z, ddof=1)) - float(np.mean(special.polygamma(1, dof / 2)))
+    if spread <= 1e-6:
+        d0 = math.inf
+    else:
+        d0 = 2.0 * _trigamma_inverse(spread)
+    centre = float(np.mean(z))
+    r0 = math.exp(centre + (special.digamma(d0 / 2) - math.log(d0 / 2) if math.isfinite(d0) else 0.0))
+    return d0, max(r0, 1.0)  # the total is never below shot noise
+
+
+def _trigamma_inverse(x: float) -> float:
+    """y with trigamma(y) = x (Newton's method from Smyth 2004, trigamma is decreasing)."""
+    y = 0.5 + 1.0 / x
+    for _ in range(50):
+        tri = float(special.polygamma(1, y))
+        step = tri * (1 - tri / x) / float(special.polygamma(2, y))
+        y += step
+        if -step / y < 1e-8:
+            break
+    return y
 
 
 @lru_cache(maxsize=1024)
-def _bound_factor(differences: int, confidence: float) -> float:
-    """Upper ``confidence`` bound of a variance over its median-unbiased estimate (cached: a run asks
-    for the same few history lengths many times)."""
-    dof = max(1.0, _DOF_PER_DIFFERENCE * differences)
+def _bound_factor(dof: float, confidence: float) -> float:
+    """Upper ``confidence`` bound of a variance over its median-unbiased estimate with ``dof`` degrees of
+    freedom (cached: a run asks for the same few history lengths many times)."""
     return float(stats.chi2.ppf(0.5, dof) / stats.chi2.ppf(1.0 - confidence, dof))

@@ -1,8 +1,10 @@
 """The run history: every metric of every run in one SQLite file, safe for two writers at once.
 
-The nightly gate appends each run here (with its verdicts); the drift engine reads a metric's
-series back to learn its excess variance (:func:`harness.drift.excess.excess_variance`) and
-the report draws an advisory change-point view (:mod:`harness.drift.changepoint`).
+The nightly gate appends each run here (with its verdicts, and per result the judged
+configuration and the stored baseline it was judged against); the drift engine reads a metric's
+series back to learn its excess variance (:mod:`harness.drift.learning` decides which points may
+teach) and the report draws an advisory change-point view (:mod:`harness.drift.changepoint`).
+The store keeps the points; no statistics live here.
 
 Concurrency: the database runs in WAL mode (readers never block the writer), every append is
 one ``BEGIN IMMEDIATE`` transaction (the write lock is taken up front, so two writers queue
@@ -13,14 +15,16 @@ Layout (version :data:`HISTORY_SCHEMA`, kept in table ``meta``; a newer file is 
 
     meta(key PRIMARY KEY, value)
     runs(run_id PRIMARY KEY, created, environment JSON)
-    points(run_id, suite, case_id, baseline, metric, kind, value, stderr, n, status,
+    points(run_id, suite, case_id, baseline, metric, kind, value, stderr, n, status, config, baseline_ref,
            PRIMARY KEY(run_id, suite, case_id, baseline, metric))
     index points_by_series(suite, case_id, baseline, metric, run_id, value, status)
 
 The index covers what a report reads of each point (:meth:`History.columns_many`), so drawing a
 year of thousands of series is a walk along one index, not a lookup of each row. (It replaced an
 index on the key alone, ``points_by_metric``, which opening an older file drops: the layout is
-otherwise the same, so the schema version did not change.)
+otherwise the same, so the schema version did not change.) Version 2 added ``config`` and
+``baseline_ref``; a version-1 file gets the two columns, empty, when opened: its points then teach
+nothing, since nobody knows under which configuration and baseline they were judged.
 """
 
 from __future__ import annotations
@@ -35,17 +39,14 @@ from pathlib import Path
 from typing import Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
-from harness.drift.compare import EXCESS_KINDS
-from harness.drift.excess import CONFIDENCE, MIN_POINTS, excess_variance
 from harness.drift.stat_tests import binomial_stderr
 from harness.drift.verdict import Verdict
 from harness.errors import BaselineError
 from harness.records import Run
 
-__all__ = ["BUSY_TIMEOUT_S", "DEFAULT_HISTORY", "HISTORY_SCHEMA", "EXCESS_WINDOW", "History", "Point",
-           "SeriesColumns"]
+__all__ = ["BUSY_TIMEOUT_S", "DEFAULT_HISTORY", "HISTORY_SCHEMA", "History", "Point", "SeriesColumns"]
 
-HISTORY_SCHEMA = 1
+HISTORY_SCHEMA = 2
 """Version of the history layout written by this code."""
 
 DEFAULT_HISTORY = Path(".runs") / "history.sqlite"
@@ -54,17 +55,13 @@ DEFAULT_HISTORY = Path(".runs") / "history.sqlite"
 BUSY_TIMEOUT_S = 30.0
 """How long a connection waits for another writer's lock before giving up."""
 
-EXCESS_WINDOW = 60
-"""Runs of history (the most recent) from which :meth:`History.excess_for` learns: about two months
-of nightly runs, long enough for a stable estimate, short enough to follow a changed device."""
-
 _DDL = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS runs (run_id TEXT PRIMARY KEY, created TEXT NOT NULL, environment TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS points (
     run_id TEXT NOT NULL REFERENCES runs(run_id), suite TEXT NOT NULL, case_id TEXT NOT NULL,
     baseline TEXT NOT NULL, metric TEXT NOT NULL, kind TEXT NOT NULL, value REAL, stderr REAL,
-    n INTEGER, status TEXT NOT NULL, PRIMARY KEY (run_id, suite, case_id, baseline, metric));
+    n INTEGER, status TEXT NOT NULL, config TEXT, baseline_ref TEXT, PRIMARY KEY (run_id, suite, case_id, baseline, metric));
 DROP INDEX IF EXISTS points_by_metric;
 CREATE INDEX IF NOT EXISTS points_by_series ON points (suite, case_id, baseline, metric, run_id, value, status);
 """
@@ -83,6 +80,8 @@ class Point:
     n: int | None
     status: str
     kind: str = "scalar"
+    config: str | None = None
+    baseline_ref: str | None = None
 
     @property
     def shot_stderr(self) -> float | None:
@@ -143,6 +142,11 @@ class History:
                 con.execute("INSERT INTO meta (key, value) VALUES ('schema', ?)", (str(HISTORY_SCHEMA),))
             else:
                 self._check_schema(row[0])
+                columns = {r[1] for r in con.execute("PRAGMA table_info(points)")}
+                for column in ("config", "baseline_ref"):  # version 1 -> 2
+                    if column not in columns:
+                        con.execute(f"ALTER TABLE points ADD COLUMN {column} TEXT")
+                con.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (str(HISTORY_SCHEMA),))
 
     def _check_schema(self, value: str) -> None:
         try:
@@ -186,25 +190,30 @@ class History:
             raise
         con.execute("COMMIT")
 
-    def append(self, run: Run, verdicts: Sequence[Verdict] = ()) -> None:
+    def append(self, run: Run, verdicts: Sequence[Verdict] = (),
+               tags: Mapping[tuple[str, str, str], tuple[str | None, str | None]] | None = None) -> None:
         """Store every metric of every result of ``run``, with its verdict's status when judged.
 
+        ``tags`` maps a result's key to its (judged configuration, stored-baseline reference), as
+        :func:`harness.drift.learning.learning_tags` computes them; without, both are stored empty.
         Idempotent per ``run_id``: a run stored already is left as it is.
         """
         status = {v.key: v.status for v in verdicts}
+        tags = tags or {}
         rows = []
         for res in run.results:
             cache = res.resources.get("cache") if isinstance(res.resources, Mapping) else None
             cached = isinstance(cache, Mapping) and int(cache.get("hits", 0)) > 0
+            config, ref = tags.get(res.key, (None, None))
             for name, m in res.metrics.items():
                 key = (*res.key, name)
                 if cached and m.kind == "timing":
                     # served from the result cache: the seconds measure the cache, not the work
-                    rows.append((run.run_id, *key, m.kind, None, None, m.n, "cached"))
+                    rows.append((run.run_id, *key, m.kind, None, None, m.n, "cached", config, ref))
                     continue
                 value = _real(m.value) if res.status == "ok" else None
                 rows.append((run.run_id, *key, m.kind, value, _real(m.stderr), m.n,
-                             status.get(key, res.status if value is not None else "failed")))
+                             status.get(key, res.status if value is not None else "failed"), config, ref))
         env = json.dumps(dict(run.environment), sort_keys=True, default=str)
         with self._connect() as con, self._write(con):
             cur = con.execute("INSERT OR IGNORE INTO runs (run_id, created, environment) VALUES (?, ?, ?)",
@@ -212,7 +221,7 @@ class History:
             if cur.rowcount == 0:
                 return  # stored already: runs are immutable
             con.executemany("INSERT INTO points (run_id, suite, case_id, baseline, metric, kind, value, stderr, n, "
-                            "status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                            "status, config, baseline_ref) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
     def runs(self) -> list[str]:
         """Run ids, oldest first (by ``created``, then id)."""
@@ -246,7 +255,7 @@ class History:
             marks = ",".join("?" * len(suites))
             rows = con.execute(
                 "SELECT p.suite, p.case_id, p.baseline, p.metric, p.run_id, r.created, p.value, p.stderr, p.n, "
-                f"p.status, p.kind FROM points p JOIN runs r USING (run_id) WHERE p.suite IN ({marks}) "
+                f"p.status, p.kind, p.config, p.baseline_ref FROM points p JOIN runs r USING (run_id) WHERE p.suite IN ({marks}) "
                 "AND r.created >= ? ORDER BY r.created, p.run_id", (*suites, cutoff))
             for row in rows:
                 bucket = out.get(row[:4])
@@ -290,7 +299,8 @@ class History:
 
     @staticmethod
     def _series(con: sqlite3.Connection, key: Key, limit: int | None) -> list[Point]:
-        sql = ("SELECT p.run_id, r.created, p.value, p.stderr, p.n, p.status, p.kind FROM points p "
+        sql = ("SELECT p.run_id, r.created, p.value, p.stderr, p.n, p.status, p.kind, p.config, p.baseline_ref "
+               "FROM points p "
                "JOIN runs r USING (run_id) WHERE p.suite = ? AND p.case_id = ? AND p.baseline = ? AND p.metric = ? "
                "ORDER BY r.created DESC, p.run_id DESC")
         args: tuple = key
@@ -299,30 +309,6 @@ class History:
             args += (int(limit),)
         rows = con.execute(sql, args).fetchall()
         return [Point(*row) for row in reversed(rows)]
-
-    def excess_for(self, run: Run, *, min_points: int = MIN_POINTS, window: int = EXCESS_WINDOW,
-                   confidence: float = CONFIDENCE) -> dict[Key, float]:
-        """Excess variance of each proportion, expectation and distribution metric of ``run``.
-
-        Learned from the last ``window`` stored runs *other than* ``run`` itself (so it does not
-        matter whether ``run`` was appended first). Metrics with fewer than ``min_points`` usable
-        points are left out, and ``compare`` then uses shot noise alone for them.
-
-        Returns:
-            (suite, case_id, baseline kind, metric) -> excess variance, the mapping that
-            :func:`harness.drift.compare` takes as ``history_excess``.
-        """
-        out: dict[Key, float] = {}
-        keys = [(*res.key, name) for res in run.results for name, m in res.metrics.items() if m.kind in EXCESS_KINDS]
-        with self._connect() as con:
-            for key in keys:
-                points = [p for p in self._series(con, key, window + 1)
-                          if p.run_id != run.run_id and p.value is not None][-window:]
-                est = excess_variance([p.value for p in points], [p.shot_stderr for p in points],
-                                      min_points=min_points, confidence=confidence)
-                if est is not None:
-                    out[key] = est
-        return out
 
 
 def _split(suite: str, groups: list[tuple], rows: list[tuple], runs: list[tuple[str, str]],

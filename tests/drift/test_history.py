@@ -1,4 +1,4 @@
-"""History: append, read back, idempotence, two writers at once, schema refusal, excess_for."""
+"""History: append, read back, idempotence, two writers at once, schema refusal and upgrade, learning tags."""
 
 from __future__ import annotations
 
@@ -93,20 +93,35 @@ def test_newer_schema_and_foreign_files_are_refused(tmp_path):
         History(junk)
 
 
-def test_excess_for_learns_from_history_but_not_from_the_run_itself(tmp_path):
+def test_learning_tags_are_stored_with_each_point(tmp_path):
     h = History(tmp_path / "h.sqlite")
-    rng = np.random.default_rng(11)
-    shot = math.sqrt(0.25 / 4000)
-    values = 0.5 + rng.normal(0, 0.03, 60) + rng.normal(0, shot, 60)
-    for i, v in enumerate(values):
-        h.append(night(i, float(v), energy=float(-1 + rng.normal(0, 0.01))))
-    today = night(60, 0.9)
-    h.append(today)  # appended before the excess is asked for: must not matter
-    ex = h.excess_for(today, confidence=0.5)
-    assert set(ex) == {KEY, ("ghz", "n=3", "hardware.raw", "e")}  # timings take no excess
-    assert math.sqrt(ex[KEY]) == pytest.approx(0.03, rel=0.25)
-    assert ex[("ghz", "n=3", "hardware.raw", "e")] < 0.01 ** 2 * 0.5  # shot noise explains it all
-    assert History(tmp_path / "new.sqlite").excess_for(today) == {}  # no history: no entries
+    run = night(0, 0.5)
+    h.append(run, [], {run.results[0].key: ("cfg1", "ref1")})
+    h.append(night(1, 0.6))  # no tags: stored empty
+    points = h.series(*KEY)
+    assert [(p.config, p.baseline_ref) for p in points] == [("cfg1", "ref1"), (None, None)]
+    assert [(p.config, p.baseline_ref) for p in h.series_many([KEY])[KEY]] == [("cfg1", "ref1"), (None, None)]
+
+
+def test_a_version_1_file_gets_the_learning_columns_empty(tmp_path):
+    path = tmp_path / "old.sqlite"
+    con = sqlite3.connect(path)
+    con.executescript("""
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        INSERT INTO meta VALUES ('schema', '1');
+        CREATE TABLE runs (run_id TEXT PRIMARY KEY, created TEXT NOT NULL, environment TEXT NOT NULL);
+        CREATE TABLE points (run_id TEXT NOT NULL, suite TEXT NOT NULL, case_id TEXT NOT NULL, baseline TEXT NOT NULL,
+            metric TEXT NOT NULL, kind TEXT NOT NULL, value REAL, stderr REAL, n INTEGER, status TEXT NOT NULL,
+            PRIMARY KEY (run_id, suite, case_id, baseline, metric));
+        INSERT INTO runs VALUES ('r0', '2025-01-01T00:00:00Z', '{}');
+        INSERT INTO points VALUES ('r0', 'ghz', 'n=3', 'hardware.raw', 'p', 'proportion', 0.5, NULL, 4000, 'unchanged');
+    """)
+    con.close()
+    h = History(path)
+    assert [(p.value, p.config, p.baseline_ref) for p in h.series(*KEY)] == [(0.5, None, None)]
+    h.append(night(1, 0.6), [], {("ghz", "n=3", "hardware.raw"): ("c", "r")})
+    assert [p.config for p in h.series(*KEY)] == [None, "c"]
+    assert sqlite3.connect(path).execute("SELECT value FROM meta WHERE key='schema'").fetchone()[0] == str(HISTORY_SCHEMA)
 
 
 def test_series_many_reads_the_same_points_as_series_over_the_recent_runs(tmp_path):
