@@ -42,7 +42,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
 from harness.errors import HarnessError
-from harness.records import BASELINE_KINDS, STAGES
+from harness.kinds import declared_kinds
+from harness.records import STAGES
 
 __all__ = ["SETUP_CACHE_TIMEOUT", "SUITES_ENV", "benchmark_classes", "metric_unit", "run_table", "suite_paths"]
 
@@ -160,12 +161,9 @@ def _suite_class(suite: Any, paths: tuple[str, ...]) -> type:
     model = suite.model
     # a custom workload (module:Class) is found next to its suite, as the planner finds it
     info = {**get_workload(model.workload, base_dir=suite.path.parent).metrics, **COMMON_METRICS}
-    b = model.baselines
-    declared = {"classical": b.classical, "simulator": b.simulator,
-                "hardware.raw": b.hardware, "hardware.mitigated": b.hardware}
     attrs: dict[str, Any] = {
         "__doc__": f"Suite {suite.name} ({suite.path}): {model.description}".strip(),
-        "params": [[c.case_id for c in expand(suite)], [k for k in BASELINE_KINDS if declared[k] is not None]],
+        "params": [[c.case_id for c in expand(suite)], list(declared_kinds(model.baselines))],
         "param_names": ["case", "baseline"],
         # What changes the numbers, not the judging (tolerances) nor the matrix (a new case is a
         # new parameter): changing it restarts the history, since old points are not comparable.

@@ -13,12 +13,15 @@ from typing import Any
 
 import numpy as np
 
+from harness.kinds import CLASSICAL, HARDWARE, SIMULATOR
+
 __all__ = ["SDK_PACKAGES", "code_version", "derive_seeds", "environment", "stable_hash"]
 
 SDK_PACKAGES = ("qharness", "qiskit", "qiskit-aer", "qiskit-ibm-runtime", "cirq-core", "mitiq", "numpy", "scipy")
 
-SEED_STREAMS = ("transpiler", "simulator", "hardware", "optimizer", "classical", "mitigation")
-"""Independent seed streams of a case; each derives from the suite seed and the case id."""
+SEED_STREAMS = ("transpiler", SIMULATOR, HARDWARE, "optimizer", CLASSICAL, "mitigation")
+"""Independent seed streams of a case; each derives from the suite seed and the case id. Each tier has
+the stream of its own name (its shots, or the classical heuristic); the order fixes the seeds."""
 
 
 def stable_hash(value: Any) -> str:

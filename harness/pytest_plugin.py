@@ -33,6 +33,7 @@ from typing import Any, Iterator
 import pytest
 
 from harness.errors import HarnessError
+from harness.kinds import CLASSICAL, HARDWARE, declared_kinds, is_real_backend, kind_order, tier_of
 
 __all__ = ["enable_suite_collection"]
 
@@ -97,16 +98,16 @@ class _Session:
 
     def benchmark(self, item: "CaseItem", plan) -> None:
         """Time the item's tier under pytest-benchmark unless another item of its case did (hardware pair)."""
-        tier = item.kind.split(".")[0]
+        tier = tier_of(item.kind)
         if (item.suite.name, item.case_id, tier) in self.benchmarked:
             return
         self.benchmarked.add((item.suite.name, item.case_id, tier))
         hardware = plan.suite.model.baselines.hardware
         backends = [] if hardware is None else [hardware.backend] if isinstance(hardware.backend, str) \
             else list(hardware.backend)
-        if tier == "hardware" and any(b.startswith("ibm:") for b in backends):
+        if tier == HARDWARE and any(is_real_backend(b) for b in backends):
             return  # rounds of a real device's queue would spend QPU time and time nothing useful
-        kinds = [k for k in plan.baseline_kinds if k.split(".")[0] == tier]
+        kinds = [k for k in plan.baseline_kinds if tier_of(k) == tier]
         cp = next(c for c in plan.cases if c.case.case_id == item.case_id)
         metric = _benchmark(item, plan, cp, tier, kinds, self.config.getoption("--harness-seed"))
         self.timings.update({(item.suite.name, item.case_id, k): metric for k in kinds})
@@ -144,7 +145,7 @@ def _benchmark(item: "CaseItem", plan, cp, tier: str, kinds: list[str], seed: in
     fixture.extra_info.update(benchmark_info(plan.suite.name, cp.case.case_id, kinds, tier))
     setup, solve = timed_solve(plan, cp, tier, seed=seed)
     try:
-        if tier == "classical":
+        if tier == CLASSICAL:
             args = setup()
             generator = args[-1].bit_generator
             state = generator.state
@@ -192,11 +193,7 @@ class SuiteFile(pytest.File):
         except HarnessError as exc:
             yield InvalidSuite.from_parent(self, name="invalid-suite", error=exc)
             return
-        kinds = []
-        b = suite.model.baselines
-        kinds += ["classical"] if b.classical else []
-        kinds += ["simulator"] if b.simulator else []
-        kinds += ["hardware.raw", "hardware.mitigated"] if b.hardware else []
+        kinds = declared_kinds(suite.model.baselines)
         for case in cases:
             for kind in kinds:
                 yield CaseItem.from_parent(self, name=f"{case.case_id}::{kind}", suite=suite,
@@ -368,9 +365,6 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         write_run(merged, Path(config.getoption("--harness-runs-dir")))
     worker_runs = config.stash.get(_WORKER_RUNS, None)
     if worker_runs:
-        from harness.records import BASELINE_KINDS
-
         merged = _merge(worker_runs, {"xdist_workers": len(worker_runs)})
-        order = {k: i for i, k in enumerate(BASELINE_KINDS)}
-        results = sorted(merged.results, key=lambda r: (r.suite, r.case_id, order.get(r.baseline, 9)))
+        results = sorted(merged.results, key=lambda r: (r.suite, r.case_id, kind_order(r.baseline)))
         write_run(replace(merged, results=tuple(results)), Path(config.getoption("--harness-runs-dir")))

@@ -10,6 +10,8 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Mapping
 
+from harness.kinds import BASELINE_KINDS, METRIC_KINDS, MetricKind  # re-exported: the tables live in kinds
+
 __all__ = [
     "BASELINE_KINDS",
     "METRIC_KINDS",
@@ -26,20 +28,6 @@ RUN_SCHEMA = 1
 STAGES = ("preprocess", "transpile", "submit", "queue", "execute", "postprocess")
 """Latency stages, in the order a result's time is spent."""
 
-BASELINE_KINDS = ("classical", "simulator", "hardware.raw", "hardware.mitigated")
-"""The four results each case produces, side by side."""
-
-MetricKind = Literal["proportion", "expectation", "scalar", "timing", "distribution"]
-METRIC_KINDS: tuple[str, ...] = ("proportion", "expectation", "scalar", "timing", "distribution")
-"""How a metric's uncertainty arises, which chooses its drift test:
-
-- ``proportion``: a probability estimated from ``n`` shots (binomial shot noise);
-- ``expectation``: a mean over ``n`` shots of a bounded observable (``stderr`` given);
-- ``scalar``: one value per trial; ``samples`` holds them;
-- ``timing``: seconds, long-tailed; ``samples`` holds repeats when there are any;
-- ``distribution``: a fidelity-like score of the result's ``counts``.
-"""
-
 
 def _finite(x: float | None) -> float | None:
     if x is None:
@@ -54,7 +42,7 @@ class Metric:
 
     Attributes:
         value: the point estimate.
-        kind: one of :data:`METRIC_KINDS`.
+        kind: one of :data:`harness.kinds.METRIC_KINDS`.
         stderr: standard error of ``value`` (shot noise, bootstrap or across trials); None if unknown.
         n: shots or trials behind the value.
         samples: per-trial values, when the metric was measured more than once.

@@ -1,6 +1,6 @@
 """Compare a run with its stored baselines: one :class:`Verdict` per result and declared metric.
 
-The test follows the metric's kind (see :data:`harness.records.METRIC_KINDS`) and the data
+The test follows the metric's kind (see :data:`harness.kinds.METRIC_TESTS`) and the data
 stored with it:
 
 - ``proportion``, ``expectation``: z-test on both standard errors (a proportion without
@@ -49,12 +49,10 @@ from harness.drift.stat_tests import Comparison, binomial_stderr, timing_test, w
 from harness.homogeneity import g_test
 from harness.drift.verdict import STATUSES, Verdict
 from harness.errors import BaselineError, UnsupportedError
-from harness.records import METRIC_KINDS, Metric, Result, Run
+from harness.kinds import EXCESS_KINDS, METRIC_KINDS, METRIC_TESTS
+from harness.records import Metric, Result, Run
 
 __all__ = ["EXCESS_KINDS", "TIMING_JITTER", "compare", "gate_failed", "summarize"]
-
-EXCESS_KINDS = ("proportion", "expectation", "distribution")
-"""Metric kinds whose z-test takes the excess variance learned from history."""
 
 TIMING_JITTER = 0.3
 """Assumed log standard deviation of one timing repeat (about 30 %), used only when fewer than 3
@@ -115,7 +113,7 @@ def _additive(new: Metric, old: Metric, better: str, alpha: float,
         side = "new result" if se_new is None else "baseline"
         return None, (f"the {side} has no standard error, no n (proportions) and fewer than 2 trials: "
                       "nothing to judge the change against; record trials or a stderr")
-    note = "fewer than 2 trials per side: z-test on standard errors" if new.kind == "scalar" else ""
+    note = "fewer than 2 trials per side: z-test on standard errors" if METRIC_TESTS.get(new.kind) == "welch" else ""
     if excess is not None and new.kind in EXCESS_KINDS:
         # Each side drew its own seeds and device state: the excess adds to both.
         shot = math.hypot(se_new, se_old)
@@ -177,10 +175,11 @@ def _judge(name: str, spec: Mapping[str, Any], new_res: Result, old_res: Result 
                                f"{kind!r}", hint=f"use one of {', '.join(METRIC_KINDS)} in the workload")
     notes = [] if old.kind == kind else [f"kind changed from {old.kind} to {kind}; judged as {kind}"]
     cached = [side for side, r in (("this run", new_res), ("the stored baseline", old_res)) if _cache_hits(r)]
-    if kind == "timing" and cached:
+    test = METRIC_TESTS[kind]  # the family that judges this kind (see harness.kinds)
+    if test == "timing" and cached:
         return Verdict(**base, status="inconclusive", effect=new.value - old.value,
                        note=f"not a latency: {' and '.join(cached)} was served from the result cache")
-    if kind == "timing":
+    if test == "timing":
         frac = tol if relative else (tol / b if b > 0 else 0.0)
         tau = math.log1p(frac)
         base["tolerance"] = b * frac if better == "lower" else b * frac / (1 + frac)

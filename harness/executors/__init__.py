@@ -18,10 +18,11 @@ Example:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from harness.errors import UnsupportedError
 from harness.executors.base import Counts, Device, Resources, StageClock
+from harness.kinds import DEVICE_TIERS, HARDWARE, SIMULATOR
 
 if TYPE_CHECKING:
     from harness.suite.schema import HardwareSettings, SimulatorSettings
@@ -37,7 +38,7 @@ def known_backends() -> list[str]:
 
 
 def make_device(
-    kind: Literal["simulator", "hardware"],
+    kind: str,
     settings: "SimulatorSettings | HardwareSettings",
     *,
     seed_transpiler: int,
@@ -46,7 +47,8 @@ def make_device(
     """The device for one baseline kind.
 
     Args:
-        kind: "simulator" (ideal Aer) or "hardware" (runtime Sampler on a fake or IBM backend).
+        kind: a tier of :data:`harness.kinds.DEVICE_TIERS`: ``simulator`` (ideal Aer) or ``hardware``
+            (runtime Sampler on a fake or IBM backend).
         settings: the suite's ``baselines.simulator`` or ``baselines.hardware`` block.
         seed_transpiler: layout and routing seed (hardware only; the ideal tier needs no layout).
         seed_simulator: shot-sampling seed.
@@ -54,7 +56,7 @@ def make_device(
     Raises:
         UnsupportedError: an unknown kind, engine or backend name.
     """
-    if kind == "simulator":
+    if kind == SIMULATOR:
         engine = getattr(settings, "engine", None)
         if engine != "aer":
             raise UnsupportedError(
@@ -63,7 +65,7 @@ def make_device(
         from harness.executors.aer import AerDevice
 
         return AerDevice(method=settings.method, seed_simulator=seed_simulator)
-    if kind == "hardware":
+    if kind == HARDWARE:
         backend = getattr(settings, "backend", None)
         if not isinstance(backend, str):
             raise UnsupportedError(
@@ -78,6 +80,6 @@ def make_device(
             seed_simulator=seed_simulator,
         )
     raise UnsupportedError(
-        f"device kind {kind!r} is not one of 'simulator', 'hardware'",
+        f"device kind {kind!r} is not one of {', '.join(map(repr, DEVICE_TIERS))}",
         hint="the classical baseline runs without a device",
     )

@@ -10,6 +10,7 @@ import os
 from typing import Any
 
 from harness.errors import HarnessError
+from harness.kinds import IBM_PREFIX
 
 __all__ = ["ibm_backend", "queue_seconds"]
 
@@ -36,7 +37,7 @@ def ibm_backend(name: str) -> Any:
             saved = {}
         if not saved:
             raise HarnessError(
-                f"backend 'ibm:{name}' needs IBM Quantum credentials and none were found",
+                f"backend '{IBM_PREFIX}{name}' needs IBM Quantum credentials and none were found",
                 hint="set QISKIT_IBM_TOKEN (and QISKIT_IBM_CHANNEL, QISKIT_IBM_INSTANCE if your "
                 "account needs them) or save an account with QiskitRuntimeService.save_account(); "
                 "or use a fake backend such as fake_manila",

@@ -43,6 +43,7 @@ from harness.executors.calibration import (
     snapshot_hash,
 )
 from harness.executors.ibm import ibm_backend, queue_seconds
+from harness.kinds import IBM_PREFIX, backend_name, is_real_backend
 
 if TYPE_CHECKING:
     from qiskit import QuantumCircuit
@@ -81,7 +82,7 @@ def _fake_backend(name: str) -> Any:
             f"unknown hardware backend {name!r}"
             + (f"; did you mean {', '.join(close)}?" if close else ""),
             hint="use a fake backend name such as fake_manila (see harness.executors.known_backends()) "
-            "or ibm:<backend> for a real IBM backend",
+            f"or {IBM_PREFIX}<backend> for a real IBM backend",
         )
     with _LOCK:
         if name not in _FAKES:
@@ -127,10 +128,10 @@ class RuntimeDevice:
         self.seed_simulator = int(seed_simulator)
         self.clock = StageClock()
         self.resources = Resources()
-        if backend.startswith("ibm:"):
+        if is_real_backend(backend):
             self.name = backend
             self.simulated = False
-            self._backend = ibm_backend(backend[4:])
+            self._backend = ibm_backend(backend_name(backend))
             self._snap = calibration_snapshot(self._backend)
         else:
             self.name = backend

@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+from harness.kinds import CLASSICAL, HARDWARE_MITIGATED, HARDWARE_RAW, SIMULATOR
 from harness.orchestration.retry import BudgetExceeded
 
 __all__ = ["Budget", "BudgetMeter", "CostRow", "estimate_plans", "format_estimate"]
@@ -111,17 +112,17 @@ def estimate_plans(plans: Iterable[Any]) -> list[CostRow]:
             loop_circuits, loop_shots = (trials * x for x in _loop_cost(plan, cp.params))
             shots = int(getattr(cp.params, "shots", 0) or 0)
             if b.classical:
-                rows.append(CostRow(**ident, baseline="classical", circuits=0, shots=0, backend="classical"))
+                rows.append(CostRow(**ident, baseline=CLASSICAL, circuits=0, shots=0, backend=CLASSICAL))
             if b.simulator:
-                rows.append(CostRow(**ident, baseline="simulator", circuits=loop_circuits, shots=loop_shots,
+                rows.append(CostRow(**ident, baseline=SIMULATOR, circuits=loop_circuits, shots=loop_shots,
                                     backend=f"{b.simulator.engine}_{b.simulator.method}"))
             if b.hardware:
                 backend = b.hardware.backend if isinstance(b.hardware.backend, str) else "|".join(b.hardware.backend)
                 # the loop runs once (per trial) for both sides; raw scores the loop's final execution
-                rows.append(CostRow(**ident, baseline="hardware.raw", circuits=loop_circuits,
+                rows.append(CostRow(**ident, baseline=HARDWARE_RAW, circuits=loop_circuits,
                                     shots=loop_shots, backend=backend))
                 c, s = _mitigation_cost(b.hardware.mitigation, shots)
-                rows.append(CostRow(**ident, baseline="hardware.mitigated", circuits=trials * c, shots=trials * s,
+                rows.append(CostRow(**ident, baseline=HARDWARE_MITIGATED, circuits=trials * c, shots=trials * s,
                                     backend=backend))
     return rows
 

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from harness.errors import SuiteError, UnsupportedError
+from harness.kinds import CLASSICAL, HARDWARE, IBM_PREFIX, declared_kinds, is_real_backend
 from harness.suite import Case, Suite, expand
 from harness.workloads.base import MetricInfo, Workload, WorkloadParams
 
@@ -34,15 +35,7 @@ class SuitePlan:
 
     @property
     def baseline_kinds(self) -> tuple[str, ...]:
-        b = self.suite.model.baselines
-        kinds = []
-        if b.classical:
-            kinds.append("classical")
-        if b.simulator:
-            kinds.append("simulator")
-        if b.hardware:
-            kinds += ["hardware.raw", "hardware.mitigated"]
-        return tuple(kinds)
+        return declared_kinds(self.suite.model.baselines)
 
     def metric_specs(self) -> dict[str, dict[str, Any]]:
         """What drift needs to know of each declared metric (JSON-able, kept in the run record)."""
@@ -88,12 +81,12 @@ def plan_suite(suite: Suite) -> SuitePlan:
     if classical and classical.solvers:
         for i, solver in enumerate(classical.solvers):
             if solver not in workload.solvers:
-                raise suite.error(("baselines", "classical", "solvers", i), f"unknown solver {solver!r}",
+                raise suite.error(("baselines", CLASSICAL, "solvers", i), f"unknown solver {solver!r}",
                                   hint=f"use one of: {', '.join(workload.solvers)}")
     hardware = model.baselines.hardware
     candidates = [] if hardware is None else (
         [hardware.backend] if isinstance(hardware.backend, str) else list(hardware.backend))
-    for i, backend in enumerate(c for c in candidates if not c.startswith("ibm:")):
+    for i, backend in enumerate(c for c in candidates if not is_real_backend(c)):
         from harness.executors import known_backends
 
         known = known_backends()
@@ -101,9 +94,9 @@ def plan_suite(suite: Suite) -> SuitePlan:
             import difflib
 
             close = difflib.get_close_matches(backend, known, n=3) or known[:5]
-            where = ("baselines", "hardware", "backend") + ((i,) if isinstance(hardware.backend, list) else ())
+            where = ("baselines", HARDWARE, "backend") + ((i,) if isinstance(hardware.backend, list) else ())
             raise suite.error(where, f"unknown backend {backend!r}",
-                              hint=f"use a fake backend such as {', '.join(close)}, or ibm:<name> for real hardware")
+                              hint=f"use a fake backend such as {', '.join(close)}, or {IBM_PREFIX}<name> for real hardware")
     cases = []
     for case in expand(suite):
         try:

@@ -18,6 +18,7 @@ import numpy as np
 
 from harness.errors import HarnessError
 from harness.executors.base import StageClock
+from harness.kinds import CLASSICAL, HARDWARE, HARDWARE_RAW, SIMULATOR, TIER_KINDS, TIERS
 from harness.lineage import derive_seeds, environment
 from harness.orchestration.plan import CasePlan, SuitePlan
 from harness.records import STAGES, Metric, Result, Run
@@ -74,12 +75,12 @@ def _run_classical(plan: SuitePlan, cp: CasePlan, seeds: dict[str, int], base: d
         problem = plan.workload.build(cp.params, plan.options)
     with clock.stage("execute"):
         t0 = time.perf_counter()
-        outcome = plan.workload.classical(problem, settings, np.random.default_rng(seeds["classical"]))
+        outcome = plan.workload.classical(problem, settings, np.random.default_rng(seeds[CLASSICAL]))
         elapsed = time.perf_counter() - t0
     metrics = {**outcome.metrics, "time_to_solution": _timing(elapsed)}
-    lineage = {**base, "tier": "classical", "classical": settings.model_dump(mode="json"),
+    lineage = {**base, "tier": CLASSICAL, CLASSICAL: settings.model_dump(mode="json"),
                "info": dict(outcome.info), "started": started, "finished": _now()}
-    return Result(suite=plan.suite.name, case_id=cp.case.case_id, baseline="classical", tier="classical",
+    return Result(suite=plan.suite.name, case_id=cp.case.case_id, baseline=CLASSICAL, tier=CLASSICAL,
                   status="ok", metrics=metrics, timings=clock.seconds, resources={}, lineage=lineage,
                   trace=outcome.trace)
 
@@ -99,8 +100,7 @@ def _run_quantum(plan: SuitePlan, cp: CasePlan, seeds: dict[str, int], base: dic
     settings = settings if settings is not None else getattr(plan.suite.model.baselines, tier)
     started = _now()
     build = attempt.device if attempt is not None else make_device
-    device = build(tier, settings, seed_transpiler=seeds["transpiler"],
-                   seed_simulator=seeds["simulator" if tier == "simulator" else "hardware"])
+    device = build(tier, settings, seed_transpiler=seeds["transpiler"], seed_simulator=seeds[tier])
     closer = getattr(device, "close", None)  # a real-hardware batch is closed when the tier ends
     try:
         with device.clock.stage("preprocess"):
@@ -118,7 +118,7 @@ def _run_quantum(plan: SuitePlan, cp: CasePlan, seeds: dict[str, int], base: dic
         multi = bool(getattr(plan.workload, "multi_circuit", False))
         if multi:
             common["counts_list"] = [dict(c) for c in outcome.counts_list]
-        if tier == "simulator":
+        if tier == SIMULATOR:
             with device.clock.stage("postprocess"):
                 if multi:
                     probs = [{k: v / sum(c.values()) for k, v in c.items()} for c in outcome.counts_list]
@@ -127,7 +127,7 @@ def _run_quantum(plan: SuitePlan, cp: CasePlan, seeds: dict[str, int], base: dic
                     total = sum(outcome.counts.values())
                     metrics = plan.workload.score(problem, {k: v / total for k, v in outcome.counts.items()}, total)
             metrics["time_to_solution"] = _timing(loop_seconds)
-            return [Result(**ident, baseline="simulator", metrics=metrics, counts=None if multi else dict(outcome.counts),
+            return [Result(**ident, baseline=SIMULATOR, metrics=metrics, counts=None if multi else dict(outcome.counts),
                            timings=dict(device.clock.seconds), resources=device.resources.to_dict(),
                            lineage={**common, "device": device.lineage(), "started": started, "finished": _now()})]
 
@@ -137,13 +137,14 @@ def _run_quantum(plan: SuitePlan, cp: CasePlan, seeds: dict[str, int], base: dic
         loop_timings = dict(device.clock.seconds)
         loop_resources = device.resources.to_dict()
         out = []
+        raw_kind, mitigated_kind = TIER_KINDS[tier]
         for kind, technique, mitigation in (
-            ("hardware.raw", mitigate_raw, MitigationSettings()),
-            ("hardware.mitigated", mitigate, settings.mitigation),
+            (raw_kind, mitigate_raw, MitigationSettings()),
+            (mitigated_kind, mitigate, settings.mitigation),
         ):
             before = dict(device.clock.seconds)
             # raw scores the loop's own final execution rather than running the same circuit again
-            reuse = {"counts": list(outcome.counts_list) if multi else [outcome.counts]} if kind == "hardware.raw" else {}
+            reuse = {"counts": list(outcome.counts_list) if multi else [outcome.counts]} if kind == HARDWARE_RAW else {}
             m = technique(device, list(outcome.circuits) if multi else outcome.circuit, outcome.shots, score, mitigation,
                           np.random.default_rng(seeds["mitigation"]), **reuse)
             spent = {s: loop_timings[s] + device.clock.seconds[s] - before[s] for s in STAGES}
@@ -152,7 +153,7 @@ def _run_quantum(plan: SuitePlan, cp: CasePlan, seeds: dict[str, int], base: dic
             counts = details.pop("counts", None)
             # The raw result keeps its counts for the distribution test; mitigated values come from
             # several noise-scaled executions and are not a distribution of counts.
-            counts = counts if kind == "hardware.raw" and isinstance(counts, dict) else None
+            counts = counts if kind == HARDWARE_RAW and isinstance(counts, dict) else None
             out.append(Result(**ident, baseline=kind, metrics=metrics, counts=counts, timings=spent,
                               resources={**loop_resources, "mitigation": dict(m.resources)},
                               lineage={**common, "device": device.lineage(), "mitigation": mitigation.model_dump(mode="json"),
@@ -182,8 +183,8 @@ def _tier_settings(plan: SuitePlan, cp: CasePlan, tier: str, attempt: "Attempt")
     chosen among candidates, and any remediation overrides."""
     from harness.suite.schema import SimulatorSettings
 
-    settings = getattr(plan.suite.model.baselines, tier) or (SimulatorSettings() if tier == "simulator" else None)
-    if tier == "hardware" and isinstance(settings.backend, list):
+    settings = getattr(plan.suite.model.baselines, tier) or (SimulatorSettings() if tier == SIMULATOR else None)
+    if tier == HARDWARE and isinstance(settings.backend, list):
         from harness.orchestration.selection import select_backend
 
         width = getattr(cp.params, "n", None)
@@ -216,19 +217,18 @@ def _cross_check(settings: Any, attempt: "Attempt", seed: int) -> dict[str, Any]
 def _run_tier(plan: SuitePlan, cp: CasePlan, seeds: dict[str, int], base: dict, tier: str,
               attempt: "Attempt") -> list[Result]:
     """One tier of one case, as :func:`harness.orchestration.tiers.run_group` asks for it."""
-    if tier == "classical":
+    if tier == CLASSICAL:
         return [_run_classical(plan, cp, seeds, base)]
     settings = _tier_settings(plan, cp, tier, attempt)
     results = _run_quantum(plan, cp, seeds, base, tier, attempt=attempt, settings=settings)
     if attempt.cache_view is not None:
         results = [replace(r, resources={**r.resources, "cache": attempt.cache_view.to_dict()}) for r in results]
-    if tier == "simulator" and getattr(settings, "cross_check", None) == "cirq" and attempt.outcome is not None:
-        attempt.lineage["cross_check"] = _cross_check(settings, attempt, seeds["simulator"])
+    if tier == SIMULATOR and getattr(settings, "cross_check", None) == "cirq" and attempt.outcome is not None:
+        attempt.lineage["cross_check"] = _cross_check(settings, attempt, seeds[SIMULATOR])
     return results
 
 
-_GROUPS = (("classical", ("classical",)), ("simulator", ("simulator",)),
-           ("hardware", ("hardware.raw", "hardware.mitigated")))
+_GROUPS = tuple((tier, TIER_KINDS[tier]) for tier in TIERS)
 
 
 def tier_groups(plan: SuitePlan) -> list[tuple[str, tuple[str, ...]]]:
@@ -303,12 +303,12 @@ def timed_solve(plan: SuitePlan, cp: CasePlan, tier: str, *,
 
     suite_seed = plan.suite.model.seed if seed is None else seed
     seeds = derive_seeds(suite_seed, cp.case.case_id)
-    if tier == "classical":
+    if tier == CLASSICAL:
         settings = plan.suite.model.baselines.classical or ClassicalSettings()
 
         def setup_classical() -> tuple:
             return (plan.workload.build(cp.params, plan.options), settings,
-                    np.random.default_rng(seeds["classical"]))
+                    np.random.default_rng(seeds[CLASSICAL]))
         return setup_classical, plan.workload.classical
 
     from harness.executors import make_device
@@ -317,8 +317,7 @@ def timed_solve(plan: SuitePlan, cp: CasePlan, tier: str, *,
     chosen = _tier_settings(plan, cp, tier, SimpleNamespace(lineage={}, overrides={}))
 
     def setup_quantum() -> tuple:
-        device = make_device(tier, chosen, seed_transpiler=seeds["transpiler"],
-                             seed_simulator=seeds["simulator" if tier == "simulator" else "hardware"])
+        device = make_device(tier, chosen, seed_transpiler=seeds["transpiler"], seed_simulator=seeds[tier])
         return (plan.workload.build(cp.params, plan.options), device, np.random.default_rng(seeds["optimizer"]))
     return setup_quantum, plan.workload.quantum
 

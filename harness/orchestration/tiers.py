@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
+from harness.kinds import FALLBACK_CHAIN, HARDWARE, HARDWARE_MITIGATED
 from harness.orchestration.budget import BudgetMeter
 from harness.orchestration.jobs import Job, utc_now
 from harness.orchestration.retry import FALLBACK_CAUSES, RetryPolicy, classify, describe
@@ -30,9 +31,8 @@ if TYPE_CHECKING:
 
 __all__ = ["CHAIN", "Attempt", "Execution", "run_group"]
 
-CHAIN: dict[str, tuple[str, ...]] = {"hardware": ("simulator", "classical"), "simulator": ("classical",),
-                                     "classical": ()}
-"""The tiers that may stand in for each tier, in order."""
+CHAIN = FALLBACK_CHAIN
+"""The tiers that may stand in for each tier, in order (:data:`harness.kinds.FALLBACK_CHAIN`)."""
 
 DeviceWrap = Callable[["Device", str], "Device"]
 
@@ -103,7 +103,7 @@ def _finish(results: Sequence["Result"], kinds: Sequence[str], requested: str, j
         if job.tier != requested:
             lineage["fallback"] = {"requested": requested, "tier": job.tier, "handovers": handovers,
                                    "note": "mitigation is not applied on a stand-in tier" if kind ==
-                                   "hardware.mitigated" else None}
+                                   HARDWARE_MITIGATED else None}
         out.append(replace(r, baseline=kind, tier=job.tier, lineage=lineage, events=job.history()))
     return out
 
@@ -148,7 +148,7 @@ def run_group(label: str, requested: str, kinds: Sequence[str], run_tier: RunTie
             message = describe(exc)
             if job.state != "failed":
                 job.to("failed", {"cause": cause, "error": message})
-            if (cause == "too_deep" and job.tier == "hardware" and not remediated
+            if (cause == "too_deep" and job.tier == HARDWARE and not remediated
                     and execution.policy.remediate_too_deep):
                 remediated, overrides = True, {"optimization_level": 3}
                 job.to("retried", {"cause": cause, "remediation": "re-transpile at optimization_level 3"})

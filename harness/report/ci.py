@@ -28,7 +28,8 @@ from collections import Counter
 from typing import Any, Iterable, Sequence
 
 from harness.drift.verdict import STATUSES, Verdict
-from harness.records import BASELINE_KINDS, Run
+from harness.kinds import kind_order
+from harness.records import Run
 
 __all__ = [
     "STATUS_ICONS",
@@ -97,7 +98,7 @@ def sort_verdicts(run: Run, verdicts: Iterable[Verdict]) -> list[Verdict]:
     big = len(cases) + len(suites) + 1  # verdicts for something not in the run go last, stably
 
     def key(v: Verdict) -> tuple:
-        kind = BASELINE_KINDS.index(v.baseline) if v.baseline in BASELINE_KINDS else len(BASELINE_KINDS)
+        kind = kind_order(v.baseline)
         return (suites.get(v.suite, big), cases.get((v.suite, v.case_id), big), kind)
 
     return sorted(verdicts, key=key)

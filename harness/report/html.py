@@ -18,7 +18,8 @@ from typing import Any, Iterable, Mapping
 import jinja2
 
 from harness.drift.verdict import STATUSES, Verdict
-from harness.records import BASELINE_KINDS, STAGES, Result, Run
+from harness.kinds import BASELINE_KINDS, HARDWARE_MITIGATED, HARDWARE_RAW, KIND_LABELS, kind_order, stands_in
+from harness.records import STAGES, Result, Run
 from harness.report.ci import (
     STATUS_ICONS, STATUS_LABELS, count_statuses, effect_text, fmt, gate_passed, regressions, sort_verdicts,
 )
@@ -31,8 +32,6 @@ _TEMPLATES = Path(__file__).parent / "templates"
 _BAR_PX = 300  # the longest latency bar of a suite
 _TRACE_ENDS = 3  # trace entries shown at each end
 _TOP_COUNTS = 8
-_KIND_LABELS = {"classical": "classical", "simulator": "simulator",
-                "hardware.raw": "hardware raw", "hardware.mitigated": "hardware mitigated"}
 # Worst first: a case heading shows the worst verdict among its cells.
 _SEVERITY = ("failed", "regression", "inconclusive", "no_baseline", "improvement", "unchanged")
 
@@ -94,8 +93,8 @@ def lineage_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[tuple[s
 
 
 def _fallback(r: Result) -> str | None:
-    # "hardware" producing "hardware.raw" is the same tier; anything else stood in for it.
-    if r.tier == r.baseline or r.baseline.startswith(r.tier + "."):
+    # the hardware tier producing its raw side is the same tier; anything else stood in for it.
+    if not stands_in(r.tier, r.baseline):
         return None
     return f"produced by {r.tier} (fallback)"
 
@@ -125,10 +124,10 @@ def _case_view(run: Run, suite: str, case_id: str, results: dict[str, Result], v
     kinds = list(BASELINE_KINDS) + [k for k in results if k not in BASELINE_KINDS]
     cverdicts = [v for k in kinds for v in vmap.get((suite, case_id, k), [])]
     specs = (run.suites.get(suite) or {}).get("metrics") or {}
-    columns = [{"kind": k, "label": _KIND_LABELS.get(k, k), "result": results.get(k),
+    columns = [{"kind": k, "label": KIND_LABELS.get(k, k), "result": results.get(k),
                 "fallback": _fallback(results[k]) if k in results else None,
                 "anchor": anchor((suite, case_id, k))} for k in kinds]
-    raw, mit = results.get("hardware.raw"), results.get("hardware.mitigated")
+    raw, mit = results.get(HARDWARE_RAW), results.get(HARDWARE_MITIGATED)
     rows = []
     for name in _metric_names(run, suite, results.values(), cverdicts):
         cells = []
@@ -239,7 +238,7 @@ def render_html(run: Run, verdicts: Iterable[Verdict], stored: Stored, history: 
     suites = []
     for meta in header["suites"]:
         cases = grouped[meta["name"]]
-        results = [r for c in cases.values() for k in sorted(c, key=_kind_order) for r in (c[k],)]
+        results = [r for c in cases.values() for k in sorted(c, key=kind_order) for r in (c[k],)]
         suites.append({**meta, "cases": [_case_view(run, meta["name"], cid, rs, vmap) for cid, rs in cases.items()],
                        "latency": _latency(results),
                        "trends": trend_rows(run, results, vmap, stored, history) if history is not None else [],
@@ -248,9 +247,6 @@ def render_html(run: Run, verdicts: Iterable[Verdict], stored: Stored, history: 
             for v in regressions(run, verdicts)]
     return _env().get_template("report.html.j2").render(
         header=header, passed=gate_passed(verdicts), counts=count_statuses(verdicts),
-        blocking=sum(1 for v in verdicts if v.gate), regressions=regs, suites=suites, kind_labels=_KIND_LABELS,
-        trends=history is not None, volumetric=volumetric_view(run, run.results, _KIND_LABELS))
+        blocking=sum(1 for v in verdicts if v.gate), regressions=regs, suites=suites, kind_labels=KIND_LABELS,
+        trends=history is not None, volumetric=volumetric_view(run, run.results, KIND_LABELS))
 
-
-def _kind_order(kind: str) -> int:
-    return BASELINE_KINDS.index(kind) if kind in BASELINE_KINDS else len(BASELINE_KINDS)

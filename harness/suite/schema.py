@@ -27,6 +27,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from harness.kinds import IBM_PREFIX, is_real_backend
+
 __all__ = [
     "Baselines",
     "ClassicalSettings",
@@ -125,8 +127,8 @@ class HardwareSettings(Strict):
                 raise ValueError("list at least one candidate backend")
             if len(set(v)) != len(v):
                 raise ValueError("candidate backends must be distinct")
-            if any(b.startswith("ibm:") for b in v):
-                raise ValueError("backend selection works on fake backends; name one ibm:<backend> alone")
+            if any(is_real_backend(b) for b in v):
+                raise ValueError(f"backend selection works on fake backends; name one {IBM_PREFIX}<backend> alone")
         return v
 
 

@@ -1,0 +1,155 @@
+"""The tables every layer shares: tiers and their baseline kinds, the fallback chain, metric kinds
+and their drift tests, backend prefixes and their providers.
+
+Adding a tier, a provider or a metric kind starts here; the rest of the harness reads these
+tables instead of spelling the names (``tests/test_kinds.py`` fails on a literal elsewhere).
+Layer 1: nothing here imports the rest of the harness or a quantum SDK.
+
+Example:
+    >>> TIER_KINDS[HARDWARE]
+    ('hardware.raw', 'hardware.mitigated')
+    >>> tier_of("hardware.mitigated"), provider_of("ibm:ibm_brisbane"), provider_of("fake_manila")
+    ('hardware', 'ibm', 'fake')
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+__all__ = [
+    "BASELINE_KINDS",
+    "CLASSICAL",
+    "DEFAULT_PROVIDER",
+    "DEVICE_TIERS",
+    "EXCESS_KINDS",
+    "FALLBACK_CHAIN",
+    "HARDWARE",
+    "HARDWARE_MITIGATED",
+    "HARDWARE_RAW",
+    "IBM_PREFIX",
+    "KIND_LABELS",
+    "METRIC_KINDS",
+    "METRIC_TESTS",
+    "MetricKind",
+    "PROVIDERS",
+    "SIMULATOR",
+    "TIERS",
+    "TIER_KINDS",
+    "backend_name",
+    "declared_kinds",
+    "declared_tiers",
+    "is_real_backend",
+    "kind_order",
+    "provider_of",
+    "stands_in",
+    "tier_of",
+]
+
+# --- tiers and baseline kinds ---------------------------------------------------------------
+
+CLASSICAL = "classical"
+SIMULATOR = "simulator"
+HARDWARE = "hardware"
+TIERS: tuple[str, ...] = (CLASSICAL, SIMULATOR, HARDWARE)
+"""The tiers, in run order. Each is also the name of its block under a suite's ``baselines:``."""
+
+HARDWARE_RAW = HARDWARE + ".raw"
+HARDWARE_MITIGATED = HARDWARE + ".mitigated"
+
+TIER_KINDS: dict[str, tuple[str, ...]] = {
+    CLASSICAL: (CLASSICAL,),
+    SIMULATOR: (SIMULATOR,),
+    HARDWARE: (HARDWARE_RAW, HARDWARE_MITIGATED),
+}
+"""The baseline kinds (results) each tier produces: hardware gives a raw and a mitigated side."""
+
+BASELINE_KINDS: tuple[str, ...] = tuple(k for t in TIERS for k in TIER_KINDS[t])
+"""The four results each case produces, side by side, in display and record order."""
+
+DEVICE_TIERS: tuple[str, ...] = (SIMULATOR, HARDWARE)
+"""Tiers that run circuits on a device (the classical tier runs a heuristic)."""
+
+FALLBACK_CHAIN: dict[str, tuple[str, ...]] = {
+    HARDWARE: (SIMULATOR, CLASSICAL),
+    SIMULATOR: (CLASSICAL,),
+    CLASSICAL: (),
+}
+"""The tiers that may stand in for each tier, in order."""
+
+KIND_LABELS: dict[str, str] = {k: k.replace(".", " ") for k in BASELINE_KINDS}
+"""How reports title each baseline kind ("hardware raw")."""
+
+
+def tier_of(kind: str) -> str:
+    """The tier that produces baseline kind ``kind`` (``hardware.raw`` -> ``hardware``)."""
+    return kind.split(".", 1)[0]
+
+
+def stands_in(tier: str, kind: str) -> bool:
+    """Whether a result of ``kind`` produced by ``tier`` came from a stand-in (fallback) tier."""
+    return tier_of(kind) != tier
+
+
+def kind_order(kind: str) -> int:
+    """Sort key of a baseline kind: its place in :data:`BASELINE_KINDS`, unknown kinds last."""
+    return BASELINE_KINDS.index(kind) if kind in BASELINE_KINDS else len(BASELINE_KINDS)
+
+
+def declared_tiers(baselines: Any) -> tuple[str, ...]:
+    """The tiers a suite's ``baselines`` block declares (an attribute per tier, None when absent)."""
+    return tuple(t for t in TIERS if getattr(baselines, t, None) is not None)
+
+
+def declared_kinds(baselines: Any) -> tuple[str, ...]:
+    """The baseline kinds a suite's ``baselines`` block produces, in :data:`BASELINE_KINDS` order."""
+    return tuple(k for t in declared_tiers(baselines) for k in TIER_KINDS[t])
+
+
+# --- metric kinds and their drift tests -------------------------------------------------------
+
+MetricKind = Literal["proportion", "expectation", "scalar", "timing", "distribution"]
+METRIC_TESTS: dict[str, str] = {
+    "proportion": "z",
+    "expectation": "z",
+    "scalar": "welch",
+    "timing": "timing",
+    "distribution": "z",
+}
+"""How a metric's uncertainty arises, and the drift test family that judges it:
+
+- ``proportion``: a probability estimated from ``n`` shots (binomial shot noise); z-test;
+- ``expectation``: a mean over ``n`` shots of a bounded observable (``stderr`` given); z-test;
+- ``scalar``: one value per trial; ``samples`` holds them; Welch's t-test on trials (z without them);
+- ``timing``: seconds, long-tailed; ``samples`` holds repeats; rank test on log times;
+- ``distribution``: a fidelity-like score of the result's ``counts``; z-test, G-test reported.
+"""
+
+METRIC_KINDS: tuple[str, ...] = tuple(METRIC_TESTS)
+"""Every metric kind, in :data:`METRIC_TESTS` order."""
+
+EXCESS_KINDS: tuple[str, ...] = tuple(k for k, test in METRIC_TESTS.items() if test == "z")
+"""Metric kinds whose z-test takes the excess variance learned from history."""
+
+# --- backend prefixes and providers -----------------------------------------------------------
+
+IBM_PREFIX = "ibm:"
+PROVIDERS: dict[str, str] = {IBM_PREFIX: "ibm"}
+"""Backend-name prefix -> provider of real hardware. A name without a prefix is a fake backend."""
+DEFAULT_PROVIDER = "fake"
+"""Provider of a backend name with no prefix: a local fake backend with real calibration data."""
+
+
+def provider_of(backend: str) -> str:
+    """The provider a backend name belongs to: ``ibm`` for ``ibm:<name>``, else ``fake``."""
+    return next((p for prefix, p in PROVIDERS.items() if backend.startswith(prefix)), DEFAULT_PROVIDER)
+
+
+def is_real_backend(backend: str) -> bool:
+    """Whether ``backend`` names real hardware (spends QPU time), not a local fake backend."""
+    return provider_of(backend) != DEFAULT_PROVIDER
+
+
+def backend_name(backend: str) -> str:
+    """The provider's own name for ``backend``, without the prefix (``ibm:ibm_kyiv`` -> ``ibm_kyiv``)."""
+    prefix = next((p for p in PROVIDERS if backend.startswith(p)), "")
+    return backend[len(prefix):]
