@@ -1,6 +1,8 @@
 """``harness``: run suites, compare them with stored baselines, report, and gate CI.
 
-Exit codes: 0 no regression, 1 regression, 2 invalid input, 3 execution failed.
+Exit codes: 0 pass, 1 regression (or a strict-mode failure), 2 invalid input (or nothing judged:
+no stored baseline found), 3 execution failed, 4 internal or environment error. A gate's code
+comes from its one outcome (:mod:`harness.drift.outcome`), which every report renders too.
 """
 
 from __future__ import annotations
@@ -180,7 +182,7 @@ def promote(run_ref, baselines_dir, runs_dir, suites):
 @click.option("--alpha", type=click.FloatRange(1e-6, 0.5), default=0.01, show_default=True,
               help="Family-wise false-alarm rate of the gate.")
 @click.option("--json", "as_json", is_flag=True, help="Print verdicts as JSON.")
-@click.option("--strict", is_flag=True, help="A missing baseline fails the gate.")
+@click.option("--strict", is_flag=True, help="A missing, fallback or orphaned baseline fails the gate.")
 @click.option("--timings", "timings_file", type=click.Path(path_type=Path), default=None,
               help="pytest-benchmark JSON of this run's cases: time_to_solution is judged on its rounds.")
 @click.option("--baseline-timings", "baseline_timings_file", type=click.Path(path_type=Path), default=None,
@@ -193,7 +195,7 @@ def compare(run_ref, baselines_dir, runs_dir, alpha, as_json, strict, timings_fi
       pytest suites/ --harness-benchmark --benchmark-json new.json
       harness compare latest --timings new.json [--baseline-timings old.json]
     """
-    from harness.commands import compare_run, exit_code, open_history
+    from harness.commands import judge_run, open_history
     from harness.store.benchmark_files import timings_from_json
     from harness.report import render_markdown, verdicts_json
     from harness.store import load_run, resolve_run
@@ -204,14 +206,13 @@ def compare(run_ref, baselines_dir, runs_dir, alpha, as_json, strict, timings_fi
     for name, table in ((timings_file, timings), (baseline_timings_file, baseline_timings)):
         if table is not None and not any(r.key in table for r in record.results):
             click.echo(f"warning: no benchmark in {name} times a result of run {record.run_id}", err=True)
-    verdicts, _ = compare_run(record, baselines_dir, alpha=alpha, history=open_history(runs_dir),
-                              timings=timings, baseline_timings=baseline_timings)
-    code = exit_code(record, verdicts, strict=strict)
+    outcome, _ = judge_run(record, baselines_dir, alpha=alpha, strict=strict, history=open_history(runs_dir),
+                           timings=timings, baseline_timings=baseline_timings)
     if as_json:
-        click.echo(json.dumps(verdicts_json(record, verdicts), indent=2))
+        click.echo(json.dumps(verdicts_json(record, outcome), indent=2))
     else:
-        click.echo(render_markdown(record, verdicts))
-    sys.exit(code)
+        click.echo(render_markdown(record, outcome))
+    sys.exit(outcome.code)
 
 
 @cli.command()
@@ -219,16 +220,18 @@ def compare(run_ref, baselines_dir, runs_dir, alpha, as_json, strict, timings_fi
 @_with(_dirs)
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("reports"), show_default=True)
 @click.option("--alpha", type=click.FloatRange(1e-6, 0.5), default=0.01, show_default=True)
-def report(run_ref, baselines_dir, runs_dir, out_dir, alpha):
-    """Write the HTML report (and CI outputs) of RUN."""
-    from harness.commands import compare_run, open_history
+@click.option("--strict", is_flag=True, help="Judge as a strict gate (missing, fallback, orphaned baselines fail).")
+def report(run_ref, baselines_dir, runs_dir, out_dir, alpha, strict):
+    """Write the HTML report (and CI outputs) of RUN and print the gate's outcome for it."""
+    from harness.commands import judge_run, open_history
     from harness.report import write_reports
     from harness.store import load_run, resolve_run
 
     record = load_run(resolve_run(run_ref, runs_dir))
     history = open_history(runs_dir)
-    verdicts, stored = compare_run(record, baselines_dir, alpha=alpha, history=history)
-    paths = write_reports(record, verdicts, stored, out_dir, history=history)
+    outcome, stored = judge_run(record, baselines_dir, alpha=alpha, strict=strict, history=history)
+    paths = write_reports(record, outcome, stored, out_dir, history=history)
+    click.echo(outcome.headline())
     click.echo(f"report: {paths['html']}")
 
 
@@ -238,14 +241,13 @@ def report(run_ref, baselines_dir, runs_dir, out_dir, alpha):
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("reports"), show_default=True)
 @click.option("--seed", type=int, default=None, help="Override every suite's seed.")
 @click.option("--alpha", type=click.FloatRange(1e-6, 0.5), default=0.01, show_default=True)
-@click.option("--strict", is_flag=True, help="A missing baseline fails the gate (use in nightly CI).")
+@click.option("--strict", is_flag=True, help="A missing, fallback or orphaned baseline fails the gate (use in nightly CI).")
 @click.option("--quiet", is_flag=True, help="No progress output.")
 @_with(_execution_options)
 def gate_cmd(suites, baselines_dir, runs_dir, out_dir, seed, alpha, strict, quiet, max_shots, max_circuits,
              max_seconds, cache, fallback, dry_run, workers, scheduler):
     """Run SUITES, compare with the stored baselines, write reports, exit 1 on regression."""
     from harness.commands import dry_run as estimate, gate
-    from harness.drift import summarize
 
     _scale_out_check(workers, scheduler)
     budget = _budget(max_shots, max_circuits, max_seconds)
@@ -254,25 +256,32 @@ def gate_cmd(suites, baselines_dir, runs_dir, out_dir, seed, alpha, strict, quie
         sys.exit(0)
     progress = _Progress(not quiet)
     start = time.perf_counter()
-    outcome = gate(suites, baselines_dir=baselines_dir, runs_dir=runs_dir, out_dir=out_dir, seed=seed,
-                   alpha=alpha, strict=strict, progress=progress, budget=budget, cache=cache, fallback=fallback,
-                   workers=workers, scheduler=scheduler)
+    done = gate(suites, baselines_dir=baselines_dir, runs_dir=runs_dir, out_dir=out_dir, seed=seed,
+                alpha=alpha, strict=strict, progress=progress, budget=budget, cache=cache, fallback=fallback,
+                workers=workers, scheduler=scheduler)
     progress.close()
-    counts = summarize(outcome.verdicts)
-    click.echo(f"run {outcome.run.run_id} in {time.perf_counter() - start:.1f} s: "
-               + ", ".join(f"{n} {k}" for k, n in counts.items() if n))
-    for v in outcome.verdicts:
-        if v.gate:
-            click.echo(f"  REGRESSION {v.suite} {v.case_id} [{v.baseline}] {v.metric}: "
-                       f"{v.baseline_value:.4g} -> {v.new_value:.4g} (effect {v.effect:+.4g})")
-    for r in outcome.run.results:
+    _print_outcome(done.run, done.outcome, time.perf_counter() - start)
+    click.echo(f"record: {done.run_path}")
+    click.echo(f"report: {done.reports['html']}")
+    sys.exit(done.code)
+
+
+def _print_outcome(run, outcome, seconds: float) -> None:
+    """The gate's lines: counts, then the headline and every reason, then what blocks or failed."""
+    click.echo(f"run {run.run_id} in {seconds:.1f} s: "
+               + ", ".join(f"{n} {k}" for k, n in outcome.counts.items() if n))
+    click.echo(outcome.headline())
+    for reason in outcome.reasons[1:]:
+        click.echo(f"  - {reason}")
+    for v in outcome.blocking:
+        click.echo(f"  REGRESSION {v.suite} {v.case_id} [{v.baseline}] {v.metric}: "
+                   f"{v.baseline_value:.4g} -> {v.new_value:.4g} (effect {v.effect:+.4g})"
+                   + (f"; changed: {v.changed_layer}" if v.changed_layer else ""))
+    for r in run.results:
         if r.status == "failed":
             click.echo(f"  FAILED {r.suite} {r.case_id} [{r.baseline}]: {r.error}", err=True)
-    if strict and any(v.status == "no_baseline" for v in outcome.verdicts):
-        click.echo("  missing baselines (strict): run `harness baseline promote <run>` after review", err=True)
-    click.echo(f"record: {outcome.run_path}")
-    click.echo(f"report: {outcome.reports['html']}")
-    sys.exit(outcome.code)
+    for k in outcome.orphaned:
+        click.echo(f"  ORPHANED baseline {k[0]} {k[1]} [{k[2]}]: no result of this run exercised it", err=True)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -9,14 +9,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterable, Mapping, Sequence
 
+from harness.drift.outcome import EXIT_EXECUTION, EXIT_INVALID, EXIT_OK, EXIT_REGRESSION, GateOutcome, gate_outcome
 from harness.drift.verdict import Verdict
 from harness.records import Result, Run
 
-__all__ = ["EXIT_EXECUTION", "EXIT_INVALID", "EXIT_OK", "EXIT_REGRESSION", "GateOutcome",
-           "compare_run", "dry_run", "exit_code", "gate", "learn_from", "open_history", "plan_suites", "record_run",
-           "run_suites"]
-
-EXIT_OK, EXIT_REGRESSION, EXIT_INVALID, EXIT_EXECUTION = 0, 1, 2, 3
+__all__ = ["EXIT_EXECUTION", "EXIT_INVALID", "EXIT_OK", "EXIT_REGRESSION", "GateRun", "compare_run",
+           "dry_run", "gate", "judge_run", "learn_from", "open_history", "plan_suites", "record_run", "run_suites"]
 
 
 def plan_suites(paths: Iterable[str | Path]):
@@ -178,30 +176,41 @@ def learn_from(history, run: Run, stored: Mapping[tuple, Result]) -> dict:
     return learned_excess(run, stored, history.series_many(keys, limit=EXCESS_WINDOW + 1))
 
 
-def exit_code(run: Run, verdicts: Sequence[Verdict], *, strict: bool = False) -> int:
-    """3 if a case failed to execute, else 1 on a gating regression (or, if strict, a missing baseline), else 0."""
-    if any(r.status == "failed" for r in run.results):
-        return EXIT_EXECUTION
-    if any(v.gate for v in verdicts):
-        return EXIT_REGRESSION
-    if strict and any(v.status == "no_baseline" for v in verdicts):
-        return EXIT_REGRESSION
-    return EXIT_OK
+def judge_run(run: Run, baselines_dir: Path, *, alpha: float = 0.01, strict: bool = False, history=None,
+              timings: Mapping | None = None,
+              baseline_timings: Mapping | None = None) -> tuple[GateOutcome, Mapping[tuple, Result]]:
+    """The gate's one judgement of ``run``: its outcome (verdicts, statuses, exit code) and the baselines read.
+
+    Every entry point (``harness gate``, ``harness compare``, ``harness report``, ``pytest suites/``)
+    judges through here, so they agree verdict by verdict for the same run, baselines and history.
+    """
+    verdicts, stored = compare_run(run, baselines_dir, alpha=alpha, history=history, timings=timings,
+                                   baseline_timings=baseline_timings)
+    return gate_outcome(run, verdicts, strict=strict, baselines=str(baselines_dir)), stored
 
 
 @dataclass(frozen=True)
-class GateOutcome:
+class GateRun:
+    """What ``gate`` did: the run, where its record is, the outcome, and the reports written."""
+
     run: Run
     run_path: Path
-    verdicts: list[Verdict]
+    outcome: GateOutcome
     reports: Mapping[str, Path]
-    code: int
+
+    @property
+    def verdicts(self) -> list[Verdict]:
+        return list(self.outcome.verdicts)
+
+    @property
+    def code(self) -> int:
+        return self.outcome.code
 
 
 def gate(paths: Iterable[str | Path], *, baselines_dir: Path, runs_dir: Path, out_dir: Path,
          seed: int | None = None, alpha: float = 0.01, strict: bool = False,
          progress: Callable[[str, int, int], None] | None = None, budget=None, cache: bool = True,
-         fallback: bool = False, workers: int | None = None, scheduler: str | None = None) -> GateOutcome:
+         fallback: bool = False, workers: int | None = None, scheduler: str | None = None) -> GateRun:
     """The nightly command: run, record, compare with the stored baselines, report, and decide.
 
     ``budget``, ``cache``, ``fallback``, ``workers`` and ``scheduler`` are as in :func:`record_run`.
@@ -211,9 +220,9 @@ def gate(paths: Iterable[str | Path], *, baselines_dir: Path, runs_dir: Path, ou
     run, run_path = record_run(list(paths), runs_dir=runs_dir, seed=seed, progress=progress, budget=budget,
                                cache=cache, fallback=fallback, workers=workers, scheduler=scheduler)
     history = open_history(runs_dir, create=True)
-    verdicts, stored = compare_run(run, baselines_dir, alpha=alpha, history=history)
+    outcome, stored = judge_run(run, baselines_dir, alpha=alpha, strict=strict, history=history)
     from harness.drift.learning import learning_tags
 
-    history.append(run, verdicts, learning_tags(run, stored))
-    reports = write_reports(run, verdicts, stored, out_dir, history=history)
-    return GateOutcome(run, run_path, verdicts, reports, exit_code(run, verdicts, strict=strict))
+    history.append(run, outcome.verdicts, learning_tags(run, stored))
+    reports = write_reports(run, outcome, stored, out_dir, history=history)
+    return GateRun(run, run_path, outcome, reports)

@@ -111,11 +111,20 @@ def test_compare_without_runs_says_what_to_do(project, capsys):
     assert "no run records" in err and "harness run" in err
 
 
-def test_gate_without_baselines_passes_unless_strict(project, capsys):
+def test_gate_without_any_baseline_never_passes_and_a_missing_one_fails_strict(project, capsys):
     suite = project / "suites" / "ghz.yaml"
     suite.write_text(SUITE.replace("  hardware:\n    backend: fake_manila\n    optimization_level: 1\n"
                                    "    mitigation: {readout: true}\n", ""))
+    for strict in ((), ("--strict",)):
+        code, out, _ = harness(capsys, "gate", "suites", "--quiet", *strict)
+        assert code == 2 and "FAIL (exit 2, invalid)" in out, out
+        assert "no result found a stored baseline" in out and "harness baseline promote latest" in out
+        assert json.loads((project / "reports" / "verdicts.json").read_text())["passed"] is False
+    harness(capsys, "baseline", "promote", "latest")
+    suite.write_text(suite.read_text().replace("n: [3]", "n: [3, 4]"))  # a new case, not yet promoted
     code, out, _ = harness(capsys, "gate", "suites", "--quiet")
-    assert code == 0 and "no_baseline" in out
-    code, _, err = harness(capsys, "gate", "suites", "--quiet", "--strict")
-    assert code == 1 and "missing baselines" in err
+    assert code == 0 and "PASS" in out and "had no stored baseline" in out, out
+    code, out, _ = harness(capsys, "gate", "suites", "--quiet", "--strict")
+    assert code == 1 and "FAIL (exit 1, regression): strict: 2 results had no stored baseline" in out, out
+    summary = (project / "reports" / "summary.md").read_text()
+    assert "FAIL (exit 1" in summary and "PASS" not in summary

@@ -16,19 +16,24 @@ Example:
     >>> old = Result("ghz", "n=3", "simulator", "simulator", "ok", {"p": Metric(0.5, "proportion", n=4000)})
     >>> new = Result("ghz", "n=3", "simulator", "simulator", "ok", {"p": Metric(0.5, "proportion", n=4000)})
     >>> run = Run("r", "2025-01-01", (new,), {"ghz": {"metrics": {"p": {"better": "higher", "tolerance": 0.05}}}})
-    >>> verdicts = compare(run, {old.key: old})
-    >>> summarize(verdicts)["unchanged"], gate_failed(verdicts)
-    (1, False)
+    >>> outcome = gate_outcome(run, compare(run, {old.key: old}))
+    >>> outcome.counts["unchanged"], outcome.code
+    (1, 0)
+
+:func:`gate_outcome` (:mod:`harness.drift.outcome`) turns a run's verdicts into the gate's one
+outcome: status per result, counts, the exit code and its reasons, rendered by every output.
 """
 
 from harness.drift.changepoint import change_points, changepoint_view
-from harness.drift.compare import EXCESS_KINDS, TIMING_JITTER, compare, gate_failed, summarize
+from harness.drift.compare import EXCESS_KINDS, TIMING_JITTER, compare
 from harness.drift.excess import excess_variance
 from harness.drift.multiplicity import advisory, benjamini_hochberg, holm
+from harness.drift.outcome import GateOutcome, gate_outcome
 from harness.drift.verdict import STATUSES, Verdict
 
 __all__ = [
     "EXCESS_KINDS",
+    "GateOutcome",
     "STATUSES",
     "TIMING_JITTER",
     "Verdict",
@@ -38,7 +43,6 @@ __all__ = [
     "changepoint_view",
     "compare",
     "excess_variance",
-    "gate_failed",
+    "gate_outcome",
     "holm",
-    "summarize",
 ]

@@ -36,23 +36,23 @@ p-values over two families: the gating metrics of the run, and the non-gating on
 from __future__ import annotations
 
 import math
-from collections import Counter
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
 from harness.drift.layers import changed_layers
 from harness.drift.multiplicity import holm
+from harness.drift.outcome import is_fallback
 from harness.drift.rule import decide
 from harness.drift.stat_tests import Comparison, binomial_stderr, timing_test, welch_test, z_test
 from harness.homogeneity import g_test
-from harness.drift.verdict import STATUSES, Verdict
+from harness.drift.verdict import Verdict
 from harness.errors import BaselineError, UnsupportedError
 from harness.kinds import EXCESS_KINDS, METRIC_KINDS, METRIC_TESTS
 from harness.records import Metric, Result, Run
 
-__all__ = ["EXCESS_KINDS", "TIMING_JITTER", "compare", "gate_failed", "summarize"]
+__all__ = ["EXCESS_KINDS", "TIMING_JITTER", "compare"]
 
 TIMING_JITTER = 0.3
 """Assumed log standard deviation of one timing repeat (about 30 %), used only when fewer than 3
@@ -162,6 +162,11 @@ def _judge(name: str, spec: Mapping[str, Any], new_res: Result, old_res: Result 
     if not _usable(new):
         return Verdict(**base, status="failed", note=f"the result has no value for metric {name!r}")
     base["new_value"] = float(new.value)
+    if is_fallback(new_res):
+        # a stand-in tier's number says nothing about the tier asked for: never an "improvement" of its baseline
+        return Verdict(**base, status="fallback",
+                       note=f"produced by the {new_res.tier} tier standing in for {new_res.baseline}: not judged "
+                            f"against the {new_res.baseline} baseline")
     if old_res is None:
         return Verdict(**base, status="no_baseline", note="no stored baseline for this case and baseline kind")
     old = old_res.metrics.get(name)
@@ -273,14 +278,3 @@ def compare(run: Run, stored: Mapping[tuple[str, str, str], Result], *, alpha: f
         better = holm([judged[i].comparison.p_better for i in family])
         adjusted.update(zip(family, zip(worse, better)))
     return [_finish(j, *adjusted[i], alpha) if isinstance(j, _Tested) else j for i, j in enumerate(judged)]
-
-
-def gate_failed(verdicts: Iterable[Verdict]) -> bool:
-    """True when any verdict blocks (a regression in a gating metric)."""
-    return any(v.gate for v in verdicts)
-
-
-def summarize(verdicts: Iterable[Verdict]) -> dict[str, int]:
-    """Count of verdicts per status, every status present (zero when none)."""
-    counts = Counter(v.status for v in verdicts)
-    return {s: counts.get(s, 0) for s in STATUSES}

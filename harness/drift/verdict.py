@@ -7,9 +7,11 @@ from typing import Any, Literal, Mapping
 
 __all__ = ["STATUSES", "Verdict"]
 
-Status = Literal["regression", "improvement", "unchanged", "inconclusive", "no_baseline", "failed"]
-STATUSES: tuple[str, ...] = ("regression", "improvement", "unchanged", "inconclusive", "no_baseline", "failed")
-"""``no_baseline``: nothing stored to compare with; ``failed``: the new result has no value for the metric."""
+Status = Literal["regression", "improvement", "unchanged", "inconclusive", "no_baseline", "fallback", "failed"]
+STATUSES: tuple[str, ...] = ("regression", "improvement", "unchanged", "inconclusive", "no_baseline", "fallback",
+                             "failed")
+"""``no_baseline``: nothing stored to compare with; ``fallback``: another tier produced the result (it is not
+judged against the baseline of the tier asked for); ``failed``: the new result has no value for the metric."""
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ Example::
     paths = write_reports(run, verdicts, stored, Path("reports"), history=History(DEFAULT_HISTORY))
     paths["html"]  # reports/index.html, opens offline; with a history it draws each metric's trend
 
-All four outputs agree on pass/fail: a run fails when any verdict has ``gate`` set.
+All four outputs render one :class:`harness.drift.outcome.GateOutcome`, so they agree with each
+other and with the exit code.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import json
 from pathlib import Path
 from typing import Iterable
 
+from harness.drift.outcome import GateOutcome, as_outcome
 from harness.drift.verdict import Verdict
 from harness.errors import HarnessError
 from harness.records import Run
@@ -31,9 +33,11 @@ REPORT_FILES = {"html": "index.html", "markdown": "summary.md", "junit": "junit.
 """File name of each report inside the output folder."""
 
 
-def write_reports(run: Run, verdicts: Iterable[Verdict], stored: Stored, out_dir: Path,
+def write_reports(run: Run, judged: GateOutcome | Iterable[Verdict], stored: Stored, out_dir: Path,
                   history: SeriesSource | None = None) -> dict[str, Path]:
-    """Render all four reports into ``out_dir`` (created if missing), each written atomically.
+    """Render all four reports of the gate's outcome into ``out_dir`` (created if missing), each atomically.
+
+    ``judged`` is the outcome (verdicts alone give the non-strict outcome without orphaned baselines).
 
     ``history`` (``harness.store.history.History``) adds the trends to the HTML report; None leaves them out.
 
@@ -44,14 +48,14 @@ def write_reports(run: Run, verdicts: Iterable[Verdict], stored: Stored, out_dir
     Raises:
         HarnessError: ``out_dir`` cannot be created or written.
     """
-    verdicts = list(verdicts)
+    outcome = as_outcome(run, judged)
     out_dir = Path(out_dir)
     # Render everything before touching the disk, so a template error leaves the old reports whole.
     texts = {
-        "html": render_html(run, verdicts, stored, history),
-        "markdown": render_markdown(run, verdicts),
-        "junit": render_junit(run, verdicts),
-        "json": json.dumps(verdicts_json(run, verdicts), indent=2, allow_nan=False) + "\n",
+        "html": render_html(run, outcome, stored, history),
+        "markdown": render_markdown(run, outcome),
+        "junit": render_junit(run, outcome),
+        "json": json.dumps(verdicts_json(run, outcome), indent=2, allow_nan=False) + "\n",
     }
     paths = {kind: out_dir / name for kind, name in REPORT_FILES.items()}
     try:

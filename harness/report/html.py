@@ -17,12 +17,11 @@ from typing import Any, Iterable, Mapping
 
 import jinja2
 
+from harness.drift.outcome import GateOutcome, as_outcome, is_fallback
 from harness.drift.verdict import STATUSES, Verdict
-from harness.kinds import BASELINE_KINDS, HARDWARE_MITIGATED, HARDWARE_RAW, KIND_LABELS, kind_order, stands_in
+from harness.kinds import BASELINE_KINDS, HARDWARE_MITIGATED, HARDWARE_RAW, KIND_LABELS, kind_order
 from harness.records import STAGES, Result, Run
-from harness.report.ci import (
-    STATUS_ICONS, STATUS_LABELS, count_statuses, effect_text, fmt, gate_passed, regressions, sort_verdicts,
-)
+from harness.report.ci import STATUS_ICONS, STATUS_LABELS, effect_text, fmt, regressions, sort_verdicts
 from harness.report.trends import SeriesSource, trend_rows
 from harness.report.volumetric import volumetric_view
 
@@ -33,7 +32,7 @@ _BAR_PX = 300  # the longest latency bar of a suite
 _TRACE_ENDS = 3  # trace entries shown at each end
 _TOP_COUNTS = 8
 # Worst first: a case heading shows the worst verdict among its cells.
-_SEVERITY = ("failed", "regression", "inconclusive", "no_baseline", "improvement", "unchanged")
+_SEVERITY = ("failed", "regression", "fallback", "no_baseline", "inconclusive", "improvement", "unchanged")
 
 Stored = Mapping[tuple[str, str, str], Result]
 
@@ -93,10 +92,7 @@ def lineage_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[tuple[s
 
 
 def _fallback(r: Result) -> str | None:
-    # the hardware tier producing its raw side is the same tier; anything else stood in for it.
-    if not stands_in(r.tier, r.baseline):
-        return None
-    return f"produced by {r.tier} (fallback)"
+    return f"produced by {r.tier} (fallback)" if is_fallback(r) else None
 
 
 def _total(res: Mapping[str, Any], key: str) -> float:
@@ -216,18 +212,21 @@ def _header(run: Run) -> dict[str, Any]:
             "n_results": len(run.results)}
 
 
-def render_html(run: Run, verdicts: Iterable[Verdict], stored: Stored, history: SeriesSource | None = None) -> str:
+def render_html(run: Run, judged: GateOutcome | Iterable[Verdict], stored: Stored,
+                history: SeriesSource | None = None) -> str:
     """The whole report as one HTML document: verdict, per-case tables, trends, volumetric view, latency,
     drill-down, run header.
 
     Args:
         run: the run being judged.
-        verdicts: the drift verdicts for it (any order).
+        judged: the gate's outcome (or the drift verdicts alone, any order: the non-strict outcome); the
+            banner, its reasons and the orphaned baselines come from it.
         stored: the stored baselines compared with, by ``(suite, case_id, baseline)``; used for lineage
             diffs and as the baseline line of the trends.
         history: the run history (``harness.store.history.History``); None leaves the trends out.
     """
-    verdicts = sort_verdicts(run, verdicts)
+    outcome = as_outcome(run, judged)
+    verdicts = sort_verdicts(run, outcome.verdicts)
     vmap: dict[tuple[str, str, str], list[Verdict]] = defaultdict(list)
     for v in verdicts:
         vmap[(v.suite, v.case_id, v.baseline)].append(v)
@@ -246,7 +245,6 @@ def render_html(run: Run, verdicts: Iterable[Verdict], stored: Stored, history: 
     regs = [{"v": v, "effect": effect_text(v), "anchor": anchor((v.suite, v.case_id, v.baseline))}
             for v in regressions(run, verdicts)]
     return _env().get_template("report.html.j2").render(
-        header=header, passed=gate_passed(verdicts), counts=count_statuses(verdicts),
-        blocking=sum(1 for v in verdicts if v.gate), regressions=regs, suites=suites, kind_labels=KIND_LABELS,
-        trends=history is not None, volumetric=volumetric_view(run, run.results, KIND_LABELS))
+        header=header, outcome=outcome, counts=outcome.counts, regressions=regs, suites=suites,
+        kind_labels=KIND_LABELS, trends=history is not None, volumetric=volumetric_view(run, run.results, KIND_LABELS))
 

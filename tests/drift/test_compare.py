@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from harness.drift import STATUSES, Verdict, advisory, compare, gate_failed, summarize
+from harness.drift import STATUSES, Verdict, advisory, compare, gate_outcome
 from harness.errors import BaselineError, UnsupportedError
 from harness.records import Metric, Result, Run
 
@@ -165,8 +165,9 @@ def test_no_baseline_and_failed():
     assert by["n=4", "m"].status == "no_baseline"
     assert by["n=4", "gone"].status == "failed"  # the new result lacks it
     assert by["n=5", "m"].status == "failed" and "queue timed out" in by["n=5", "m"].note
-    assert summarize(verdicts) == {**dict.fromkeys(STATUSES, 0), "unchanged": 1, "no_baseline": 2, "failed": 3}
-    assert not gate_failed(verdicts)
+    outcome = gate_outcome(run_of([ok, other_case, failed], specs), verdicts)
+    assert outcome.counts == {**dict.fromkeys(STATUSES, 0), "unchanged": 1, "no_baseline": 2, "failed": 3}
+    assert not outcome.blocking and outcome.code == 3  # n=5 failed to execute
 
 
 def test_gate_only_for_gating_metrics_and_verdicts_are_json():
@@ -182,7 +183,7 @@ def test_gate_only_for_gating_metrics_and_verdicts_are_json():
     verdicts = compare(run_of([new], specs), {old.key: old})
     by = {v.metric: v for v in verdicts}
     assert by["g"].status == by["adv"].status == "regression"
-    assert by["g"].gate and not by["adv"].gate and gate_failed(verdicts)
+    assert by["g"].gate and not by["adv"].gate and gate_outcome(run_of([new], specs), verdicts).code == 1
     assert by["g"].changed_layer == "sdk.qiskit"
     for v in verdicts:
         text = json.dumps(v.to_dict(), allow_nan=False)
@@ -201,7 +202,7 @@ def test_holm_keeps_family_wise_false_alarms_at_alpha():
         values = 0.5 + rng.normal(0.0, 0.01 * math.sqrt(2), n_metrics)
         new = result({name: Metric(float(x), "expectation", stderr=0.01) for name, x in zip(specs, values)})
         verdicts = compare(run_of([new], specs), {stored.key: stored}, alpha=alpha)
-        alarms += gate_failed(verdicts)
+        alarms += any(v.gate for v in verdicts)
         raw_alarms += any(v.p_value <= alpha for v in verdicts)
     slack = 3 * math.sqrt(alpha * (1 - alpha) / n_runs)
     assert alarms / n_runs <= alpha + slack

@@ -1,7 +1,8 @@
 """A small judged run for the report tests: two suites, all four baseline kinds, every verdict status.
 
 The tests run in pytest's importlib mode, so helpers reach them as fixtures: ``judged`` is the
-default run, ``make_judged`` the builder (to vary names), ``ungated`` removes every gate.
+default run, ``make_judged`` the builder (to vary names), ``ungated`` removes every gate, ``passing``
+is the default run without its gate and its failed result (exit 0).
 """
 
 from __future__ import annotations
@@ -122,6 +123,13 @@ def without_gates(verdicts):
     return [replace(v, gate=False) for v in verdicts]
 
 
+def passing_of(run, verdicts, stored):
+    """A run of :func:`build` that passes: nothing blocks and the failed result is left out."""
+    failed = {r.key for r in run.results if r.status != "ok"}
+    run = replace(run, results=tuple(r for r in run.results if r.key not in failed))
+    return run, [v for v in without_gates(verdicts) if (v.suite, v.case_id, v.baseline) not in failed], stored
+
+
 @pytest.fixture(scope="session")
 def judged():
     """``(run, verdicts, stored)`` of :func:`build` with plain names."""
@@ -143,6 +151,12 @@ def evil():
 @pytest.fixture(scope="session")
 def ungated():
     return without_gates
+
+
+@pytest.fixture(scope="session")
+def passing(judged):
+    """``(run, verdicts, stored)`` of :func:`build` that passes (exit 0): no gate, no failed result."""
+    return passing_of(*judged)
 
 
 @pytest.fixture(scope="session")

@@ -55,20 +55,20 @@ def test_page_is_balanced_html(page):
     assert all(n == 0 for n in parser.depth.values()), parser.depth
 
 
-def test_banner_fails_on_a_gating_regression_and_passes_without(judged, page, ungated):
+def test_banner_fails_on_a_gating_regression_and_passes_without(judged, page, passing):
     verdict = _section(page, "verdict")
     assert 'class="banner fail"' in verdict and "✖ FAIL" in verdict and "PASS" not in verdict
-    run, verdicts, stored = judged
-    passing = _section(render_html(run, ungated(verdicts), stored), "verdict")
+    assert "exit 3 (execution failed)" in verdict and "1 result failed to execute" in verdict
+    passing = _section(render_html(*passing), "verdict")
     assert 'class="banner pass"' in passing and "✔ PASS" in passing and "FAIL" not in passing
-    # Two regressions and a failed metric remain, none gating: the banner says so instead of hiding them.
-    assert "2 report-only regressions" in passing and "1 metric had no value (failed)" in passing
+    # Two regressions remain, none gating, and a fallback: the banner says so instead of hiding them.
+    assert "2 report-only regressions" in passing and "produced by a fallback tier" in passing
 
 
 def test_counts_of_every_status(page):
     counts = re.search(r'<table class="counts">.*?<tbody><tr>(.*?)</tr>', page, re.S).group(1)
-    # Order: regression, improvement, unchanged, inconclusive, no baseline, failed (see report_factory).
-    assert re.findall(r"<td>(\d+)</td>", counts) == ["2", "1", "10", "1", "8", "1"]
+    # Order: regression, improvement, unchanged, inconclusive, no baseline, fallback, failed (see report_factory).
+    assert re.findall(r"<td>(\d+)</td>", counts) == ["2", "1", "10", "1", "8", "0", "1"]
 
 
 def test_regression_row_names_metric_effect_p_test_and_mde(page):

@@ -14,7 +14,7 @@ from harness.report import write_reports
 NAMES = {"index.html", "summary.md", "junit.xml", "verdicts.json"}
 
 
-def test_writes_all_four_files_and_no_temp_files(judged, ungated, tmp_path):
+def test_writes_all_four_files_and_no_temp_files(judged, passing, tmp_path):
     out = tmp_path / "reports" / "nested"
     paths = write_reports(*judged, out)
     assert {p.name for p in paths.values()} == NAMES and set(paths) == {"html", "markdown", "junit", "json"}
@@ -24,8 +24,7 @@ def test_writes_all_four_files_and_no_temp_files(judged, ungated, tmp_path):
     ET.parse(paths["junit"])
     assert paths["html"].read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     # A second run replaces the files in place.
-    run, verdicts, stored = judged
-    write_reports(run, ungated(verdicts), stored, out)
+    write_reports(*passing, out)
     assert set(os.listdir(out)) == NAMES
     assert json.loads(paths["json"].read_text())["passed"] is True
 
