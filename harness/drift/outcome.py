@@ -58,7 +58,7 @@ Key = tuple[str, str, str]
 
 def is_fallback(result: Result) -> bool:
     """True when another tier produced ``result`` (``hardware`` producing ``hardware.raw`` is the same tier)."""
-    return stands_in(result.tier, result.baseline)
+    return result.tier != result.baseline and stands_in(result.tier, result.baseline)
 
 
 @dataclass(frozen=True)
