@@ -176,13 +176,42 @@ def promote(run_ref, baselines_dir, runs_dir, suites):
     click.echo("review the diff (git diff baselines/) and commit it")
 
 
+@baseline.command()
+@click.option("--baselines", "baselines_dir", type=click.Path(path_type=Path), default=Path("baselines"),
+              show_default=True, help="Folder of stored baselines.")
+def migrate(baselines_dir):
+    """Rewrite stored baselines of an older schema in the current layout, for review.
+
+    The gate refuses older files rather than upgrading them unseen; this command checks each
+    one (its old checksum, where it had one) and rewrites it. Nothing is written if any is refused.
+    """
+    from harness.store.baselines import migrate as do_migrate
+
+    done = do_migrate(baselines_dir)
+    for path, old, note in done:
+        click.echo(f"  {path}: schema {old} -> current ({note})")
+    click.echo(f"migrated {len(done)} baseline file(s) in {baselines_dir}")
+    if done:
+        click.echo("review the diff (git diff baselines/) and commit it")
+
+
+def _strict_check(baselines_dir: Path) -> None:
+    """--strict believes only baselines as git has committed them (see harness.store.git_state)."""
+    from harness.store.git_state import require_committed
+
+    warning = require_committed(baselines_dir)
+    if warning:
+        click.echo(warning, err=True)
+
+
 @cli.command()
 @click.argument("run_ref", metavar="RUN", default="latest")
 @_with(_dirs)
 @click.option("--alpha", type=click.FloatRange(1e-6, 0.5), default=0.01, show_default=True,
               help="Family-wise false-alarm rate of the gate.")
 @click.option("--json", "as_json", is_flag=True, help="Print verdicts as JSON.")
-@click.option("--strict", is_flag=True, help="A missing, fallback or orphaned baseline fails the gate.")
+@click.option("--strict", is_flag=True,
+              help="A missing, fallback or orphaned baseline fails the gate; baselines must be as git has committed them.")
 @click.option("--timings", "timings_file", type=click.Path(path_type=Path), default=None,
               help="pytest-benchmark JSON of this run's cases: time_to_solution is judged on its rounds.")
 @click.option("--baseline-timings", "baseline_timings_file", type=click.Path(path_type=Path), default=None,
@@ -200,6 +229,8 @@ def compare(run_ref, baselines_dir, runs_dir, alpha, as_json, strict, timings_fi
     from harness.report import render_markdown, verdicts_json
     from harness.store import load_run, resolve_run
 
+    if strict:
+        _strict_check(baselines_dir)
     record = load_run(resolve_run(run_ref, runs_dir))
     timings = timings_from_json(timings_file) if timings_file is not None else None
     baseline_timings = timings_from_json(baseline_timings_file) if baseline_timings_file is not None else None
@@ -227,6 +258,8 @@ def report(run_ref, baselines_dir, runs_dir, out_dir, alpha, strict):
     from harness.report import write_reports
     from harness.store import load_run, resolve_run
 
+    if strict:
+        _strict_check(baselines_dir)
     record = load_run(resolve_run(run_ref, runs_dir))
     history = open_history(runs_dir)
     outcome, stored = judge_run(record, baselines_dir, alpha=alpha, strict=strict, history=history)
@@ -241,7 +274,9 @@ def report(run_ref, baselines_dir, runs_dir, out_dir, alpha, strict):
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("reports"), show_default=True)
 @click.option("--seed", type=int, default=None, help="Override every suite's seed.")
 @click.option("--alpha", type=click.FloatRange(1e-6, 0.5), default=0.01, show_default=True)
-@click.option("--strict", is_flag=True, help="A missing, fallback or orphaned baseline fails the gate (use in nightly CI).")
+@click.option("--strict", is_flag=True,
+              help="A missing, fallback or orphaned baseline fails the gate; baselines must be as git has committed "
+                   "them (use in nightly CI).")
 @click.option("--quiet", is_flag=True, help="No progress output.")
 @_with(_execution_options)
 def gate_cmd(suites, baselines_dir, runs_dir, out_dir, seed, alpha, strict, quiet, max_shots, max_circuits,
@@ -254,6 +289,8 @@ def gate_cmd(suites, baselines_dir, runs_dir, out_dir, seed, alpha, strict, quie
     if dry_run:
         click.echo(estimate(suites, budget=budget))
         sys.exit(0)
+    if strict:  # before running: a doomed strict gate fails in seconds
+        _strict_check(baselines_dir)
     progress = _Progress(not quiet)
     start = time.perf_counter()
     done = gate(suites, baselines_dir=baselines_dir, runs_dir=runs_dir, out_dir=out_dir, seed=seed,

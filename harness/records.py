@@ -23,7 +23,8 @@ __all__ = [
 ]
 
 RUN_SCHEMA = 1
-"""Version of the run-record and stored-baseline layout written by this code."""
+"""Version of the run-record layout written by this code (stored baselines have their own,
+:data:`harness.store.migrations.BASELINE_SCHEMA`)."""
 
 STAGES = ("preprocess", "transpile", "submit", "queue", "execute", "postprocess")
 """Latency stages, in the order a result's time is spent."""

@@ -1,10 +1,10 @@
-"""Upgrade stored baselines written in an older layout to the one this code reads.
+"""Older stored baselines, rewritten in the layout this code reads by ``harness baseline migrate``.
 
 One function per layout change, ``upgrade_to_N(data) -> data``, registered in :data:`MIGRATIONS`
 under ``N``; :func:`upgrade` applies them in order, from the file's ``schema`` up to
-:data:`~harness.records.RUN_SCHEMA`. Upgrading happens in memory when a baseline is read: files
-change only through ``promote``, which writes the current layout. Newer files are refused by the
-reader, never downgraded.
+:data:`BASELINE_SCHEMA`. The gate never upgrades silently: a file of an older schema is refused
+when read for a comparison, and ``harness baseline migrate`` rewrites it so that the change is
+a diff a person reviews and commits. Newer files are refused, never downgraded.
 
 Layouts:
 
@@ -14,33 +14,46 @@ Layouts:
        "results": {"simulator": {"status": "ok", "metrics": {...}, "counts": {...},
                                  "timings": {...}, "resources": {...}, "lineage": {...}, "error": null}}}
 
-  A result is keyed by its baseline kind and names neither its suite, its case nor its tier (a
-  result was always produced by the tier it was asked of). There is no checksum, so a schema-0
-  file cannot be verified: it is trusted as read, and promoting a run over it adds one.
-- **1**, current: every result carries ``suite``, ``case_id``, ``baseline`` and ``tier``; the file
-  adds ``promoted_from`` (was ``run_id``), ``promoted_at``, ``suite_sha256`` and ``checksum`` (the
-  sha256 of the results' canonical JSON, see :func:`harness.lineage.stable_hash`).
+  A result is keyed by its baseline kind and names neither its suite, its case nor its tier. There
+  is no checksum, so a schema-0 file cannot be verified: migrating it says so, and its values are
+  only as good as the review of the migration's diff.
+- **1**: every result carries ``suite``, ``case_id``, ``baseline`` and ``tier``; the file adds
+  ``promoted_from`` (was ``run_id``), ``promoted_at``, ``suite_sha256`` and ``checksum``, the sha256
+  of the *results* only (the header was outside it).
+- **2**, current: the same fields; ``checksum`` is :func:`file_checksum`, the sha256 of the whole
+  file's canonical JSON except the checksum itself, so ``suite``, ``case_id`` and ``promoted_*``
+  are covered too.
 
 Example:
     >>> old = {"schema": 0, "suite": "ghz", "case_id": "n=3", "run_id": "r1",
     ...        "results": {"hardware.raw": {"status": "ok", "metrics": {}}}}
     >>> new = upgrade(old, "baselines/ghz/n=3.json")
-    >>> new["schema"], new["results"]["hardware.raw"]["tier"], new["promoted_from"]
-    (1, 'hardware', 'r1')
+    >>> new["schema"], new["results"]["hardware.raw"]["tier"], new["promoted_from"], new["upgraded_from"]
+    (2, 'hardware', 'r1', 0)
+    >>> new["checksum"] == file_checksum(new)
+    True
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from harness.errors import BaselineError
 from harness.lineage import stable_hash
-from harness.records import RUN_SCHEMA
 
-__all__ = ["MIGRATIONS", "upgrade", "upgrade_to_1"]
+__all__ = ["BASELINE_SCHEMA", "MIGRATIONS", "file_checksum", "upgrade", "upgrade_to_1", "upgrade_to_2"]
+
+BASELINE_SCHEMA = 2
+"""Version of the stored-baseline layout written and read by this code (run records have their own,
+:data:`harness.records.RUN_SCHEMA`)."""
 
 Layout = dict[str, Any]
+
+
+def file_checksum(data: Mapping[str, Any]) -> str:
+    """The schema-2 checksum: sha256 of the canonical JSON of every field but ``checksum``."""
+    return stable_hash({k: v for k, v in data.items() if k != "checksum"})
 
 
 def upgrade_to_1(data: Layout) -> Layout:
@@ -75,12 +88,28 @@ def upgrade_to_1(data: Layout) -> Layout:
     }
 
 
-MIGRATIONS: dict[int, Callable[[Layout], Layout]] = {1: upgrade_to_1}
-"""``N -> upgrade_to_N``: one entry for every schema from 1 to ``RUN_SCHEMA`` (a test checks)."""
+def upgrade_to_2(data: Layout) -> Layout:
+    """Schema 1 to 2: check the schema-1 checksum (of the results), then checksum the whole file.
+
+    Raises:
+        ValueError: the results no longer match their schema-1 checksum (edited after promotion).
+    """
+    results = data.get("results")
+    if not isinstance(results, dict):
+        raise ValueError("'results' must map each baseline kind to a result")
+    if data.get("checksum") != stable_hash(results):
+        raise ValueError("its results do not match their checksum: they were edited or truncated after promotion")
+    new = {**data, "schema": 2, "upgraded_from": data.get("upgraded_from", 1)}
+    new["checksum"] = file_checksum(new)
+    return new
+
+
+MIGRATIONS: dict[int, Callable[[Layout], Layout]] = {1: upgrade_to_1, 2: upgrade_to_2}
+"""``N -> upgrade_to_N``: one entry for every schema from 1 to :data:`BASELINE_SCHEMA` (a test checks)."""
 
 
 def upgrade(data: Layout, path: str | Path) -> Layout:
-    """``data`` (a stored baseline of schema ``data["schema"] <= RUN_SCHEMA``) in the current layout.
+    """``data`` (a stored baseline of schema ``data["schema"] <= BASELINE_SCHEMA``) in the current layout.
 
     Raises:
         BaselineError: the schema is older than any migration knows, or a migration refuses the
@@ -91,7 +120,7 @@ def upgrade(data: Layout, path: str | Path) -> Layout:
     if not isinstance(schema, int) or isinstance(schema, bool) or schema < oldest:
         raise BaselineError(f"{path}: baseline schema {schema!r} is older than any this harness can upgrade "
                             f"(oldest {oldest})", hint="promote a new run to replace it")
-    for target in range(schema + 1, RUN_SCHEMA + 1):
+    for target in range(schema + 1, BASELINE_SCHEMA + 1):
         try:
             data = MIGRATIONS[target](data)
         except (KeyError, TypeError, ValueError) as exc:

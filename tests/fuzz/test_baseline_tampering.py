@@ -4,6 +4,7 @@ Never a different value silently: every bit flip, byte change and truncation of 
 either raises BaselineError naming the file, or loads results equal to the original's.
 """
 
+import json
 import os
 import re
 
@@ -62,7 +63,8 @@ def test_every_single_bit_flip_is_refused_or_harmless(tmp_path, original):
             flipped[i] ^= 1 << bit
             tally[damaged_outcome(tmp_path, bytes(flipped), expected)] += 1
     assert tally["refused"] + tally["identical"] == 8 * len(data)
-    assert tally["refused"] > 0.9 * 8 * len(data)  # identical loads are flips in unchecked metadata
+    # the whole file is checksummed, header included: every flip of this file is refused
+    assert tally["refused"] == 8 * len(data)
 
 
 def test_every_truncation_is_refused(tmp_path, original):
@@ -95,17 +97,29 @@ def test_random_byte_damage_is_refused_or_harmless(tmp_path_factory, original, d
 
 
 def test_a_valid_file_copied_to_another_case_is_refused(tmp_path, original):
-    # its checksum is intact: only the results' own suite and case id tell that it is misplaced
+    # its checksum is intact: only the names it carries (header and results) tell that it is misplaced
     data, _ = original
     for case in ("n=4", "n=3.copy"):
         path = tmp_path / "ghz" / f"{case}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
-        expected = f"{case}.json: holds the 'hardware.raw' result of ghz/n=3, not 'hardware.raw' of ghz/{case}\n"
+        expected = f"{case}.json: its header names 'ghz'/'n=3', not ghz/{case} (a file copied or renamed?)\n"
         with pytest.raises(BaselineError, match=re.escape(expected)):
             load_baselines(tmp_path, [("ghz", case)])
     other = tmp_path / "vqe" / "n=3.json"
     other.parent.mkdir()
     other.write_bytes(data)
-    with pytest.raises(BaselineError, match="of ghz/n=3, not 'hardware.raw' of vqe/n=3"):
+    with pytest.raises(BaselineError, match="names 'ghz'/'n=3', not vqe/n=3"):
         load_baselines(tmp_path, [("vqe", "n=3")])
+
+
+@pytest.mark.parametrize("field, value", [("suite", "vqe"), ("case_id", "n=4"), ("promoted_from", "someone-else"),
+                                          ("promoted_at", "2020-01-01T00:00:00+00:00"), ("suite_sha256", "0" * 64)])
+def test_every_header_field_is_inside_the_checksum(tmp_path, original, field, value):
+    data = json.loads(original[0])
+    data[field] = value
+    path = tmp_path / "ghz" / "n=3.json"
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps(data))
+    with pytest.raises(BaselineError, match=re.escape(f"{path}: checksum mismatch")):
+        load_baselines(tmp_path, KEY)

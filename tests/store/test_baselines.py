@@ -7,6 +7,7 @@ import pytest
 from harness.errors import BaselineError
 from harness.records import Metric, Result, Run
 from harness.store import baseline_path, load_baselines, load_run, promote, write_run
+from harness.store.migrations import BASELINE_SCHEMA
 
 
 def result(kind="simulator", value=0.9, status="ok", case="n=3"):
@@ -28,7 +29,7 @@ def test_promote_then_load_round_trips_metrics_and_counts(tmp_path):
     assert stored[("ghz", "n=3", "simulator")].counts == {"000": 450, "111": 450, "010": 100}
     assert stored[("ghz", "n=3", "classical")].trace == ()  # traces stay in the run record
     data = json.loads(path.read_text())
-    assert data["schema"] == 1 and data["promoted_from"] == "20261121T000000Z-aaaaaa"
+    assert data["schema"] == BASELINE_SCHEMA == 2 and data["promoted_from"] == "20261121T000000Z-aaaaaa"
     assert list(tmp_path.rglob("*.tmp")) == []
 
 
@@ -47,7 +48,7 @@ def test_a_missing_baseline_is_absent_not_an_error(tmp_path):
 def test_an_edited_baseline_is_refused(tmp_path):
     (path,) = promote(run(result()), tmp_path)
     path.write_text(path.read_text().replace("0.9", "0.99"))
-    with pytest.raises(BaselineError, match="checksum mismatch.*\n  fix: restore the file"):
+    with pytest.raises(BaselineError, match="checksum mismatch.*\n  fix: restore it from version control"):
         load_baselines(tmp_path, [("ghz", "n=3")])
 
 
