@@ -3,6 +3,16 @@
 Workloads see only this protocol, so the same hybrid loop runs on an ideal simulator, a
 fake backend with real calibration data, or IBM hardware. Devices time their own stages
 into a :class:`StageClock` and count the resources they spend.
+
+What a device may offer beyond :class:`Device` is declared here as a capability protocol, and
+asked with :func:`supports` (never by probing attribute names):
+
+- :class:`Closeable`: ``close()`` ends what the device holds open (a real-hardware batch);
+- :class:`JobTimeout`: ``job_timeout`` seconds a submitted job is polled before it is cancelled;
+- :class:`ResultCaching`: ``cache`` serves seeded simulator jobs run before;
+- :class:`ReadoutCalibrated`: ``confusion_matrices(circuit)`` for readout mitigation;
+- :class:`PhysicalCircuits`: ``transpile``, ``translate_physical``, ``sample_transpiled`` run
+  physical circuits as given (folded ZNE circuits keep their folds).
 """
 
 from __future__ import annotations
@@ -15,9 +25,21 @@ from typing import TYPE_CHECKING, Any, Iterator, Mapping, Protocol, Sequence, ru
 from harness.records import STAGES
 
 if TYPE_CHECKING:
+    import numpy as np
     from qiskit import QuantumCircuit
 
-__all__ = ["Counts", "Device", "Resources", "StageClock"]
+__all__ = [
+    "Closeable",
+    "Counts",
+    "Device",
+    "JobTimeout",
+    "PhysicalCircuits",
+    "ReadoutCalibrated",
+    "Resources",
+    "ResultCaching",
+    "StageClock",
+    "supports",
+]
 
 Counts = Mapping[str, int]
 
@@ -94,3 +116,61 @@ class Device(Protocol):
     def lineage(self) -> dict[str, Any]:
         """Backend name, calibration snapshot hash, transpiler settings, seeds, transpiled circuit hash."""
         ...
+
+
+@runtime_checkable
+class Closeable(Protocol):
+    """A device that holds something open (a real-hardware batch) until the tier ends."""
+
+    def close(self) -> None:
+        ...
+
+
+@runtime_checkable
+class JobTimeout(Protocol):
+    """A device that polls each submitted job for at most ``job_timeout`` seconds (None: no limit)."""
+
+    job_timeout: float | None
+
+
+@runtime_checkable
+class ResultCaching(Protocol):
+    """A device that serves seeded jobs from ``cache`` (a view of the run's result cache; None: off)."""
+
+    cache: Any
+
+
+@runtime_checkable
+class ReadoutCalibrated(Protocol):
+    """A device with per-clbit readout confusion matrices for the qubits ``circuit`` measures."""
+
+    def confusion_matrices(self, circuit: "QuantumCircuit") -> "list[np.ndarray]":
+        ...
+
+
+@runtime_checkable
+class PhysicalCircuits(Protocol):
+    """A device that transpiles apart and runs physical circuits without optimising them again."""
+
+    def transpile(self, circuit: "QuantumCircuit") -> "QuantumCircuit":
+        ...
+
+    def translate_physical(self, circuit: "QuantumCircuit") -> "QuantumCircuit":
+        ...
+
+    def sample_transpiled(self, circuits: Sequence["QuantumCircuit"], shots: int) -> list[Counts]:
+        ...
+
+
+def supports(device: Any, capability: type) -> bool:
+    """Whether ``device`` offers ``capability`` (one of the protocols above).
+
+    A wrapper that forwards to another device (the run's guard, which has ``wrapped``) offers
+    what the device it wraps offers: the wrapped device is asked, not the wrapper's own class,
+    so the answer holds whichever way ``isinstance`` looks attributes up.
+    """
+    while not isinstance(device, capability):
+        if not isinstance(getattr(type(device), "wrapped", None), property):
+            return False
+        device = device.wrapped
+    return True

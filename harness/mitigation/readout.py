@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Mapping, Sequence
 import numpy as np
 
 from harness.errors import UnsupportedError
+from harness.executors.base import ReadoutCalibrated, supports
 from harness.mitigation import (
     MitigationOutcome,
     Score,
@@ -47,8 +48,7 @@ MAX_CLBITS = 16
 
 def inverse_matrices(device: "Device", circuit: "QuantumCircuit") -> list[np.ndarray]:
     """Pseudo-inverses of the device's per-clbit confusion matrices (clbit 0 first)."""
-    matrices = getattr(device, "confusion_matrices", None)
-    if matrices is None:
+    if not supports(device, ReadoutCalibrated):
         raise UnsupportedError(
             f"device {getattr(device, 'name', device)!r} has no readout calibration",
             hint="readout mitigation needs a hardware device (baselines.hardware); set readout: false",
@@ -58,7 +58,7 @@ def inverse_matrices(device: "Device", circuit: "QuantumCircuit") -> list[np.nda
             f"readout mitigation of {circuit.num_clbits} classical bits needs a 2^{circuit.num_clbits} vector",
             hint=f"measure at most {MAX_CLBITS} bits or set readout: false",
         )
-    return [np.linalg.pinv(np.asarray(a, dtype=float)) for a in matrices(circuit)]
+    return [np.linalg.pinv(np.asarray(a, dtype=float)) for a in device.confusion_matrices(circuit)]
 
 
 _BATCH_ENTRIES = 1 << 20

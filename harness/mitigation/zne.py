@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 import numpy as np
 
 from harness.executors.aer import two_qubit_gate_count
+from harness.executors.base import PhysicalCircuits, supports
 from harness.mitigation import (
     MitigationOutcome,
     Score,
@@ -90,7 +91,7 @@ def _scaled_counts(
     rng: np.random.Generator,
 ) -> tuple[list[list[Mapping[str, int]]], dict[str, Any]]:
     """Counts per scale factor, per circuit (``[scale][circuit]``), from one batch of every fold."""
-    physical = all(hasattr(device, m) for m in ("transpile", "translate_physical", "sample_transpiled"))
+    physical = supports(device, PhysicalCircuits)
     bases = [device.transpile(c) for c in circuits] if physical else list(circuits)
     folded = [fold(b, s, zne.folding, rng) for s in zne.scale_factors for b in bases]
     if physical:

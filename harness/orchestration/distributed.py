@@ -57,11 +57,16 @@ class _Share:
     started_epoch: float | None
 
 
-def run_case_task(plan: "SuitePlan", cp: "CasePlan", seed: int | None, env: dict[str, Any],
+CaseFunction = Callable[..., "list[Result]"]
+"""``case_fn(plan, cp, *, seed, env, execution, done) -> results``: every tier group of one case
+(:func:`harness.orchestration.runner.run_case`). It is sent to the workers, so it must pickle
+(a module-level function does)."""
+
+
+def run_case_task(case_fn: CaseFunction, plan: "SuitePlan", cp: "CasePlan", seed: int | None, env: dict[str, Any],
                   execution: "Execution", done: dict, share: _Share | None) -> tuple[list[Result], tuple[int, int]]:
     """One case on a worker: its results and the (shots, circuits) it spent. Runs in the worker."""
     from harness.orchestration.budget import BudgetMeter
-    from harness.orchestration.runner import run_case
 
     meter = None
     if share is not None:
@@ -73,7 +78,7 @@ def run_case_task(plan: "SuitePlan", cp: "CasePlan", seed: int | None, env: dict
                             circuits=0 if share.circuits is None else budget.circuits - share.circuits,
                             started=started)
         before = (meter.shots, meter.circuits)
-    results = run_case(plan, cp, seed=seed, env=env, execution=replace(execution, meter=meter), done=done)
+    results = case_fn(plan, cp, seed=seed, env=env, execution=replace(execution, meter=meter), done=done)
     spent = (meter.shots - before[0], meter.circuits - before[1]) if meter is not None else (0, 0)
     return results, spent
 
@@ -128,26 +133,25 @@ class _Reservations:
 def _lost(plan: "SuitePlan", cp: "CasePlan", exc: BaseException, seed: int | None, env: dict) -> list[Result]:
     """Failed results for a case whose task never returned (a worker died, the task could not be sent)."""
     from harness.lineage import derive_seeds
-    from harness.orchestration.runner import _case_lineage, tier_groups
 
-    base = _case_lineage(plan, cp, derive_seeds(plan.suite.model.seed if seed is None else seed,
-                                                cp.case.case_id), env)
+    base = plan.tier_case(cp, derive_seeds(plan.suite.model.seed if seed is None else seed,
+                                           cp.case.case_id), env).lineage
     message = (f"the task of this case did not come back from its worker ({type(exc).__name__}: {exc}); "
                "check the workers' logs, then resume the run")
     return [Result(suite=plan.suite.name, case_id=cp.case.case_id, baseline=k, tier=tier, status="failed",
                    lineage={**base, "tier": tier}, error=message)
-            for tier, group in tier_groups(plan) for k in group]
+            for tier, group in plan.tier_groups for k in group]
 
 
-def map_cases(cases: Sequence[tuple["SuitePlan", "CasePlan"]], executor: cf.Executor, *, slots: int,
-              seed: int | None, env: dict[str, Any], execution: "Execution", journal: "Journal | None" = None,
+def map_cases(cases: Sequence[tuple["SuitePlan", "CasePlan"]], case_fn: CaseFunction, executor: cf.Executor, *,
+              slots: int, seed: int | None, env: dict[str, Any], execution: "Execution",
+              journal: "Journal | None" = None,
               progress: Callable[[str, int, int], None] | None = None) -> list[list[Result]]:
-    """Run each case as one task on ``executor``, at most ``slots`` at once; results in case order.
+    """Run ``case_fn`` on each case as one task on ``executor``, at most ``slots`` at once; results in case order.
 
-    Called by :func:`harness.orchestration.runner.run_plans` when it is given an executor.
+    Called by :func:`harness.orchestration.runner.run_plans` (with its ``run_case``) when it is given
+    an executor.
     """
-    from harness.orchestration.runner import tier_groups
-
     _send_custom_workloads_by_value(cases)
     reservations = _Reservations(execution)
     out: list[list[Result] | None] = [None] * len(cases)
@@ -161,7 +165,7 @@ def map_cases(cases: Sequence[tuple["SuitePlan", "CasePlan"]], executor: cf.Exec
             done = {} if journal is None else {k: r for k, r in journal.done.items()
                                                 if k[:2] == (plan.suite.name, cp.case.case_id)}
             share = reservations.take(min(slots - len(pending), len(cases) - index))
-            future = executor.submit(run_case_task, plan, cp, seed, env, execution, done, share)
+            future = executor.submit(run_case_task, case_fn, plan, cp, seed, env, execution, done, share)
             pending[future] = (index, share)
             index += 1
         finished, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
@@ -175,7 +179,7 @@ def map_cases(cases: Sequence[tuple["SuitePlan", "CasePlan"]], executor: cf.Exec
             reservations.settle(share, spent)
             if journal is not None:
                 fresh = [r for r in results if r.key not in journal.done]
-                for _, group in tier_groups(plan):
+                for _, group in plan.tier_groups:
                     part = [r for r in fresh if r.baseline in group]
                     if part:
                         journal.append(part)

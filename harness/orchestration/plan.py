@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Mapping
 
 from pydantic import ValidationError
 
 from harness.errors import SuiteError, UnsupportedError
-from harness.kinds import CLASSICAL, HARDWARE, IBM_PREFIX, declared_kinds, is_real_backend
+from harness.executors.tier import TierCase, case_lineage
+from harness.kinds import CLASSICAL, HARDWARE, IBM_PREFIX, TIER_KINDS, declared_kinds, declared_tiers, is_real_backend
 from harness.suite import Case, Suite, expand
 from harness.workloads.base import MetricInfo, Workload, WorkloadParams
 
@@ -36,6 +37,22 @@ class SuitePlan:
     @property
     def baseline_kinds(self) -> tuple[str, ...]:
         return declared_kinds(self.suite.model.baselines)
+
+    @property
+    def tier_groups(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """The (tier, baseline kinds) groups a case runs, in run order."""
+        return tuple((t, TIER_KINDS[t]) for t in declared_tiers(self.suite.model.baselines))
+
+    def tier_case(self, cp: CasePlan, seeds: Mapping[str, int], env: Mapping[str, Any] | None, *,
+                  seed: int | None = None) -> TierCase:
+        """Case ``cp`` as a tier runs it, with ``seeds``; its lineage records ``env`` (None: no lineage)
+        and ``seed`` as the suite seed (None: the suite's own)."""
+        s = self.suite
+        lineage = {} if env is None else case_lineage(
+            suite_file=str(s.path), suite_sha256=s.sha256, workload=self.workload.name, params=cp.params,
+            options=self.options, seed=s.model.seed if seed is None else seed, seeds=seeds, env=env)
+        return TierCase(suite=s.name, case_id=cp.case.case_id, workload=self.workload, params=cp.params,
+                        options=self.options, seeds=seeds, lineage=lineage)
 
     def metric_specs(self) -> dict[str, dict[str, Any]]:
         """What drift needs to know of each declared metric (JSON-able, kept in the run record)."""

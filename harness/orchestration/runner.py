@@ -1,27 +1,29 @@
-"""Run planned suites: every case on every declared baseline kind, with timings and lineage.
+"""Run planned suites: schedule every case on every declared tier, with its seeds and journal.
+
+The work of one tier of one case (device, hybrid loop, raw and mitigated sides, scoring) is
+:func:`harness.executors.tier.run_tier`; this module decides what runs: the cases in order (or
+as tasks on an executor, :mod:`harness.orchestration.distributed`), each tier group as a job
+(:func:`harness.orchestration.tiers.run_group`: retries, remediation, fallback), the settings a
+tier runs with (backend choice among candidates), trials merged, groups journaled.
 
 A tier that raises does not stop the run: its result is recorded as ``failed`` with the
-error, and the gate later exits 3 for it. What a result says about where it came from is
-complete enough to reproduce it (see :func:`_lineage`).
+error, and the gate later exits 3 for it.
 """
 
 from __future__ import annotations
 
 import secrets
-import time
-import traceback
 from datetime import datetime, timezone
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
-import numpy as np
-
-from harness.errors import HarnessError
-from harness.executors.base import StageClock
-from harness.kinds import CLASSICAL, HARDWARE, HARDWARE_RAW, SIMULATOR, TIER_KINDS, TIERS
+from harness.executors.tier import TierCase, failed_results, run_tier
+from harness.executors.tier import timed_solve as _timed_solve
+from harness.kinds import HARDWARE, SIMULATOR
 from harness.lineage import derive_seeds, environment
+from harness.orchestration.jobs import utc_now
 from harness.orchestration.plan import CasePlan, SuitePlan
-from harness.records import STAGES, Metric, Result, Run
+from harness.records import Result, Run
 
 if TYPE_CHECKING:
     import concurrent.futures
@@ -39,143 +41,6 @@ def new_run_id(now: datetime | None = None) -> str:
     """Sortable by time to the microsecond, unique across machines: ``20261121T235900.123456Z-3fa2c1``."""
     now = now or datetime.now(timezone.utc)
     return f"{now.strftime('%Y%m%dT%H%M%S.%fZ')}-{secrets.token_hex(3)}"
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
-
-
-def _timing(seconds: float) -> Metric:
-    return Metric(value=seconds, kind="timing", n=1, samples=(seconds,), unit="s")
-
-
-def _case_lineage(plan: SuitePlan, cp: CasePlan, seeds: dict[str, int], env: dict[str, Any]) -> dict[str, Any]:
-    s = plan.suite
-    return {
-        "suite_file": str(s.path),
-        "suite_sha256": s.sha256,
-        "workload": plan.workload.name,
-        "params": cp.params.model_dump(mode="json"),
-        "options": plan.options.model_dump(mode="json"),
-        "seed": s.model.seed,
-        "seeds": seeds,
-        "code": env["code"],
-        "python": env["python"],
-        "sdk": env["sdk"],
-    }
-
-
-def _run_classical(plan: SuitePlan, cp: CasePlan, seeds: dict[str, int], base: dict) -> Result:
-    from harness.suite.schema import ClassicalSettings
-
-    settings = plan.suite.model.baselines.classical or ClassicalSettings()
-    clock = StageClock()
-    started = _now()
-    with clock.stage("preprocess"):
-        problem = plan.workload.build(cp.params, plan.options)
-    with clock.stage("execute"):
-        t0 = time.perf_counter()
-        outcome = plan.workload.classical(problem, settings, np.random.default_rng(seeds[CLASSICAL]))
-        elapsed = time.perf_counter() - t0
-    metrics = {**outcome.metrics, "time_to_solution": _timing(elapsed)}
-    lineage = {**base, "tier": CLASSICAL, CLASSICAL: settings.model_dump(mode="json"),
-               "info": dict(outcome.info), "started": started, "finished": _now()}
-    return Result(suite=plan.suite.name, case_id=cp.case.case_id, baseline=CLASSICAL, tier=CLASSICAL,
-                  status="ok", metrics=metrics, timings=clock.seconds, resources={}, lineage=lineage,
-                  trace=outcome.trace)
-
-
-def _run_quantum(plan: SuitePlan, cp: CasePlan, seeds: dict[str, int], base: dict, tier: str,
-                 attempt: "Attempt | None" = None, settings: Any = None) -> list[Result]:
-    """The simulator result, or the hardware raw and mitigated pair, of one case.
-
-    ``attempt`` (from :func:`harness.orchestration.tiers.run_group`) supplies the guarded device;
-    ``settings`` replaces the suite's block for this tier (fallback, remediation, backend choice).
-    """
-    from harness.executors import make_device
-    from harness.mitigation import mitigate
-    from harness.mitigation.raw import execute as mitigate_raw
-    from harness.suite.schema import MitigationSettings
-
-    settings = settings if settings is not None else getattr(plan.suite.model.baselines, tier)
-    started = _now()
-    build = attempt.device if attempt is not None else make_device
-    device = build(tier, settings, seed_transpiler=seeds["transpiler"], seed_simulator=seeds[tier])
-    closer = getattr(device, "close", None)  # a real-hardware batch is closed when the tier ends
-    try:
-        with device.clock.stage("preprocess"):
-            problem = plan.workload.build(cp.params, plan.options)
-        t0 = time.perf_counter()
-        outcome = plan.workload.quantum(problem, device, np.random.default_rng(seeds["optimizer"]))
-        if attempt is not None:
-            attempt.outcome = outcome  # the cross-check reruns its final circuit(s)
-        loop_seconds = time.perf_counter() - t0
-        ident = dict(suite=plan.suite.name, case_id=cp.case.case_id, tier=tier, status="ok", trace=outcome.trace)
-        common = {**base, "tier": tier, "settings": settings.model_dump(mode="json"),
-                  "quantum": dict(outcome.info), "evaluations": len(outcome.trace)}
-        # a multi-circuit workload (VQE: one circuit per Pauli basis) scores a list of distributions;
-        # its counts stay in the lineage, since Result.counts is one distribution for the drift test
-        multi = bool(getattr(plan.workload, "multi_circuit", False))
-        if multi:
-            common["counts_list"] = [dict(c) for c in outcome.counts_list]
-        if tier == SIMULATOR:
-            with device.clock.stage("postprocess"):
-                if multi:
-                    probs = [{k: v / sum(c.values()) for k, v in c.items()} for c in outcome.counts_list]
-                    metrics = plan.workload.score(problem, probs, outcome.shots)
-                else:
-                    total = sum(outcome.counts.values())
-                    metrics = plan.workload.score(problem, {k: v / total for k, v in outcome.counts.items()}, total)
-            metrics["time_to_solution"] = _timing(loop_seconds)
-            return [Result(**ident, baseline=SIMULATOR, metrics=metrics, counts=None if multi else dict(outcome.counts),
-                           timings=dict(device.clock.seconds), resources=device.resources.to_dict(),
-                           lineage={**common, "device": device.lineage(), "started": started, "finished": _now()})]
-
-        def score(probs, shots):
-            return plan.workload.score(problem, probs, shots)
-
-        loop_timings = dict(device.clock.seconds)
-        loop_resources = device.resources.to_dict()
-        out = []
-        raw_kind, mitigated_kind = TIER_KINDS[tier]
-        for kind, technique, mitigation in (
-            (raw_kind, mitigate_raw, MitigationSettings()),
-            (mitigated_kind, mitigate, settings.mitigation),
-        ):
-            before = dict(device.clock.seconds)
-            # raw scores the loop's own final execution rather than running the same circuit again
-            reuse = {"counts": list(outcome.counts_list) if multi else [outcome.counts]} if kind == HARDWARE_RAW else {}
-            m = technique(device, list(outcome.circuits) if multi else outcome.circuit, outcome.shots, score, mitigation,
-                          np.random.default_rng(seeds["mitigation"]), **reuse)
-            spent = {s: loop_timings[s] + device.clock.seconds[s] - before[s] for s in STAGES}
-            metrics = {**m.metrics, "time_to_solution": _timing(loop_seconds)}
-            details = dict(m.details)
-            counts = details.pop("counts", None)
-            # The raw result keeps its counts for the distribution test; mitigated values come from
-            # several noise-scaled executions and are not a distribution of counts.
-            counts = counts if kind == HARDWARE_RAW and isinstance(counts, dict) else None
-            out.append(Result(**ident, baseline=kind, metrics=metrics, counts=counts, timings=spent,
-                              resources={**loop_resources, "mitigation": dict(m.resources)},
-                              lineage={**common, "device": device.lineage(), "mitigation": mitigation.model_dump(mode="json"),
-                                       "mitigation_details": details, "started": started, "finished": _now()}))
-        return out
-    finally:
-        if closer is not None:
-            closer()
-
-
-def _failed(plan: SuitePlan, cp: CasePlan, kinds: Iterable[str], tier: str, exc: BaseException | str,
-            base: dict) -> list[Result]:
-    if isinstance(exc, str):
-        message = exc
-    elif isinstance(exc, HarnessError):
-        message = exc.message
-    else:
-        frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
-        where = f" at {frame.filename}:{frame.lineno}" if frame else ""
-        message = f"{type(exc).__name__}: {exc}{where}"
-    return [Result(suite=plan.suite.name, case_id=cp.case.case_id, baseline=k, tier=tier, status="failed",
-                   lineage={**base, "tier": tier, "finished": _now()}, error=message) for k in kinds]
 
 
 def _tier_settings(plan: SuitePlan, cp: CasePlan, tier: str, attempt: "Attempt") -> Any:
@@ -196,45 +61,19 @@ def _tier_settings(plan: SuitePlan, cp: CasePlan, tier: str, attempt: "Attempt")
     return settings
 
 
-def _cross_check(settings: Any, attempt: "Attempt", seed: int) -> dict[str, Any]:
-    """Aer versus cirq on the final circuit(s): the ``cross_check`` lineage entry (never raises)."""
-    from harness.executors.cirq_device import cross_check
-
-    outcome = attempt.outcome
-    circuits = list(getattr(outcome, "circuits", None) or [outcome.circuit])
-    counts = list(getattr(outcome, "counts_list", None) or [outcome.counts])
-    try:
-        checks = [cross_check(c, n, sum(n.values()), seed + i, noise=settings.cross_check_noise,
-                              alpha=1e-3 / len(circuits))  # Bonferroni over the circuits of one result
-                  for i, (c, n) in enumerate(zip(circuits, counts))]
-    except Exception as exc:  # a cross-check that cannot run is reported, the result stands
-        return {"engine": "cirq", "verdict": "error", "error": f"{type(exc).__name__}: {exc}"}
-    worst = min(checks, key=lambda c: c["p_value"])
-    return {**worst, "circuits": len(checks), "verdict": "disagree" if any(c["verdict"] == "disagree"
-                                                                          for c in checks) else "agree"}
-
-
-def _run_tier(plan: SuitePlan, cp: CasePlan, seeds: dict[str, int], base: dict, tier: str,
-              attempt: "Attempt") -> list[Result]:
+def _run_tier(plan: SuitePlan, cp: CasePlan, case: TierCase, tier: str, attempt: "Attempt") -> list[Result]:
     """One tier of one case, as :func:`harness.orchestration.tiers.run_group` asks for it."""
-    if tier == CLASSICAL:
-        return [_run_classical(plan, cp, seeds, base)]
-    settings = _tier_settings(plan, cp, tier, attempt)
-    results = _run_quantum(plan, cp, seeds, base, tier, attempt=attempt, settings=settings)
+    ran = run_tier(case, tier, _tier_settings(plan, cp, tier, attempt), factory=attempt.device)
+    attempt.lineage.update(ran.lineage)
+    results = ran.results
     if attempt.cache_view is not None:
         results = [replace(r, resources={**r.resources, "cache": attempt.cache_view.to_dict()}) for r in results]
-    if tier == SIMULATOR and getattr(settings, "cross_check", None) == "cirq" and attempt.outcome is not None:
-        attempt.lineage["cross_check"] = _cross_check(settings, attempt, seeds[SIMULATOR])
     return results
-
-
-_GROUPS = tuple((tier, TIER_KINDS[tier]) for tier in TIERS)
 
 
 def tier_groups(plan: SuitePlan) -> list[tuple[str, tuple[str, ...]]]:
     """The (tier, baseline kinds) groups a case of ``plan`` runs, in run order."""
-    kinds = plan.baseline_kinds
-    return [(tier, group) for tier, group in _GROUPS if group[0] in kinds]
+    return list(plan.tier_groups)
 
 
 def run_case(plan: SuitePlan, cp: CasePlan, *, seed: int | None, env: dict[str, Any], execution: "Execution",
@@ -255,12 +94,8 @@ def run_case(plan: SuitePlan, cp: CasePlan, *, seed: int | None, env: dict[str, 
     from harness.orchestration.trials import merge_trials, trial_case_id
 
     suite_seed = plan.suite.model.seed if seed is None else seed
-    contexts = []
-    for trial in range(plan.suite.model.trials):
-        seeds = derive_seeds(suite_seed, trial_case_id(cp.case.case_id, trial))
-        base = _case_lineage(plan, cp, seeds, env)
-        base["seed"] = suite_seed
-        contexts.append((seeds, base))
+    cases = [plan.tier_case(cp, derive_seeds(suite_seed, trial_case_id(cp.case.case_id, trial)), env, seed=suite_seed)
+             for trial in range(plan.suite.model.trials)]
 
     results: list[Result] = []
     for tier, group in tier_groups(plan):
@@ -269,15 +104,15 @@ def run_case(plan: SuitePlan, cp: CasePlan, *, seed: int | None, env: dict[str, 
             results += [done[k] for k in keys]  # recorded before an interruption
             continue
         per_trial = []
-        for trial, (seeds, base) in enumerate(contexts):
-            def run_tier(t: str, attempt, seeds=seeds, base=base) -> list[Result]:
-                return _run_tier(plan, cp, seeds, base, t, attempt)
+        for trial, case in enumerate(cases):
+            def one_tier(t: str, attempt, case=case) -> list[Result]:
+                return _run_tier(plan, cp, case, t, attempt)
 
-            def make_failed(ks, t, message, base=base) -> list[Result]:
-                return _failed(plan, cp, ks, t, message, base)
+            def make_failed(ks, t, message, case=case) -> list[Result]:
+                return failed_results(case, ks, t, message)
 
             label = f"{plan.suite.name} {cp.case.case_id}{f' trial {trial}' if trial else ''} [{tier}]"
-            per_trial.append(run_group(label, tier, group, run_tier, execution, make_failed))
+            per_trial.append(run_group(label, tier, group, one_tier, execution, make_failed))
         kinds = list(dict.fromkeys(r.baseline for r in per_trial[0]))
         group_results = [merge_trials([r for trial_results in per_trial for r in trial_results if r.baseline == k])
                          for k in kinds]
@@ -291,35 +126,16 @@ def timed_solve(plan: SuitePlan, cp: CasePlan, tier: str, *,
                 seed: int | None = None) -> tuple[Callable[[], tuple], Callable[..., Any]]:
     """The work the runner times as ``time_to_solution`` for one case and tier, for repeated timing.
 
-    Returns ``(setup, solve)``: ``setup()`` builds, untimed, what a run has before its clock starts
-    (the problem, the classical settings or a new device, a new generator seeded as the run seeds
-    it) and returns the arguments; ``solve(*setup())`` is the timed work: the classical heuristic,
-    or the hybrid loop on that fresh device (transpilation included). The generator is always the
-    last argument. Used by the pytest plugin to repeat the measurement under pytest-benchmark.
+    ``(setup, solve)`` of :func:`harness.executors.tier.timed_solve`, with the settings the runner
+    would use (backend chosen among candidates; no remediation) and the case's seeds. Used by the
+    pytest plugin to repeat the measurement under pytest-benchmark.
     """
     from types import SimpleNamespace
 
-    from harness.suite.schema import ClassicalSettings
-
     suite_seed = plan.suite.model.seed if seed is None else seed
-    seeds = derive_seeds(suite_seed, cp.case.case_id)
-    if tier == CLASSICAL:
-        settings = plan.suite.model.baselines.classical or ClassicalSettings()
-
-        def setup_classical() -> tuple:
-            return (plan.workload.build(cp.params, plan.options), settings,
-                    np.random.default_rng(seeds[CLASSICAL]))
-        return setup_classical, plan.workload.classical
-
-    from harness.executors import make_device
-
-    # the same settings the runner would use (backend chosen among candidates; no remediation)
+    case = plan.tier_case(cp, derive_seeds(suite_seed, cp.case.case_id), None)
     chosen = _tier_settings(plan, cp, tier, SimpleNamespace(lineage={}, overrides={}))
-
-    def setup_quantum() -> tuple:
-        device = make_device(tier, chosen, seed_transpiler=seeds["transpiler"], seed_simulator=seeds[tier])
-        return (plan.workload.build(cp.params, plan.options), device, np.random.default_rng(seeds["optimizer"]))
-    return setup_quantum, plan.workload.quantum
+    return _timed_solve(case, tier, chosen)
 
 
 def run_plans(plans: Iterable[SuitePlan], *, seed: int | None = None, progress: Progress | None = None,
@@ -362,12 +178,12 @@ def run_plans(plans: Iterable[SuitePlan], *, seed: int | None = None, progress: 
     else:
         from harness.orchestration.distributed import map_cases
 
-        for case_results in map_cases(cases, executor, slots=slots or max(1, len(cases)), seed=seed, env=env,
+        for case_results in map_cases(cases, run_case, executor, slots=slots or max(1, len(cases)), seed=seed, env=env,
                                       execution=execution, journal=journal, progress=progress):
             results += case_results
     suites = {p.suite.name: {"path": str(p.suite.path), "sha256": p.suite.sha256, "workload": p.workload.name,
                              "description": p.suite.model.description, "metrics": p.metric_specs()} for p in plans}
     if execution.meter is not None:
         env = {**env, "budget": execution.meter.to_dict()}
-    created = journal.header["created"] if journal is not None else _now()
+    created = journal.header["created"] if journal is not None else utc_now()
     return Run(run_id=run_id, created=created, results=tuple(results), suites=suites, environment=env)

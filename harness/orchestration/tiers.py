@@ -74,13 +74,14 @@ class Attempt:
     def device(self, kind: str, settings: Any, *, seed_transpiler: int, seed_simulator: int) -> "Device":
         """The tier's device: built from ``settings``, cached, timed out, wrapped and guarded."""
         from harness.executors import make_device
+        from harness.executors.base import JobTimeout, ResultCaching, supports
         from harness.orchestration.guard import GuardedDevice
 
         device = make_device(kind, settings, seed_transpiler=seed_transpiler, seed_simulator=seed_simulator)
         timeout = getattr(settings, "job_timeout", None)
-        if timeout is not None and hasattr(device, "job_timeout"):
+        if timeout is not None and supports(device, JobTimeout):
             device.job_timeout = timeout
-        if self.execution.cache is not None and hasattr(device, "cache"):
+        if self.execution.cache is not None and supports(device, ResultCaching):
             self.cache_view = self.execution.cache.view()
             device.cache = self.cache_view
         if self.execution.wrap is not None:

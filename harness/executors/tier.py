@@ -1,0 +1,272 @@
+"""One tier of one case: the device, the hybrid loop, the raw and mitigated sides, the scoring.
+
+:func:`run_tier` is the whole work of a tier; the orchestration only decides which tier runs,
+with which settings and on which (guarded) device, and what happens when it fails:
+
+- ``classical``: the workload's heuristic, timed (``time_to_solution``);
+- ``simulator``: the hybrid loop on an ideal device, scored; with ``cross_check: cirq`` the final
+  circuit(s) also run on cirq and the agreement is lineage;
+- ``hardware``: the hybrid loop on the device, then two sides scored alike: ``hardware.raw`` (the
+  loop's own final execution) and ``hardware.mitigated`` (the suite's mitigation of that circuit).
+
+Every value in and out is plain (:class:`TierCase` in, :class:`~harness.records.Result` out), so
+the same function runs in this process, on a worker or under a benchmark.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
+
+import numpy as np
+
+from harness.errors import HarnessError
+from harness.executors.base import Closeable, StageClock, supports
+from harness.kinds import CLASSICAL, SIMULATOR, TIER_KINDS
+from harness.records import STAGES, Metric, Result
+
+if TYPE_CHECKING:
+    from harness.executors.base import Device
+    from harness.workloads.base import Workload, WorkloadParams
+
+__all__ = ["DeviceFactory", "TierCase", "TierRun", "case_lineage", "failed_results", "run_tier", "timed_solve"]
+
+DeviceFactory = Callable[..., "Device"]
+"""``factory(tier, settings, *, seed_transpiler, seed_simulator) -> Device`` (default:
+:func:`harness.executors.make_device`; the orchestration passes one that guards the device)."""
+
+
+@dataclass(frozen=True)
+class TierCase:
+    """What a tier needs of one case (one trial): the workload bound to its point, and its seeds.
+
+    Attributes:
+        suite, case_id: the result's identity.
+        workload, params, options: the workload, the case's matrix point and the suite's options.
+        seeds: the case's seed streams (:func:`harness.lineage.derive_seeds`).
+        lineage: the case's own lineage (:func:`case_lineage`), copied into every result.
+    """
+
+    suite: str
+    case_id: str
+    workload: "Workload"
+    params: "WorkloadParams"
+    options: "WorkloadParams"
+    seeds: Mapping[str, int]
+    lineage: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class TierRun:
+    """A tier's results, and lineage entries that hold for all of them (the cross-check)."""
+
+    results: list[Result]
+    lineage: dict[str, Any] = field(default_factory=dict)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def _timing(seconds: float) -> Metric:
+    return Metric(value=seconds, kind="timing", n=1, samples=(seconds,), unit="s")
+
+
+def case_lineage(*, suite_file: str, suite_sha256: str, workload: str, params: "WorkloadParams",
+                 options: "WorkloadParams", seed: int, seeds: Mapping[str, int], env: Mapping[str, Any]) -> dict[str, Any]:
+    """Where every result of a case comes from: the suite file, the point, the seeds and the environment."""
+    return {
+        "suite_file": suite_file,
+        "suite_sha256": suite_sha256,
+        "workload": workload,
+        "params": params.model_dump(mode="json"),
+        "options": options.model_dump(mode="json"),
+        "seed": seed,
+        "seeds": dict(seeds),
+        "code": env["code"],
+        "python": env["python"],
+        "sdk": env["sdk"],
+    }
+
+
+def failed_results(case: TierCase, kinds: Iterable[str], tier: str, exc: BaseException | str) -> list[Result]:
+    """One ``failed`` result per kind, its error the message of ``exc`` (and where it was raised)."""
+    if isinstance(exc, str):
+        message = exc
+    elif isinstance(exc, HarnessError):
+        message = exc.message
+    else:
+        frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+        where = f" at {frame.filename}:{frame.lineno}" if frame else ""
+        message = f"{type(exc).__name__}: {exc}{where}"
+    return [Result(suite=case.suite, case_id=case.case_id, baseline=k, tier=tier, status="failed",
+                   lineage={**case.lineage, "tier": tier, "finished": _now()}, error=message) for k in kinds]
+
+
+def _default_factory() -> DeviceFactory:
+    from harness.executors import make_device
+
+    return make_device
+
+
+def _run_classical(case: TierCase, settings: Any) -> Result:
+    from harness.suite.schema import ClassicalSettings
+
+    settings = settings or ClassicalSettings()
+    clock = StageClock()
+    started = _now()
+    with clock.stage("preprocess"):
+        problem = case.workload.build(case.params, case.options)
+    with clock.stage("execute"):
+        t0 = time.perf_counter()
+        outcome = case.workload.classical(problem, settings, np.random.default_rng(case.seeds[CLASSICAL]))
+        elapsed = time.perf_counter() - t0
+    metrics = {**outcome.metrics, "time_to_solution": _timing(elapsed)}
+    lineage = {**case.lineage, "tier": CLASSICAL, CLASSICAL: settings.model_dump(mode="json"),
+               "info": dict(outcome.info), "started": started, "finished": _now()}
+    return Result(suite=case.suite, case_id=case.case_id, baseline=CLASSICAL, tier=CLASSICAL,
+                  status="ok", metrics=metrics, timings=clock.seconds, resources={}, lineage=lineage,
+                  trace=outcome.trace)
+
+
+def _run_quantum(case: TierCase, tier: str, settings: Any, factory: DeviceFactory) -> tuple[list[Result], Any]:
+    """The simulator result, or the hardware raw and mitigated pair, and the loop's outcome."""
+    from harness.mitigation import mitigate
+    from harness.mitigation.raw import execute as mitigate_raw
+    from harness.suite.schema import MitigationSettings
+
+    started = _now()
+    device = factory(tier, settings, seed_transpiler=case.seeds["transpiler"], seed_simulator=case.seeds[tier])
+    try:
+        with device.clock.stage("preprocess"):
+            problem = case.workload.build(case.params, case.options)
+        t0 = time.perf_counter()
+        outcome = case.workload.quantum(problem, device, np.random.default_rng(case.seeds["optimizer"]))
+        loop_seconds = time.perf_counter() - t0
+        ident = dict(suite=case.suite, case_id=case.case_id, tier=tier, status="ok", trace=outcome.trace)
+        common = {**case.lineage, "tier": tier, "settings": settings.model_dump(mode="json"),
+                  "quantum": dict(outcome.info), "evaluations": len(outcome.trace)}
+        # a multi-circuit workload (VQE: one circuit per Pauli basis) scores a list of distributions;
+        # its counts stay in the lineage, since Result.counts is one distribution for the drift test
+        multi = bool(getattr(case.workload, "multi_circuit", False))
+        if multi:
+            common["counts_list"] = [dict(c) for c in outcome.counts_list]
+        if tier == SIMULATOR:
+            with device.clock.stage("postprocess"):
+                if multi:
+                    probs = [{k: v / sum(c.values()) for k, v in c.items()} for c in outcome.counts_list]
+                    metrics = case.workload.score(problem, probs, outcome.shots)
+                else:
+                    total = sum(outcome.counts.values())
+                    metrics = case.workload.score(problem, {k: v / total for k, v in outcome.counts.items()}, total)
+            metrics["time_to_solution"] = _timing(loop_seconds)
+            return [Result(**ident, baseline=SIMULATOR, metrics=metrics, counts=None if multi else dict(outcome.counts),
+                           timings=dict(device.clock.seconds), resources=device.resources.to_dict(),
+                           lineage={**common, "device": device.lineage(), "started": started,
+                                    "finished": _now()})], outcome
+
+        def score(probs, shots):
+            return case.workload.score(problem, probs, shots)
+
+        loop_timings = dict(device.clock.seconds)
+        loop_resources = device.resources.to_dict()
+        final = list(outcome.counts_list) if multi else [outcome.counts]
+        raw_kind, mitigated_kind = TIER_KINDS[tier]
+        out = []
+        for kind, technique, mitigation, reuse in (
+            # raw scores the loop's own final execution rather than running the same circuit again
+            (raw_kind, mitigate_raw, MitigationSettings(), {"counts": final}),
+            (mitigated_kind, mitigate, settings.mitigation, {}),
+        ):
+            before = dict(device.clock.seconds)
+            m = technique(device, list(outcome.circuits) if multi else outcome.circuit, outcome.shots, score, mitigation,
+                          np.random.default_rng(case.seeds["mitigation"]), **reuse)
+            spent = {s: loop_timings[s] + device.clock.seconds[s] - before[s] for s in STAGES}
+            metrics = {**m.metrics, "time_to_solution": _timing(loop_seconds)}
+            details = dict(m.details)
+            counts = details.pop("counts", None)
+            # The raw result keeps its counts for the distribution test; mitigated values come from
+            # several noise-scaled executions and are not a distribution of counts.
+            counts = counts if kind == raw_kind and isinstance(counts, dict) else None
+            out.append(Result(**ident, baseline=kind, metrics=metrics, counts=counts, timings=spent,
+                              resources={**loop_resources, "mitigation": dict(m.resources)},
+                              lineage={**common, "device": device.lineage(),
+                                       "mitigation": mitigation.model_dump(mode="json"),
+                                       "mitigation_details": details, "started": started, "finished": _now()}))
+        return out, outcome
+    finally:
+        if supports(device, Closeable):  # a real-hardware batch is closed when the tier ends
+            device.close()
+
+
+def _cross_check(settings: Any, outcome: Any, seed: int) -> dict[str, Any]:
+    """Aer versus cirq on the final circuit(s): the ``cross_check`` lineage entry (never raises)."""
+    from harness.executors.cirq_device import cross_check
+
+    circuits = list(getattr(outcome, "circuits", None) or [outcome.circuit])
+    counts = list(getattr(outcome, "counts_list", None) or [outcome.counts])
+    try:
+        checks = [cross_check(c, n, sum(n.values()), seed + i, noise=settings.cross_check_noise,
+                              alpha=1e-3 / len(circuits))  # Bonferroni over the circuits of one result
+                  for i, (c, n) in enumerate(zip(circuits, counts))]
+    except Exception as exc:  # a cross-check that cannot run is reported, the result stands
+        return {"engine": "cirq", "verdict": "error", "error": f"{type(exc).__name__}: {exc}"}
+    worst = min(checks, key=lambda c: c["p_value"])
+    return {**worst, "circuits": len(checks), "verdict": "disagree" if any(c["verdict"] == "disagree"
+                                                                          for c in checks) else "agree"}
+
+
+def run_tier(case: TierCase, tier: str, settings: Any, *, factory: DeviceFactory | None = None) -> TierRun:
+    """Run ``tier`` of ``case`` with ``settings`` (the suite's block for the tier, as the run chose it).
+
+    Args:
+        case: the case (one trial of it).
+        tier: one of :data:`harness.kinds.TIERS`.
+        settings: the tier's settings; None for a classical tier the suite did not configure.
+        factory: builds the device (see :data:`DeviceFactory`).
+
+    Returns:
+        The results of the tier's baseline kinds (:data:`harness.kinds.TIER_KINDS`), in order.
+
+    Raises:
+        Whatever the workload, the device or the mitigation raises: the caller classifies it.
+    """
+    if tier == CLASSICAL:
+        return TierRun([_run_classical(case, settings)])
+    results, outcome = _run_quantum(case, tier, settings, factory or _default_factory())
+    lineage = {}
+    if tier == SIMULATOR and getattr(settings, "cross_check", None) == "cirq":
+        lineage["cross_check"] = _cross_check(settings, outcome, case.seeds[SIMULATOR])
+    return TierRun(results, lineage)
+
+
+def timed_solve(case: TierCase, tier: str, settings: Any,
+                factory: DeviceFactory | None = None) -> tuple[Callable[[], tuple], Callable[..., Any]]:
+    """The work :func:`run_tier` times as ``time_to_solution``, for repeated timing.
+
+    Returns ``(setup, solve)``: ``setup()`` builds, untimed, what a run has before its clock starts
+    (the problem, the classical settings or a new device, a new generator seeded as the run seeds
+    it) and returns the arguments; ``solve(*setup())`` is the timed work: the classical heuristic,
+    or the hybrid loop on that fresh device (transpilation included). The generator is always the
+    last argument.
+    """
+    if tier == CLASSICAL:
+        from harness.suite.schema import ClassicalSettings
+
+        chosen = settings or ClassicalSettings()
+
+        def setup_classical() -> tuple:
+            return (case.workload.build(case.params, case.options), chosen,
+                    np.random.default_rng(case.seeds[CLASSICAL]))
+        return setup_classical, case.workload.classical
+
+    make = factory or _default_factory()
+
+    def setup_quantum() -> tuple:
+        device = make(tier, settings, seed_transpiler=case.seeds["transpiler"], seed_simulator=case.seeds[tier])
+        return (case.workload.build(case.params, case.options), device,
+                np.random.default_rng(case.seeds["optimizer"]))
+    return setup_quantum, case.workload.quantum
