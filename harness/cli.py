@@ -108,6 +108,27 @@ def cli() -> None:
       harness compare latest [--json]      verdicts of a run against the stored baselines
       harness report latest                HTML, Markdown, JUnit and JSON into reports/
     """
+    _plain_warnings()
+
+
+def _plain_warnings() -> None:
+    """A discarded cache entry or journal line prints as one line (``warning: <file>: ...``)."""
+    import warnings
+
+    from harness.store.untrusted import UntrustedFileWarning
+
+    original = warnings.showwarning
+    if getattr(original, "_harness", False):
+        return
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, UntrustedFileWarning):
+            click.echo(f"warning: {message}", err=True)
+        else:
+            original(message, category, filename, lineno, file, line)
+
+    show._harness = True
+    warnings.showwarning = show
 
 
 @cli.command()

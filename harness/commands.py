@@ -97,10 +97,11 @@ def record_run(paths: Sequence[str | Path], *, runs_dir: Path, seed: int | None 
 
     execution = _execution(runs_dir, budget, cache, fallback)
     if resume is not None:
+        journal_file = journal_path(runs_dir, resume)  # refuses what is not a run id
         if (Path(runs_dir) / f"{resume}.json").exists():
             raise BaselineError(f"run {resume} is complete: its record exists in {runs_dir}",
                                 hint="resume only an interrupted run; start a new one with `harness run SUITES`")
-        journal = read_journal(journal_path(runs_dir, resume))
+        journal = read_journal(journal_file)
         paths = list(paths) or journal.header["suites"]
         seed = journal.header.get("seed") if seed is None else seed
         plans = plan_suites(paths)

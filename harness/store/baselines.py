@@ -12,6 +12,7 @@ Counts, metrics and lineage are kept; optimizer traces and job events stay in th
 from __future__ import annotations
 
 import json
+import os
 import re
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,6 +23,7 @@ from harness.records import Result, Run
 from harness.store.atomic import write_json
 from harness.store.migrations import BASELINE_SCHEMA, file_checksum, upgrade
 from harness.store.shape import result_problem
+from harness.store.untrusted import confined
 
 __all__ = ["DEFAULT_BASELINES_DIR", "baseline_path", "load_baselines", "migrate", "promote", "stored_for"]
 
@@ -41,6 +43,16 @@ def baseline_path(root: Path, suite: str, case_id: str) -> Path:
             raise BaselineError(f"unsafe suite or case name {part!r} for a baseline file",
                                 hint="use letters, digits and _ . + = , - only")
     return Path(root) / suite / f"{case_id}.json"
+
+
+def _target(root: Path, suite: str, case_id: str) -> Path:
+    """Where promote may write a case's baseline: never through a link, never outside ``root``."""
+    path = baseline_path(root, suite, case_id)
+    for link in (path.parent, path):
+        if link.is_symlink():
+            raise BaselineError(f"{link}: is a symbolic link (to {os.readlink(link)}); promote writes only inside "
+                                f"{root}", hint=f"replace the link with a real folder or file ({link}), then promote")
+    return confined(root, path)
 
 
 def _stored_form(result: Result) -> dict:
@@ -64,7 +76,7 @@ def promote(run: Run, root: Path = DEFAULT_BASELINES_DIR, *, suites: Iterable[st
         by_case.setdefault((r.suite, r.case_id), {})[r.baseline] = r
     written = []
     for (suite, case_id), results in sorted(by_case.items()):
-        path = baseline_path(root, suite, case_id)
+        path = _target(root, suite, case_id)
         kept = {}
         if path.exists():
             kept = {k: v.to_dict() for k, v in _read(path, upgrade_old=True).items() if k not in results}

@@ -9,6 +9,13 @@
 
 A crash can leave a torn last line; :func:`read_journal` ignores it, and its group runs again on
 resume. The journal is removed once the final run record is written.
+
+A journal sits in the runs folder, which is not reviewed (a nightly job may carry it in a CI
+cache), so it is verified before it is believed: the header's ``run_id`` must have the format of a
+run id and be the file's own name (it becomes the path of the run record: ``"../x"`` would write
+outside the runs folder), and every results line carries the sha256 of its results, which must be
+well-formed. A line failing a check is skipped with an
+:class:`~harness.store.untrusted.UntrustedFileWarning`, and its group runs again.
 """
 
 from __future__ import annotations
@@ -20,15 +27,23 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from harness.errors import BaselineError
+from harness.lineage import stable_hash
 from harness.records import Result
+from harness.store.shape import result_problem
+from harness.store.untrusted import check_run_id, confined, discard
 
 __all__ = ["JOURNAL_SCHEMA", "Journal", "journal_path", "read_journal"]
 
-JOURNAL_SCHEMA = 1
+JOURNAL_SCHEMA = 2
+"""2: every results line carries the checksum of its results."""
+
+_SUFFIX = ".journal.jsonl"
 
 
 def journal_path(runs_dir: str | Path, run_id: str) -> Path:
-    return Path(runs_dir) / f"{run_id}.journal.jsonl"
+    """``<runs_dir>/<run_id>.journal.jsonl``; refuses anything that is not a run id (so no path leaves the folder)."""
+    check_run_id(run_id, runs_dir)
+    return confined(runs_dir, Path(runs_dir) / f"{run_id}{_SUFFIX}")
 
 
 @dataclass
@@ -62,7 +77,8 @@ class Journal:
         results = list(results)
         if not results:
             return
-        line = json.dumps({"type": "results", "results": [r.to_dict() for r in results]}, sort_keys=True,
+        payload = [r.to_dict() for r in results]
+        line = json.dumps({"type": "results", "results": payload, "checksum": stable_hash(payload)}, sort_keys=True,
                           allow_nan=False) + "\n"
         with open(self.path, "a", encoding="utf-8") as fh:
             fh.write(line)
@@ -83,31 +99,59 @@ class Journal:
             pass
 
 
+def _group(entry: object) -> tuple[list[Result] | None, str]:
+    """The results of one journal line, or None and why it cannot be believed."""
+    if not isinstance(entry, dict) or entry.get("type") != "results" or not isinstance(entry.get("results"), list):
+        return None, "not a results line"
+    if entry.get("checksum") != stable_hash(entry["results"]):
+        return None, "checksum mismatch: the line was edited or damaged"
+    for r in entry["results"]:
+        problem = result_problem(r)
+        if problem:
+            return None, f"a result {problem}"
+    return [Result.from_dict(r) for r in entry["results"]], ""
+
+
 def read_journal(path: str | Path) -> Journal:
-    """Open an existing journal to resume its run.
+    """Open an existing journal to resume its run; lines that fail their check are skipped with a warning.
 
     Raises:
-        BaselineError: no journal, or its header is unreadable or newer than this code.
+        BaselineError: no journal, or its header is unreadable, newer or older than this code, or its
+            run id is malformed or not the file's name.
     """
     path = Path(path)
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise BaselineError(f"{path}: cannot read the run journal ({exc.strerror})",
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BaselineError(f"{path}: cannot read the run journal ({getattr(exc, 'strerror', None) or exc})",
                             hint="pass the id of an interrupted run (its .journal.jsonl is in the runs folder)") from None
     try:
         header = json.loads(lines[0])
-    except (IndexError, ValueError):
+    except (IndexError, ValueError, RecursionError):
         raise BaselineError(f"{path}: the journal has no readable header", hint="start the run again") from None
-    if header.get("type") != "header" or not isinstance(header.get("schema"), int) or header["schema"] > JOURNAL_SCHEMA:
-        raise BaselineError(f"{path}: not a run journal this harness understands", hint="upgrade qharness")
+    if not isinstance(header, dict) or header.get("type") != "header" or not isinstance(header.get("schema"), int):
+        raise BaselineError(f"{path}: not a run journal this harness understands", hint="start the run again")
+    if header["schema"] != JOURNAL_SCHEMA:
+        raise BaselineError(f"{path}: run journal schema {header['schema']} is not this harness's ({JOURNAL_SCHEMA})",
+                            hint="finish it with the qharness that started it, or start the run again")
+    run_id = check_run_id(header.get("run_id"), path)
+    if path.name != f"{run_id}{_SUFFIX}":
+        raise BaselineError(f"{path}: the journal says it is run {run_id!r}, not its file's name",
+                            hint="start the run again; a journal is never renamed")
+    if not isinstance(header.get("suites"), list) or not all(isinstance(s, str) for s in header["suites"]):
+        raise BaselineError(f"{path}: the journal's header has no list of suites", hint="start the run again")
     journal = Journal(path=path, header=header)
-    for line in lines[1:]:
+    for number, line in enumerate(lines[1:], start=2):
         try:
             entry = json.loads(line)
-            results = [Result.from_dict(r) for r in entry["results"]]
-        except (ValueError, KeyError, TypeError):
-            continue  # a torn last line from a crash: that group runs again
+        except (ValueError, RecursionError):
+            if number < len(lines):  # a torn *last* line is a crash mid-write; anywhere else it is damage
+                discard(path, f"line {number} is not JSON", remove=False)
+            continue
+        results, why = _group(entry)
+        if results is None:
+            discard(path, f"line {number}: {why}", remove=False)
+            continue
         for r in results:
             journal.done.setdefault(r.key, r)  # first record wins: a key is never counted twice
     return journal

@@ -3,20 +3,30 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from harness.errors import BaselineError
 from harness.records import RUN_SCHEMA, Run
 from harness.store.atomic import write_json
+from harness.store.untrusted import confined
 
 __all__ = ["DEFAULT_RUNS_DIR", "latest_run", "load_run", "resolve_run", "write_run"]
 
 DEFAULT_RUNS_DIR = Path(".runs")
 
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+=,-]*$")
+
 
 def write_run(run: Run, runs_dir: Path = DEFAULT_RUNS_DIR) -> Path:
-    """Write ``run`` as ``<runs_dir>/<run_id>.json``; refuse to overwrite an existing record."""
-    path = Path(runs_dir) / f"{run.run_id}.json"
+    """Write ``run`` as ``<runs_dir>/<run_id>.json``; refuse to overwrite an existing record.
+
+    The run id becomes a file name, so one that could name another folder (``../x``, ``a/b``) is refused.
+    """
+    if not isinstance(run.run_id, str) or not _NAME.fullmatch(run.run_id) or ".." in run.run_id:
+        raise BaselineError(f"{runs_dir}: run id {run.run_id!r} cannot be a file name in the runs folder",
+                            hint="run ids are written by `harness run`; start a new run")
+    path = confined(runs_dir, Path(runs_dir) / f"{run.run_id}.json")
     if path.exists():
         raise BaselineError(f"{path}: a run record with this id exists already; run records are immutable",
                             hint="start a new run")

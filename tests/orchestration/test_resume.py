@@ -29,19 +29,22 @@ metrics:
 """
 
 
+RUN_ID = "20260101T000000.000000Z-0a1b2c"
+
+
 def _result(case_id, kind):
     return Result(suite="s", case_id=case_id, baseline=kind, tier=kind.split(".")[0], status="ok")
 
 
 def test_a_torn_last_line_is_ignored_and_keys_are_counted_once(tmp_path):
-    journal = Journal.create(tmp_path, "run-1", "2026-01-01T00:00:00+00:00", ["a.yaml"], 7)
+    journal = Journal.create(tmp_path, RUN_ID, "2026-01-01T00:00:00+00:00", ["a.yaml"], 7)
     journal.append([_result("c1", "classical")])
     journal.append([_result("c1", "classical")])
     journal.append([_result("c2", "hardware.raw"), _result("c2", "hardware.mitigated")])
     with open(journal.path, "a") as fh:
         fh.write('{"type": "results", "results": [{"suite": "s", "case_')  # killed mid-write
     again = read_journal(journal.path)
-    assert again.header["seed"] == 7 and again.run_id == "run-1"
+    assert again.header["seed"] == 7 and again.run_id == RUN_ID
     assert sorted(again.done) == [("s", "c1", "classical"), ("s", "c2", "hardware.mitigated"), ("s", "c2", "hardware.raw")]
 
 
