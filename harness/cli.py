@@ -19,11 +19,24 @@ from harness.errors import HarnessError
 __all__ = ["main"]
 
 _dirs = [
-    click.option("--baselines", "baselines_dir", type=click.Path(path_type=Path), default=Path("baselines"),
-                 show_default=True, help="Folder of stored baselines (reviewed like code)."),
-    click.option("--runs-dir", type=click.Path(path_type=Path), default=Path(".runs"), show_default=True,
-                 help="Folder where run records are written."),
+    click.option("--baselines", "baselines_dir", type=click.Path(path_type=Path), default=None,
+                 help="Folder of stored baselines (reviewed like code). Default: baselines/ of the project root "
+                      "(found from the suites: see README, 'Where files live')."),
+    click.option("--runs-dir", type=click.Path(path_type=Path), default=None,
+                 help="Folder where run records are written. Default: .runs/ of the project root."),
 ]
+_out = click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
+                    help="Folder of the reports. Default: reports/ of the project root.")
+
+
+def _project(suites, baselines_dir, runs_dir, out_dir=None):
+    """The folders to use: those given, else the project root's (found from the suites, not the cwd)."""
+    from harness.store.project import project_paths
+
+    found = project_paths(suites)
+    return (baselines_dir if baselines_dir is not None else found.baselines,
+            runs_dir if runs_dir is not None else found.runs_dir,
+            out_dir if out_dir is not None else found.reports)
 
 
 _execution_options = [
@@ -156,6 +169,7 @@ def run(suites, baselines_dir, runs_dir, seed, quiet, resume, max_shots, max_cir
     if not suites and not resume:
         raise click.UsageError("give SUITES to run, or --resume RUN_ID")
     _scale_out_check(workers, scheduler)
+    baselines_dir, runs_dir, _ = _project(suites, baselines_dir, runs_dir)
     budget = _budget(max_shots, max_circuits, max_seconds)
     if dry_run:
         if not suites:
@@ -188,6 +202,7 @@ def promote(run_ref, baselines_dir, runs_dir, suites):
     """Store the results of RUN (a path, a run id, or 'latest') as the baselines of its cases."""
     from harness.store import load_run, promote as do_promote, resolve_run
 
+    baselines_dir, runs_dir, _ = _project((), baselines_dir, runs_dir)
     record = load_run(resolve_run(run_ref, runs_dir))
     written = do_promote(record, baselines_dir, suites=suites or None)
     skipped = sum(1 for r in record.results if r.status != "ok")
@@ -250,6 +265,7 @@ def compare(run_ref, baselines_dir, runs_dir, alpha, as_json, strict, timings_fi
     from harness.report import render_markdown, verdicts_json
     from harness.store import load_run, resolve_run
 
+    baselines_dir, runs_dir, _ = _project((), baselines_dir, runs_dir)
     if strict:
         _strict_check(baselines_dir)
     record = load_run(resolve_run(run_ref, runs_dir))
@@ -270,7 +286,7 @@ def compare(run_ref, baselines_dir, runs_dir, alpha, as_json, strict, timings_fi
 @cli.command()
 @click.argument("run_ref", metavar="RUN", default="latest")
 @_with(_dirs)
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("reports"), show_default=True)
+@_out
 @click.option("--alpha", type=click.FloatRange(1e-6, 0.5), default=0.01, show_default=True)
 @click.option("--strict", is_flag=True, help="Judge as a strict gate (missing, fallback, orphaned baselines fail).")
 def report(run_ref, baselines_dir, runs_dir, out_dir, alpha, strict):
@@ -279,6 +295,7 @@ def report(run_ref, baselines_dir, runs_dir, out_dir, alpha, strict):
     from harness.report import write_reports
     from harness.store import load_run, resolve_run
 
+    baselines_dir, runs_dir, out_dir = _project((), baselines_dir, runs_dir, out_dir)
     if strict:
         _strict_check(baselines_dir)
     record = load_run(resolve_run(run_ref, runs_dir))
@@ -292,7 +309,7 @@ def report(run_ref, baselines_dir, runs_dir, out_dir, alpha, strict):
 @cli.command(name="gate")
 @click.argument("suites", nargs=-1, required=True, type=click.Path(path_type=Path))
 @_with(_dirs)
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("reports"), show_default=True)
+@_out
 @click.option("--seed", type=int, default=None, help="Override every suite's seed.")
 @click.option("--alpha", type=click.FloatRange(1e-6, 0.5), default=0.01, show_default=True)
 @click.option("--strict", is_flag=True,
@@ -306,6 +323,7 @@ def gate_cmd(suites, baselines_dir, runs_dir, out_dir, seed, alpha, strict, quie
     from harness.commands import dry_run as estimate, gate
 
     _scale_out_check(workers, scheduler)
+    baselines_dir, runs_dir, out_dir = _project(suites, baselines_dir, runs_dir, out_dir)
     budget = _budget(max_shots, max_circuits, max_seconds)
     if dry_run:
         click.echo(estimate(suites, budget=budget))

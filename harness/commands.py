@@ -121,6 +121,8 @@ def record_run(paths: Sequence[str | Path], *, runs_dir: Path, seed: int | None 
                         executor=out.executor if out else None, slots=out.slots if out else None)
     if out is not None:
         run = replace(run, environment={**run.environment, "scale_out": out.info})
+    # whether whole folders of suites were collected: their stored baselines are all expected (orphans)
+    run = replace(run, environment={**run.environment, "collected_folder": any(Path(p).is_dir() for p in paths)})
     path = write_run(run, runs_dir)
     journal.close()
     return run, path
@@ -178,16 +180,25 @@ def learn_from(history, run: Run, stored: Mapping[tuple, Result]) -> dict:
 
 
 def judge_run(run: Run, baselines_dir: Path, *, alpha: float = 0.01, strict: bool = False, history=None,
-              timings: Mapping | None = None,
-              baseline_timings: Mapping | None = None) -> tuple[GateOutcome, Mapping[tuple, Result]]:
+              timings: Mapping | None = None, baseline_timings: Mapping | None = None,
+              all_suites: bool | None = None) -> tuple[GateOutcome, Mapping[tuple, Result]]:
     """The gate's one judgement of ``run``: its outcome (verdicts, statuses, exit code) and the baselines read.
 
     Every entry point (``harness gate``, ``harness compare``, ``harness report``, ``pytest suites/``)
     judges through here, so they agree verdict by verdict for the same run, baselines and history.
+
+    ``all_suites``: the run collected whole folders of suites, so a stored baseline of any suite it
+    did not run is orphaned (see :func:`harness.store.project.orphaned_baselines`); None reads it
+    from the run record (``environment["collected_folder"]``).
     """
+    from harness.store.project import orphaned_baselines
+
     verdicts, stored = compare_run(run, baselines_dir, alpha=alpha, history=history, timings=timings,
                                    baseline_timings=baseline_timings)
-    return gate_outcome(run, verdicts, strict=strict, baselines=str(baselines_dir)), stored
+    if all_suites is None:
+        all_suites = bool(run.environment.get("collected_folder", False))
+    orphaned = orphaned_baselines(baselines_dir, run, all_suites=all_suites)
+    return gate_outcome(run, verdicts, strict=strict, orphaned=orphaned, baselines=str(baselines_dir)), stored
 
 
 @dataclass(frozen=True)

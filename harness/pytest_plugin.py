@@ -172,7 +172,9 @@ def _state(config: pytest.Config) -> _Session:
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector):
-    if not parent.config.stash.get(_ENABLED, False) or file_path.suffix not in (".yaml", ".yml"):
+    from harness.suite.loader import is_suite_file
+
+    if not parent.config.stash.get(_ENABLED, False) or not is_suite_file(file_path):
         return None
     try:
         head = file_path.read_text(encoding="utf-8", errors="replace")[:4096]
@@ -318,7 +320,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
     class CaseScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
             path, _, rest = nodeid.partition("::")
-            if path.endswith((".yaml", ".yml")) and rest.count("::") == 1:
+            if path.lower().endswith((".yaml", ".yml")) and rest.count("::") == 1:
                 return nodeid.rsplit("::", 1)[0]  # suite::case: its kinds share one run of the case
             return nodeid
 

@@ -128,3 +128,39 @@ def test_gate_without_any_baseline_never_passes_and_a_missing_one_fails_strict(p
     assert code == 1 and "FAIL (exit 1, regression): strict: 2 results had no stored baseline" in out, out
     summary = (project / "reports" / "summary.md").read_text()
     assert "FAIL (exit 1" in summary and "PASS" not in summary
+
+LIGHT = SUITE.replace("  hardware:\n    backend: fake_manila\n    optimization_level: 1\n"
+                      "    mitigation: {readout: true}\n", "")
+
+
+def test_paths_resolve_from_the_project_root_not_the_current_directory(project, capsys, monkeypatch):
+    (project / "suites" / "ghz.yaml").write_text(LIGHT)
+    harness(capsys, "run", "suites", "--quiet")
+    harness(capsys, "baseline", "promote", "latest")
+    monkeypatch.chdir(project / "suites")
+    code, out, err = harness(capsys, "gate", "ghz.yaml", "--quiet", "--strict")
+    assert code == 0, out + err
+    assert "PASS" in out and "report: ../reports/index.html" in out and "record: ../.runs/" in out
+    assert not (project / "suites" / "baselines").exists() and not (project / "suites" / ".runs").exists()
+
+
+def test_a_suite_no_longer_collected_leaves_orphaned_baselines_that_fail_strict(project, capsys):
+    (project / "suites" / "ghz.yaml").write_text(LIGHT)
+    (project / "suites" / "other.yml").write_text(LIGHT.replace("suite: ghz-small", "suite: other"))
+    harness(capsys, "run", "suites", "--quiet")
+    harness(capsys, "baseline", "promote", "latest")
+    (project / "suites" / "ghz.yaml").rename(project / "suites" / "ghz.YAML")  # still collected
+    code, out, err = harness(capsys, "gate", "suites", "--quiet", "--strict")
+    assert code == 0, out + err
+    (project / "suites" / "other.yml").rename(project / "suites" / "other.yml.off")  # no longer a suite
+    code, out, err = harness(capsys, "gate", "suites", "--quiet")
+    assert code == 0 and "2 stored baselines orphaned" in out
+    assert "ORPHANED baseline other n=3,shots=4000 [classical]" in err
+    code, out, err = harness(capsys, "gate", "suites", "--quiet", "--strict")
+    assert code == 1 and "strict: 2 stored baselines orphaned" in out
+    doc = json.loads((project / "reports" / "verdicts.json").read_text())
+    assert doc["passed"] is False and {o["suite"] for o in doc["orphaned"]} == {"other"}
+    assert "Orphaned baselines" in (project / "reports" / "index.html").read_text()
+    # a gate of one suite file judges only that suite's baselines
+    code, out, _ = harness(capsys, "gate", "suites/ghz.YAML", "--quiet", "--strict")
+    assert code == 0, out

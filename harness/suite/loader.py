@@ -17,7 +17,7 @@ from ruamel.yaml.reader import ReaderError
 from harness.errors import SuiteError
 from harness.suite.schema import SuiteModel
 
-__all__ = ["Suite", "load_suite", "load_suites"]
+__all__ = ["SUITE_SUFFIXES", "Suite", "is_suite_file", "load_suite", "load_suites"]
 
 
 @dataclass(frozen=True)
@@ -261,12 +261,21 @@ def load_suite(path: str | Path) -> Suite:
     return Suite(model=model, path=path, sha256=hashlib.sha256(raw).hexdigest(), _lines=lines)
 
 
+SUITE_SUFFIXES = (".yaml", ".yml")
+"""Suite file extensions, matched without regard to case (``ghz.YAML`` is a suite)."""
+
+
+def is_suite_file(path: str | Path) -> bool:
+    """Whether ``path`` has a suite extension, in any case."""
+    return Path(path).suffix.lower() in SUITE_SUFFIXES
+
+
 def load_suites(paths: Iterable[str | Path]) -> list[Suite]:
-    """Load suite files and folders (``*.yaml``/``*.yml`` inside); refuse duplicate suite names."""
+    """Load suite files and folders (``*.yaml``/``*.yml`` inside, any case); refuse duplicate suite names."""
     files: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            files.extend(sorted(q for q in p.iterdir() if q.suffix in (".yaml", ".yml")))
+            files.extend(sorted(q for q in p.iterdir() if is_suite_file(q) and q.is_file()))
         else:
             files.append(p)
     if not files:
