@@ -129,3 +129,12 @@ def test_every_allowed_exception_is_still_needed():
         assert why
         assert any(v == value for _, v in literal_uses((PACKAGE / rel).read_text())), (
             f"harness/{rel} no longer spells {value!r}: remove it from ALLOWED")
+
+
+def test_every_provider_has_a_device():
+    from harness.executors import HARDWARE_DEVICES
+
+    assert set(HARDWARE_DEVICES) == {*PROVIDERS.values(), kinds.DEFAULT_PROVIDER}
+    for target in HARDWARE_DEVICES.values():
+        module, _, name = target.partition(":")
+        assert callable(getattr(__import__(module, fromlist=[name]), name))

@@ -18,16 +18,25 @@ Example:
 
 from __future__ import annotations
 
+from importlib import import_module
 from typing import TYPE_CHECKING
 
 from harness.errors import UnsupportedError
 from harness.executors.base import Counts, Device, Resources, StageClock
-from harness.kinds import DEVICE_TIERS, HARDWARE, SIMULATOR
+from harness.kinds import DEFAULT_PROVIDER, DEVICE_TIERS, HARDWARE, IBM_PREFIX, PROVIDERS, SIMULATOR, provider_of
 
 if TYPE_CHECKING:
     from harness.suite.schema import HardwareSettings, SimulatorSettings
 
-__all__ = ["Counts", "Device", "Resources", "StageClock", "known_backends", "make_device"]
+__all__ = ["HARDWARE_DEVICES", "Counts", "Device", "Resources", "StageClock", "known_backends", "make_device"]
+
+HARDWARE_DEVICES: dict[str, str] = {
+    PROVIDERS[IBM_PREFIX]: "harness.executors.runtime:RuntimeDevice",
+    DEFAULT_PROVIDER: "harness.executors.runtime:RuntimeDevice",
+}
+"""Provider (:func:`harness.kinds.provider_of`) -> ``module:Class`` of the device that runs its
+backends, imported on first use. The class takes ``(backend, optimization_level=, seed_transpiler=,
+seed_simulator=)``."""
 
 
 def known_backends() -> list[str]:
@@ -71,9 +80,9 @@ def make_device(
             raise UnsupportedError(
                 "hardware settings have no backend name", hint="set baselines.hardware.backend"
             )
-        from harness.executors.runtime import RuntimeDevice
-
-        return RuntimeDevice(
+        module, _, name = HARDWARE_DEVICES[provider_of(backend)].partition(":")
+        device_class = getattr(import_module(module), name)
+        return device_class(
             backend,
             optimization_level=settings.optimization_level,
             seed_transpiler=seed_transpiler,

@@ -32,7 +32,9 @@ if TYPE_CHECKING:
     from harness.executors.base import Device
     from harness.workloads.base import Workload, WorkloadParams
 
-__all__ = ["DeviceFactory", "TierCase", "TierRun", "case_lineage", "failed_results", "run_tier", "timed_solve"]
+__all__ = [
+    "DeviceFactory", "TierCase", "TierRun", "case_lineage", "estimate_tier", "failed_results", "run_tier", "timed_solve",
+]
 
 DeviceFactory = Callable[..., "Device"]
 """``factory(tier, settings, *, seed_transpiler, seed_simulator) -> Device`` (default:
@@ -270,3 +272,25 @@ def timed_solve(case: TierCase, tier: str, settings: Any,
         return (case.workload.build(case.params, case.options), device,
                 np.random.default_rng(case.seeds["optimizer"]))
     return setup_quantum, case.workload.quantum
+
+
+def estimate_tier(tier: str, settings: Any, *, loop: tuple[int, int], shots: int, trials: int,
+                  mitigation_cost: Callable[[Any, int], tuple[int, int]]) -> list[tuple[str, int, int, str]]:
+    """What :func:`run_tier` would execute, per baseline kind: ``(kind, circuits, shots, backend)``.
+
+    Args:
+        tier, settings: as for :func:`run_tier`.
+        loop: (circuits, shots) of the hybrid loop over all trials (an upper bound).
+        shots: shots per circuit of the case.
+        trials: the suite's trials.
+        mitigation_cost: ``(mitigation settings, shots) -> (circuits, shots)`` of one mitigated estimate.
+    """
+    if tier == CLASSICAL:
+        return [(CLASSICAL, 0, 0, CLASSICAL)]
+    if tier == SIMULATOR:
+        return [(SIMULATOR, *loop, f"{settings.engine}_{settings.method}")]
+    backend = settings.backend if isinstance(settings.backend, str) else "|".join(settings.backend)
+    raw_kind, mitigated_kind = TIER_KINDS[tier]
+    circuits, mitigated_shots = mitigation_cost(settings.mitigation, shots)
+    # the loop runs once (per trial) for both sides; raw scores the loop's final execution
+    return [(raw_kind, *loop, backend), (mitigated_kind, trials * circuits, trials * mitigated_shots, backend)]

@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from harness.kinds import CLASSICAL, HARDWARE_MITIGATED, HARDWARE_RAW, SIMULATOR
+from harness.executors.tier import estimate_tier
 from harness.orchestration.retry import BudgetExceeded
 
 __all__ = ["Budget", "BudgetMeter", "CostRow", "estimate_plans", "format_estimate"]
@@ -111,19 +111,11 @@ def estimate_plans(plans: Iterable[Any]) -> list[CostRow]:
             trials = int(getattr(plan.suite.model, "trials", 1))
             loop_circuits, loop_shots = (trials * x for x in _loop_cost(plan, cp.params))
             shots = int(getattr(cp.params, "shots", 0) or 0)
-            if b.classical:
-                rows.append(CostRow(**ident, baseline=CLASSICAL, circuits=0, shots=0, backend=CLASSICAL))
-            if b.simulator:
-                rows.append(CostRow(**ident, baseline=SIMULATOR, circuits=loop_circuits, shots=loop_shots,
-                                    backend=f"{b.simulator.engine}_{b.simulator.method}"))
-            if b.hardware:
-                backend = b.hardware.backend if isinstance(b.hardware.backend, str) else "|".join(b.hardware.backend)
-                # the loop runs once (per trial) for both sides; raw scores the loop's final execution
-                rows.append(CostRow(**ident, baseline=HARDWARE_RAW, circuits=loop_circuits,
-                                    shots=loop_shots, backend=backend))
-                c, s = _mitigation_cost(b.hardware.mitigation, shots)
-                rows.append(CostRow(**ident, baseline=HARDWARE_MITIGATED, circuits=trials * c, shots=trials * s,
-                                    backend=backend))
+            for tier, _ in plan.tier_groups:
+                for kind, circuits, kind_shots, backend in estimate_tier(
+                        tier, getattr(b, tier), loop=(loop_circuits, loop_shots), shots=shots, trials=trials,
+                        mitigation_cost=_mitigation_cost):
+                    rows.append(CostRow(**ident, baseline=kind, circuits=circuits, shots=kind_shots, backend=backend))
     return rows
 
 
