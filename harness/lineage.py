@@ -13,15 +13,17 @@ from typing import Any
 
 import numpy as np
 
-from harness.kinds import CLASSICAL, HARDWARE, SIMULATOR
+from harness.kinds import CLASSICAL, HARDWARE, SIMULATOR, TIERS
 
 __all__ = ["SDK_PACKAGES", "code_version", "derive_seeds", "environment", "stable_hash"]
 
 SDK_PACKAGES = ("qharness", "qiskit", "qiskit-aer", "qiskit-ibm-runtime", "cirq-core", "mitiq", "numpy", "scipy")
 
-SEED_STREAMS = ("transpiler", SIMULATOR, HARDWARE, "optimizer", CLASSICAL, "mitigation")
+_STREAMS = ("transpiler", SIMULATOR, HARDWARE, "optimizer", CLASSICAL, "mitigation")
+SEED_STREAMS = _STREAMS + tuple(t for t in TIERS if t not in _STREAMS)
 """Independent seed streams of a case; each derives from the suite seed and the case id. Each tier has
-the stream of its own name (its shots, or the classical heuristic); the order fixes the seeds."""
+the stream of its own name (its shots, or the classical heuristic). A stream's seed depends on its
+place here, so a new tier's stream is appended and the existing seeds do not move."""
 
 
 def stable_hash(value: Any) -> str:

@@ -138,3 +138,13 @@ def test_every_provider_has_a_device():
     for target in HARDWARE_DEVICES.values():
         module, _, name = target.partition(":")
         assert callable(getattr(__import__(module, fromlist=[name]), name))
+
+
+def test_every_tier_has_a_seed_stream_and_a_new_one_moves_no_seed(monkeypatch):
+    from harness import lineage
+
+    assert set(TIERS) <= set(lineage.SEED_STREAMS)
+    before = lineage.derive_seeds(2026, "n=3,shots=4000")
+    monkeypatch.setattr(lineage, "SEED_STREAMS", (*lineage.SEED_STREAMS, "a_new_tier"))
+    after = lineage.derive_seeds(2026, "n=3,shots=4000")
+    assert {k: after[k] for k in before} == before and "a_new_tier" in after
