@@ -120,6 +120,7 @@ def cli() -> None:
     Inspect:
       harness compare latest [--json]      verdicts of a run against the stored baselines
       harness report latest                HTML, Markdown, JUnit and JSON into reports/
+      harness check suites/                gating metrics that cannot detect their tolerance, and the fix
     """
     _plain_warnings()
 
@@ -304,6 +305,26 @@ def report(run_ref, baselines_dir, runs_dir, out_dir, alpha, strict):
     paths = write_reports(record, outcome, stored, out_dir, history=history)
     click.echo(outcome.headline())
     click.echo(f"report: {paths['html']}")
+
+
+@cli.command()
+@click.argument("suites", nargs=-1, required=True, type=click.Path(path_type=Path))
+@_with(_dirs)
+@click.option("--alpha", type=click.FloatRange(1e-6, 0.5), default=0.01, show_default=True)
+def check(suites, baselines_dir, runs_dir, alpha):
+    """Predict, without running, whether every gating metric of SUITES can detect its tolerance.
+
+    \b
+    Lists each gating metric whose predicted minimum detectable effect (80 % power, at the level a
+    lone regression needs among all gating metrics) exceeds its tolerance, with the shots or trials
+    that would fix it. Exit 1 if any is underpowered, 0 otherwise.
+    """
+    from harness.commands import check as predict
+    from harness.drift.power import format_predictions
+
+    preds = predict(list(suites), baselines_dir=baselines_dir, runs_dir=runs_dir, alpha=alpha)
+    click.echo(format_predictions(preds, alpha=alpha))
+    sys.exit(1 if any(q.underpowered for q in preds) else 0)
 
 
 @cli.command(name="gate")

@@ -13,8 +13,9 @@ from harness.drift.outcome import EXIT_EXECUTION, EXIT_INVALID, EXIT_OK, EXIT_RE
 from harness.drift.verdict import Verdict
 from harness.records import Result, Run
 
-__all__ = ["EXIT_EXECUTION", "EXIT_INVALID", "EXIT_OK", "EXIT_REGRESSION", "GateRun", "compare_run",
-           "dry_run", "gate", "judge_run", "learn_from", "open_history", "plan_suites", "record_run", "run_suites"]
+__all__ = ["EXIT_EXECUTION", "EXIT_INVALID", "EXIT_OK", "EXIT_REGRESSION", "GateRun", "check", "compare_run",
+           "dry_run", "gate", "judge_run", "learn_from", "open_history", "plan_suites", "planned_metrics",
+           "record_run", "run_suites"]
 
 
 def plan_suites(paths: Iterable[str | Path]):
@@ -133,6 +134,63 @@ def dry_run(paths: Iterable[str | Path], *, budget=None) -> str:
     from harness.orchestration.budget import estimate_plans, format_estimate
 
     return format_estimate(estimate_plans(plan_suites(paths)), budget)
+
+
+def planned_metrics(plans) -> list:
+    """The gating metrics a run of ``plans`` will judge (:class:`harness.drift.power.Planned`), in run order."""
+    from harness.drift.power import Planned
+
+    out = []
+    for plan in plans:
+        trials = int(getattr(plan.suite.model, "trials", 1) or 1)
+        specs = plan.metric_specs()
+        for cp in plan.cases:
+            shots = int(getattr(cp.params, "shots", 0) or 0)
+            for kind in plan.baseline_kinds:
+                for name, spec in specs.items():
+                    if spec.get("gate", True):
+                        out.append(Planned(plan.suite.name, cp.case.case_id, kind, name, spec["kind"], spec["better"],
+                                           float(spec.get("tolerance", 0.0)), bool(spec.get("relative", False)),
+                                           shots, trials))
+    return out
+
+
+def _amplification(plans) -> dict:
+    """The mitigation's variance amplification per planned mitigated result, where the technique knows it."""
+    try:
+        from harness.mitigation.registry import variance_amplification
+    except ImportError:  # techniques that cannot say: worst case is not assumed, 1 is (stated in the basis)
+        return {}
+    out = {}
+    for plan in plans:
+        hw = plan.suite.model.baselines.hardware
+        if hw is None:
+            continue
+        amp = variance_amplification(hw.mitigation)
+        if amp is not None:
+            out.update({(plan.suite.name, cp.case.case_id, "hardware.mitigated"): float(amp) for cp in plan.cases})
+    return out
+
+
+def check(paths: Iterable[str | Path], *, baselines_dir: Path, runs_dir: Path | None = None, alpha: float = 0.01):
+    """Predict, before running, the minimum detectable effect of every gating metric of ``paths``.
+
+    Uses the stored baselines' standard errors, the planned shots and trials, the mitigation's
+    variance amplification and the excess variance the history teaches (see
+    :mod:`harness.drift.power`). Returns the predictions.
+    """
+    from harness.drift.power import predict
+    from harness.store import load_baselines
+
+    plans = plan_suites(paths)
+    planned = planned_metrics(plans)
+    stored = load_baselines(baselines_dir, {(p.suite, p.case_id) for p in planned})
+    history = open_history(runs_dir) if runs_dir is not None else None
+    excess = {}
+    if history is not None and stored:
+        # tonight's configuration is not known before running: the stored baseline's stands for it
+        excess = learn_from(history, Run("check", "", tuple(stored.values())), stored)
+    return predict(planned, stored, alpha=alpha, excess=excess, amplification=_amplification(plans))
 
 
 def open_history(runs_dir: Path, *, create: bool = False):

@@ -36,14 +36,17 @@ p-values over two families: the gating metrics of the run, and the non-gating on
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Mapping
 
 import numpy as np
 
 from harness.drift.layers import changed_layers
+from harness.drift.machine import MachineModel, fit_machine, relative_timing_test
 from harness.drift.multiplicity import holm
 from harness.drift.outcome import is_fallback
+from harness.drift.pooled_trials import between_trial_excess, pooled_trials_test, trial_moments
+from harness.drift.power import holm_level, mde_factor
 from harness.drift.rule import decide
 from harness.drift.stat_tests import Comparison, binomial_stderr, timing_test, welch_test, z_test
 from harness.homogeneity import g_test
@@ -68,6 +71,7 @@ class _Tested:
     tau: float  # on the comparison's scale
     to_unit: Callable[[float], float]  # effect on the comparison's scale -> metric unit
     gating: bool
+    machine_hides: bool = False  # the night's machine shift alone is worse than the tolerance
 
 
 def _spec(run: Run, suite: str) -> Mapping[str, Mapping[str, Any]]:
@@ -102,8 +106,11 @@ def _stderr(m: Metric) -> float | None:
     return None
 
 
-def _additive(new: Metric, old: Metric, better: str, alpha: float,
-              excess: float | None = None) -> tuple[Comparison | None, str]:
+def _additive(new: Metric, old: Metric, better: str, alpha: float, excess: float | None = None,
+              between: tuple[float, float] | None = None) -> tuple[Comparison | None, str]:
+    if between is not None:
+        # proportions in trials with known shots: pooled counts, between-trial variance term
+        return pooled_trials_test(new, old, *between, better=better, alpha=alpha, excess=excess or 0.0), ""
     if len(new.samples) >= 2 and len(old.samples) >= 2:
         # per-trial values (a scalar's trials, or a suite's `trials:` for any kind): their spread holds
         # every source of variation, and Welch's t accounts for how few trials estimate it
@@ -125,11 +132,14 @@ def _additive(new: Metric, old: Metric, better: str, alpha: float,
     return z_test(new.value, se_new, old.value, se_old, better=better, alpha=alpha, note=note), ""
 
 
-def _timing(new: Metric, old: Metric, better: str, alpha: float) -> tuple[Comparison | None, str]:
+def _timing(new: Metric, old: Metric, better: str, alpha: float, machine: MachineModel | None = None,
+            key: tuple | None = None) -> tuple[Comparison | None, str]:
     xs, ys = new.samples or (new.value,), old.samples or (old.value,)
     if min(min(xs), min(ys), new.value, old.value) <= 0:
         return None, "a timing is zero or negative: cannot judge it on the log scale"
     if len(xs) >= 3 and len(ys) >= 3:
+        if machine is not None and key in machine.stats:  # relative to the night's machine shift
+            return relative_timing_test(machine, key, better=better, alpha=alpha), ""
         return timing_test(xs, ys, better=better, alpha=alpha), ""
     if new.stderr is not None and old.stderr is not None:
         # Delta method: the standard error of log(t) is stderr / t.
@@ -150,7 +160,8 @@ def _cache_hits(result: Result) -> int:
 
 
 def _judge(name: str, spec: Mapping[str, Any], new_res: Result, old_res: Result | None,
-           alpha: float, excess: float | None = None) -> Verdict | _Tested:
+           alpha: float, excess: float | None = None, machine: MachineModel | None = None,
+           between: tuple[float, float] | None = None) -> Verdict | _Tested:
     better = spec["better"]
     tol, relative = float(spec.get("tolerance", 0.0)), bool(spec.get("relative", False))
     gating = bool(spec.get("gate", True))
@@ -179,6 +190,7 @@ def _judge(name: str, spec: Mapping[str, Any], new_res: Result, old_res: Result 
         raise UnsupportedError(f"{new_res.suite}/{new_res.case_id}/{new_res.baseline}: metric {name!r} has kind "
                                f"{kind!r}", hint=f"use one of {', '.join(METRIC_KINDS)} in the workload")
     notes = [] if old.kind == kind else [f"kind changed from {old.kind} to {kind}; judged as {kind}"]
+    machine_hides = False
     cached = [side for side, r in (("this run", new_res), ("the stored baseline", old_res)) if _cache_hits(r)]
     test = METRIC_TESTS[kind]  # the family that judges this kind (see harness.kinds)
     if test == "timing" and cached:
@@ -188,14 +200,20 @@ def _judge(name: str, spec: Mapping[str, Any], new_res: Result, old_res: Result 
         frac = tol if relative else (tol / b if b > 0 else 0.0)
         tau = math.log1p(frac)
         base["tolerance"] = b * frac if better == "lower" else b * frac / (1 + frac)
-        comparison, why = _timing(new, old, better, alpha)
+        comparison, why = _timing(new, old, better, alpha, machine, (*new_res.key, name))
+        shift = machine.shift if machine is not None else 0.0
+        if comparison is not None and comparison.test == "t-log-machine" and tau > 0 \
+                and (shift if better == "lower" else -shift) > tau:
+            notes.append(f"every timing moved {math.expm1(shift):+.1%} together, more than the tolerance: a slower "
+                         "machine and a change that slowed everything look alike within one night")
+            machine_hides = True
 
         def to_unit(x: float) -> float:  # log ratio -> seconds against the baseline value
             return b * math.expm1(x)
     else:
         tau = tol * abs(b) if relative else tol
         base["tolerance"] = tau
-        comparison, why = _additive(new, old, better, alpha, excess)
+        comparison, why = _additive(new, old, better, alpha, excess, between)
         to_unit = float  # type: ignore[assignment]
         if kind == "distribution":
             notes.append(_g_note(new_res, old_res))
@@ -205,7 +223,7 @@ def _judge(name: str, spec: Mapping[str, Any], new_res: Result, old_res: Result 
     with_g = kind == "distribution" and bool(new_res.counts) and bool(old_res.counts)
     fields = dict(base, test=comparison.test + (" + G-test" if with_g else ""),
                   note="; ".join(n for n in [comparison.note, *notes] if n))
-    return _Tested(fields, comparison, tau, to_unit, gating)
+    return _Tested(fields, comparison, tau, to_unit, gating, machine_hides)
 
 
 def _g_note(new_res: Result, old_res: Result) -> str:
@@ -217,9 +235,14 @@ def _g_note(new_res: Result, old_res: Result) -> str:
     return f"distribution changed? G-test p={g.p_value:.2g} (G={g.statistic:.3g}, {g.bins} bins; reported, not gating)"
 
 
-def _finish(t: _Tested, p_worse: float, p_better: float, alpha: float) -> Verdict:
+def _finish(t: _Tested, p_worse: float, p_better: float, alpha: float, family: int = 1) -> Verdict:
+    # The mde at the level a lone regression must reach in its Holm family (alpha / m), not at alpha:
+    # it is what the run could detect, and what `harness check` predicts.
     c = t.comparison
+    c = replace(c, mde=c.mde * mde_factor(holm_level(alpha, family)) / mde_factor(alpha))
     status, why = decide(c, better=t.fields["better"], tau=t.tau, p_worse=p_worse, p_better=p_better, alpha=alpha)
+    if status == "unchanged" and t.machine_hides:
+        status, why = "inconclusive", "unchanged relative to the machine, but the machine itself moved beyond the tolerance"
     conv = t.to_unit
     # The mde is a worsening: for a log-scale timing where higher is better it is a drop.
     mde = conv(c.mde) if t.fields["better"] == "lower" else -conv(-c.mde)
@@ -267,14 +290,44 @@ def compare(run: Run, stored: Mapping[tuple[str, str, str], Result], *, alpha: f
         if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
             raise UnsupportedError(f"history_excess{key!r} = {value!r} is not a variance",
                                    hint="pass finite values >= 0 (metric unit squared), e.g. from learning.learned_excess")
+    specs = {suite: _spec(run, suite) for suite in {r.suite for r in run.results}}
+    machine, between = _run_wide(run, stored, specs)
     judged: list[Verdict | _Tested] = []
     for res in run.results:
-        for name, spec in _spec(run, res.suite).items():
-            judged.append(_judge(name, spec, res, stored.get(res.key), alpha, excess.get((*res.key, name))))
-    adjusted: dict[int, tuple[float, float]] = {}
+        for name, spec in specs[res.suite].items():
+            key = (*res.key, name)
+            pair = (between.get(("new", key)), between.get(("old", key)))
+            judged.append(_judge(name, spec, res, stored.get(res.key), alpha, excess.get(key), machine,
+                                 pair if None not in pair else None))
+    adjusted: dict[int, tuple[float, float, int]] = {}
     for gating in (True, False):
         family = [i for i, j in enumerate(judged) if isinstance(j, _Tested) and j.gating is gating]
         worse = holm([judged[i].comparison.p_worse for i in family])
         better = holm([judged[i].comparison.p_better for i in family])
-        adjusted.update(zip(family, zip(worse, better)))
-    return [_finish(j, *adjusted[i], alpha) if isinstance(j, _Tested) else j for i, j in enumerate(judged)]
+        adjusted.update(zip(family, zip(worse, better, [len(family)] * len(family))))
+    return [_finish(j, *adjusted[i][:2], alpha, adjusted[i][2]) if isinstance(j, _Tested) else j
+            for i, j in enumerate(judged)]
+
+
+def _run_wide(run: Run, stored: Mapping[tuple[str, str, str], Result],
+              specs: Mapping[str, Mapping[str, Any]]) -> tuple[MachineModel | None, dict]:
+    """What the run's metrics say together: the night's machine shift of timings
+    (:mod:`harness.drift.machine`) and the pooled between-trial variance of proportions in trials
+    (:mod:`harness.drift.pooled_trials`), per side ("new" or "old") and metric."""
+    pairs, sides, groups = {}, {}, {}
+    for res in run.results:
+        old_res = stored.get(res.key)
+        if res.status != "ok" or old_res is None or old_res.status != "ok":
+            continue
+        for name in specs[res.suite]:
+            new, old = res.metrics.get(name), old_res.metrics.get(name)
+            if not (_usable(new) and _usable(old)):
+                continue
+            if new.kind == "timing" and not (_cache_hits(res) or _cache_hits(old_res)):
+                pairs[(*res.key, name)] = (new.samples, old.samples)
+            elif trial_moments(new) is not None and trial_moments(old) is not None:
+                for side, m in (("new", new), ("old", old)):
+                    sides[side, (*res.key, name)] = m
+                    groups[side, (*res.key, name)] = (m.kind, res.baseline)
+    return fit_machine(pairs), between_trial_excess(sides, groups)
+

@@ -52,7 +52,8 @@ from typing import Hashable, Mapping, Sequence
 import numpy as np
 from scipy import special, stats
 
-__all__ = ["CONFIDENCE", "MIN_POINTS", "SCREEN", "Moments", "excess_variance", "pooled_excess", "series_moments"]
+__all__ = ["CONFIDENCE", "MIN_POINTS", "SCREEN", "Moments", "excess_variance", "pooled_excess", "series_moments",
+           "squeeze_variances"]
 
 MIN_POINTS = 5
 """Fewest usable history points (4 differences) from which an excess variance is estimated."""
@@ -104,16 +105,24 @@ def excess_variance(values: Sequence[float], stderrs: Sequence[float | None], *,
 
 @dataclass(frozen=True)
 class Moments:
-    """What one series says about its variance: the excess ``tau2``, the mean squared shot error and
-    the effective degrees of freedom of the estimate of the total ``tau2 + mean_shot``."""
+    """What one series says about its variance: the excess ``tau2`` (>= 0), the mean squared shot
+    error, the effective degrees of freedom, and ``raw``, the unclamped moment estimate of the total
+    per-point variance (it may fall below ``mean_shot`` by chance; pooling needs it unclamped)."""
 
     tau2: float
     mean_shot: float
     dof: float
+    raw: float | None = None
 
     @property
     def total(self) -> float:
         return self.tau2 + self.mean_shot
+
+    @property
+    def ratio(self) -> float:
+        """The total over the shot variance, kept positive (a tenth of shot noise at least)."""
+        raw = self.total if self.raw is None else self.raw
+        return max(raw / self.mean_shot, 0.1)
 
 
 def series_moments(values: Sequence[float], stderrs: Sequence[float | None], *,
@@ -135,8 +144,8 @@ def series_moments(values: Sequence[float], stderrs: Sequence[float | None], *,
         ok = d2 <= SCREEN ** 2 * scale
         d2, shot = d2[ok], shot[ok]
     mean_shot = float(np.mean(s ** 2))
-    tau2 = max(0.0, (float(np.mean(d2)) - float(np.mean(shot))) / 2.0)
-    return Moments(tau2, mean_shot, max(1.0, _DOF_PER_DIFFERENCE * d2.size))
+    raw_excess = (float(np.mean(d2)) - float(np.mean(shot))) / 2.0
+    return Moments(max(0.0, raw_excess), mean_shot, max(1.0, _DOF_PER_DIFFERENCE * d2.size), mean_shot + raw_excess)
 
 
 def pooled_excess(moments: Mapping[Hashable, Moments], groups: Mapping[Hashable, Hashable], *,
@@ -167,7 +176,11 @@ def pooled_excess(moments: Mapping[Hashable, Moments], groups: Mapping[Hashable,
     for key, m in moments.items():
         if m.mean_shot > 0 and m.total > 0:
             members.setdefault(groups.get(key), []).append(key)
-    prior = {g: _fit_prior([moments[k] for k in keys]) for g, keys in members.items() if len(keys) >= min_group}
+    prior = {}
+    for g, keys in members.items():
+        if len(keys) >= min_group:
+            d0, r0 = _fit_prior(np.array([moments[k].ratio for k in keys]), np.array([moments[k].dof for k in keys]))
+            prior[g] = (d0, max(r0, 1.0))  # the total is never below shot noise
     out = {}
     for key, m in moments.items():
         p = prior.get(groups.get(key)) if m.mean_shot > 0 and m.total > 0 else None
@@ -175,28 +188,38 @@ def pooled_excess(moments: Mapping[Hashable, Moments], groups: Mapping[Hashable,
             total, dof = m.total, m.dof
         else:
             d0, r0 = p
-            if math.isinf(d0):
-                total, dof = r0 * m.mean_shot, math.inf
-            else:
-                total, dof = (d0 * r0 + m.dof * m.total / m.mean_shot) / (d0 + m.dof) * m.mean_shot, d0 + m.dof
-        if confidence > 0.5 and math.isfinite(dof):
+            total, dof = (d0 * r0 + m.dof * m.ratio) / (d0 + m.dof) * m.mean_shot, d0 + m.dof
+        if confidence > 0.5:
             total *= _bound_factor(dof, confidence)
         out[key] = max(0.0, total - m.mean_shot)
     return out
 
 
-def _fit_prior(ms: Sequence[Moments]) -> tuple[float, float]:
-    """Prior (d0, r0) of the variance ratios ``total / mean_shot`` by moments of their logs (limma)."""
-    dof = np.array([m.dof for m in ms])
-    z = np.log([m.total / m.mean_shot for m in ms]) - special.digamma(dof / 2) + np.log(dof / 2)
+def squeeze_variances(variances: np.ndarray, dof: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sample variances moderated toward their common prior (limma's empirical Bayes), and their
+    posterior degrees of freedom. With fewer than 3 variances they are returned as they are.
+
+    >>> post, d = squeeze_variances(np.array([0.8, 1.0, 1.2, 0.9, 1.1]), np.full(5, 4.0))
+    >>> bool(np.ptp(post) < 0.4) and bool(d.min() > 4)
+    True
+    """
+    v, dof = np.maximum(np.asarray(variances, float), 1e-300), np.asarray(dof, float)
+    if v.size < 3:
+        return v, dof
+    d0, s0 = _fit_prior(v, dof)
+    return (d0 * s0 + dof * v) / (d0 + dof), d0 + dof
+
+
+def _fit_prior(values: np.ndarray, dof: np.ndarray) -> tuple[float, float]:
+    """Prior (d0, s0) of variances with ``dof`` degrees of freedom, by moments of their logs (Smyth
+    2004). ``d0`` is capped at the total degrees of freedom: a prior is never worth more than the
+    data it was fitted on."""
+    z = np.log(values) - special.digamma(dof / 2) + np.log(dof / 2)
     spread = float(np.var(z, ddof=1)) - float(np.mean(special.polygamma(1, dof / 2)))
-    if spread <= 1e-6:
-        d0 = math.inf
-    else:
-        d0 = 2.0 * _trigamma_inverse(spread)
-    centre = float(np.mean(z))
-    r0 = math.exp(centre + (special.digamma(d0 / 2) - math.log(d0 / 2) if math.isfinite(d0) else 0.0))
-    return d0, max(r0, 1.0)  # the total is never below shot noise
+    cap = float(dof.sum())
+    d0 = cap if spread <= 1e-6 else min(cap, 2.0 * _trigamma_inverse(spread))
+    s0 = math.exp(float(np.mean(z)) + special.digamma(d0 / 2) - math.log(d0 / 2))
+    return d0, s0
 
 
 def _trigamma_inverse(x: float) -> float:

@@ -11,9 +11,10 @@ adjusted one-sided p-values ``p_worse`` and ``p_better`` and the run's ``alpha``
 3. **unchanged** if the ``1 - 2 alpha`` interval of ``d`` lies within ``[-tau, +tau]`` (two
    one-sided tests of equivalence, TOST), or, when ``tau = 0``, if neither direction is
    significant (with no tolerance declared, "not detectably different" is all one can say);
-4. **inconclusive** otherwise: the samples cannot tell a change of size ``tau`` from noise.
-   The note then compares ``tau`` with the minimum detectable effect, which says how much
-   more data would be needed.
+4. **inconclusive** otherwise, and the note says why: **underpowered** when the minimum
+   detectable effect exceeds ``tau`` (the run could not have caught a worsening of the
+   tolerance: more shots or trials are needed, see ``harness check``), or **within noise** when
+   it could have, but tonight's estimate landed too close to the tolerance to call.
 
 A worsening that is significant but smaller than ``tau`` is therefore unchanged (if its
 interval fits within the tolerance) or inconclusive, never a regression.
@@ -62,5 +63,6 @@ def decide(c: Comparison, *, better: str, tau: float, p_worse: float, p_better: 
         why = "not significant, and the interval is wider than the tolerance"
     if c.mde > tau:
         size = f"a factor {math.exp(c.mde):.3g}" if c.scale == "log" else f"{c.mde:.3g}"
-        why += f"; only worsenings of {size} or more are detectable (80 % power), more than the tolerance"
-    return "inconclusive", why
+        return "inconclusive", (f"underpowered: only worsenings of {size} or more are detectable (80 % power), "
+                                f"more than the tolerance; {why} (run `harness check` for the shots that fix it)")
+    return "inconclusive", f"within noise: {why}"

@@ -254,7 +254,7 @@ def test_timings_of_cached_results_are_not_judged_as_latencies():
     assert verdict.status == "improvement"
 
 
-def test_proportions_with_trials_are_judged_by_welch_on_the_trials():
+def test_proportions_with_trials_count_the_spread_between_trials():
     from harness.drift import compare
     from harness.records import Metric, Result, Run
 
@@ -265,5 +265,15 @@ def test_proportions_with_trials_are_judged_by_welch_on_the_trials():
     spec = {"p": {"better": "higher", "tolerance": 0.01, "relative": False, "gate": True}}
     run = Run(run_id="r", created="", results=(result([0.80, 0.86, 0.83]),), suites={"s": {"metrics": spec}})
     (verdict,) = compare(run, {("s", "c", "hardware.raw"): result([0.88, 0.84, 0.86])}, alpha=0.01)
-    # the trials disagree by far more than the tiny shot-noise stderr: a z-test on it would cry regression
-    assert verdict.test.startswith("welch") and verdict.status != "regression"
+    # the trials disagree by far more than the tiny shot-noise stderr: a z-test on it would cry regression;
+    # the pooled-count test carries the between-trial variance the trials show
+    assert verdict.test == "z-pooled-trials" and verdict.status != "regression"
+    assert "between-trial variance" in verdict.note
+    # scalars (no shots) still go through Welch on their trials
+    scalar = Metric(0.83, "scalar", samples=(0.80, 0.86, 0.83))
+    old = Metric(0.86, "scalar", samples=(0.88, 0.84, 0.86))
+    run = Run(run_id="r", created="", results=(Result("s", "c", "classical", "classical", "ok", {"p": scalar}),),
+              suites={"s": {"metrics": spec}})
+    (verdict,) = compare(run, {("s", "c", "classical"): Result("s", "c", "classical", "classical", "ok",
+                                                                  {"p": old})}, alpha=0.01)
+    assert verdict.test.startswith("welch")
