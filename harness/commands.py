@@ -157,6 +157,8 @@ def planned_metrics(plans) -> list:
 
 def _amplification(plans) -> dict:
     """The mitigation's variance amplification per planned mitigated result, where the technique knows it."""
+    from harness.kinds import HARDWARE_MITIGATED
+
     try:
         from harness.mitigation.registry import variance_amplification
     except ImportError:  # techniques that cannot say: worst case is not assumed, 1 is (stated in the basis)
@@ -168,7 +170,7 @@ def _amplification(plans) -> dict:
             continue
         amp = variance_amplification(hw.mitigation)
         if amp is not None:
-            out.update({(plan.suite.name, cp.case.case_id, "hardware.mitigated"): float(amp) for cp in plan.cases})
+            out.update({(plan.suite.name, cp.case.case_id, HARDWARE_MITIGATED): float(amp) for cp in plan.cases})
     return out
 
 

@@ -323,7 +323,7 @@ def _run_wide(run: Run, stored: Mapping[tuple[str, str, str], Result],
             new, old = res.metrics.get(name), old_res.metrics.get(name)
             if not (_usable(new) and _usable(old)):
                 continue
-            if new.kind == "timing" and not (_cache_hits(res) or _cache_hits(old_res)):
+            if METRIC_TESTS.get(new.kind) == "timing" and not (_cache_hits(res) or _cache_hits(old_res)):
                 pairs[(*res.key, name)] = (new.samples, old.samples)
             elif trial_moments(new) is not None and trial_moments(old) is not None:
                 for side, m in (("new", new), ("old", old)):

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from typing import Iterable, Mapping, Protocol, Sequence
 
-from harness.drift.compare import EXCESS_KINDS
+from harness.kinds import EXCESS_KINDS
 from harness.drift.excess import CONFIDENCE, MIN_POINTS, pooled_excess, series_moments
 from harness.lineage import stable_hash
 from harness.records import Result, Run
