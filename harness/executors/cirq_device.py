@@ -33,7 +33,7 @@ from harness.homogeneity import g_test
 if TYPE_CHECKING:
     from qiskit import QuantumCircuit
 
-__all__ = ["CIRQ_BASIS", "aer_noisy_counts", "cirq_counts", "cross_check", "to_cirq"]
+__all__ = ["CIRQ_BASIS", "aer_noisy_counts", "cirq_counts", "cross_check", "cross_check_outcome", "to_cirq"]
 
 CIRQ_BASIS = ["h", "x", "sx", "rx", "ry", "rz", "cx"]
 """Gates exported to OpenQASM 2 that cirq's importer turns into exactly one operation each."""
@@ -140,6 +140,26 @@ def cross_check(circuit: "QuantumCircuit", aer_counts: Mapping[str, int] | None,
             "shots": int(sum(reference.values())), "seconds": time.perf_counter() - start,
             # Aer's counts only when they are not the tier's own (already in Result.counts)
             "aer_counts": None if reference is aer_counts else reference, "cirq_counts": other}
+
+
+def cross_check_outcome(outcome: Any, seed: int, *, noise: float = 0.0) -> dict[str, Any]:
+    """Aer versus cirq on a hybrid loop's final circuit(s): the ``cross_check`` lineage entry (never raises).
+
+    ``outcome`` is the workload's ``QuantumOutcome`` (one circuit and its counts, or ``circuits`` and
+    ``counts_list``); circuit ``i`` is checked with seed ``seed + i`` at a Bonferroni share of the
+    false-alarm rate, and the entry is the worst check, with ``verdict`` "disagree" if any disagrees.
+    """
+    circuits = list(getattr(outcome, "circuits", None) or [outcome.circuit])
+    counts = list(getattr(outcome, "counts_list", None) or [outcome.counts])
+    try:
+        checks = [cross_check(c, n, sum(n.values()), seed + i, noise=noise,
+                              alpha=1e-3 / len(circuits))  # Bonferroni over the circuits of one result
+                  for i, (c, n) in enumerate(zip(circuits, counts))]
+    except Exception as exc:  # a cross-check that cannot run is reported, the result stands
+        return {"engine": "cirq", "verdict": "error", "error": f"{type(exc).__name__}: {exc}"}
+    worst = min(checks, key=lambda c: c["p_value"])
+    return {**worst, "circuits": len(checks), "verdict": "disagree" if any(c["verdict"] == "disagree"
+                                                                          for c in checks) else "agree"}
 
 
 def _aer_ideal(circuit: "QuantumCircuit", shots: int, seed: int) -> dict[str, int]:

@@ -204,23 +204,6 @@ def _run_quantum(case: TierCase, tier: str, settings: Any, factory: DeviceFactor
             device.close()
 
 
-def _cross_check(settings: Any, outcome: Any, seed: int) -> dict[str, Any]:
-    """Aer versus cirq on the final circuit(s): the ``cross_check`` lineage entry (never raises)."""
-    from harness.executors.cirq_device import cross_check
-
-    circuits = list(getattr(outcome, "circuits", None) or [outcome.circuit])
-    counts = list(getattr(outcome, "counts_list", None) or [outcome.counts])
-    try:
-        checks = [cross_check(c, n, sum(n.values()), seed + i, noise=settings.cross_check_noise,
-                              alpha=1e-3 / len(circuits))  # Bonferroni over the circuits of one result
-                  for i, (c, n) in enumerate(zip(circuits, counts))]
-    except Exception as exc:  # a cross-check that cannot run is reported, the result stands
-        return {"engine": "cirq", "verdict": "error", "error": f"{type(exc).__name__}: {exc}"}
-    worst = min(checks, key=lambda c: c["p_value"])
-    return {**worst, "circuits": len(checks), "verdict": "disagree" if any(c["verdict"] == "disagree"
-                                                                          for c in checks) else "agree"}
-
-
 def run_tier(case: TierCase, tier: str, settings: Any, *, factory: DeviceFactory | None = None) -> TierRun:
     """Run ``tier`` of ``case`` with ``settings`` (the suite's block for the tier, as the run chose it).
 
@@ -241,7 +224,10 @@ def run_tier(case: TierCase, tier: str, settings: Any, *, factory: DeviceFactory
     results, outcome = _run_quantum(case, tier, settings, factory or _default_factory())
     lineage = {}
     if tier == SIMULATOR and getattr(settings, "cross_check", None) == "cirq":
-        lineage["cross_check"] = _cross_check(settings, outcome, case.seeds[SIMULATOR])
+        from harness.executors.cirq_device import cross_check_outcome
+
+        noise = settings.cross_check_noise
+        lineage["cross_check"] = cross_check_outcome(outcome, case.seeds[SIMULATOR], noise=noise)
     return TierRun(results, lineage)
 
 
