@@ -126,17 +126,17 @@ def cli() -> None:
 
 
 def _plain_warnings() -> None:
-    """A discarded cache entry or journal line prints as one line (``warning: <file>: ...``)."""
+    """What the store warns of (a discarded cache entry, a recovered promote) prints as one line."""
     import warnings
 
-    from harness.store.untrusted import UntrustedFileWarning
+    from harness.store.untrusted import StoreWarning
 
     original = warnings.showwarning
     if getattr(original, "_harness", False):
         return
 
     def show(message, category, filename, lineno, file=None, line=None):
-        if issubclass(category, UntrustedFileWarning):
+        if issubclass(category, StoreWarning):
             click.echo(f"warning: {message}", err=True)
         else:
             original(message, category, filename, lineno, file, line)

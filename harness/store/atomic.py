@@ -1,4 +1,10 @@
-"""Write files so that a reader sees the old content or the new, never half of either."""
+"""Write files so that a reader sees the old content or the new, never half of either.
+
+A file is written to a temporary file in the same folder, fsynced, renamed over the target, and
+then the *folder* is fsynced: the rename is an entry in the folder, and until the folder reaches
+the disk a power cut can bring back the old entry (or none) even though the data was synced.
+A set of files that must change together goes through :mod:`harness.store.staging`.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +14,20 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-__all__ = ["write_json", "write_text"]
+__all__ = ["fsync_dir", "json_text", "write_json", "write_text"]
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make the entries of ``folder`` (renames, new and removed files) durable."""
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def write_text(path: Path, text: str) -> Path:
-    """Write ``text`` to ``path`` through a temporary file in the same folder, fsync, then rename."""
+    """Write ``text`` to ``path`` through a temporary file in the same folder, fsync, rename, fsync the folder."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -30,9 +45,15 @@ def write_text(path: Path, text: str) -> Path:
         except FileNotFoundError:
             pass
         raise
+    fsync_dir(path.parent)
     return path
 
 
+def json_text(data: Any) -> str:
+    """``data`` as indented, key-sorted JSON with a final newline (readable in a diff; no NaN)."""
+    return json.dumps(data, indent=2, sort_keys=True, allow_nan=False) + "\n"
+
+
 def write_json(path: Path, data: Any) -> Path:
-    """Atomically write ``data`` as indented, key-sorted JSON (readable in a diff)."""
-    return write_text(path, json.dumps(data, indent=2, sort_keys=True, allow_nan=False) + "\n")
+    """Atomically write ``data`` as :func:`json_text`."""
+    return write_text(path, json_text(data))

@@ -20,9 +20,9 @@ from typing import Iterable, Mapping
 
 from harness.errors import BaselineError
 from harness.records import Result, Run
-from harness.store.atomic import write_json
 from harness.store.migrations import BASELINE_SCHEMA, file_checksum, upgrade
 from harness.store.shape import result_problem
+from harness.store.staging import recover, write_set
 from harness.store.untrusted import confined
 
 __all__ = ["DEFAULT_BASELINES_DIR", "baseline_path", "load_baselines", "migrate", "promote", "stored_for"]
@@ -66,7 +66,8 @@ def promote(run: Run, root: Path = DEFAULT_BASELINES_DIR, *, suites: Iterable[st
     """Make the successful results of ``run`` the stored baselines of their cases.
 
     Failed results are never promoted (the previous stored value of that kind is kept).
-    Each file is written atomically. Returns the files written.
+    The set is written all-or-nothing (:func:`harness.store.staging.write_set`): killed midway,
+    the old set or the new one stands, never a mix. Returns the files written.
     """
     wanted = set(suites) if suites is not None else None
     by_case: dict[tuple[str, str], dict[str, Result]] = {}
@@ -74,7 +75,9 @@ def promote(run: Run, root: Path = DEFAULT_BASELINES_DIR, *, suites: Iterable[st
         if r.status != "ok" or (wanted is not None and r.suite not in wanted):
             continue
         by_case.setdefault((r.suite, r.case_id), {})[r.baseline] = r
-    written = []
+    root = Path(root)
+    recover(root)
+    files = {}
     for (suite, case_id), results in sorted(by_case.items()):
         path = _target(root, suite, case_id)
         kept = {}
@@ -92,8 +95,10 @@ def promote(run: Run, root: Path = DEFAULT_BASELINES_DIR, *, suites: Iterable[st
             "results": stored,
         }
         payload["checksum"] = file_checksum(payload)
-        written.append(write_json(path, payload))
-    return written
+        files[f"{suite}/{case_id}.json"] = payload
+    if not files:
+        return []
+    return write_set(root, files, note={"promoted_from": run.run_id})
 
 
 def _parse(path: Path) -> dict:
@@ -158,10 +163,12 @@ def migrate(root: Path = DEFAULT_BASELINES_DIR) -> list[tuple[Path, int, str]]:
     """Rewrite every older-schema baseline under ``root`` in the current layout, for review.
 
     Every file is checked first (a schema-1 file against its results checksum; a schema-0 file has
-    none and is marked unverified); if any file is refused, nothing is written. Returns
+    none and is marked unverified); if any file is refused, nothing is written, and the rewrite is
+    all-or-nothing like a promote. Returns
     ``(path, old schema, note)`` for each file rewritten.
     """
     root = Path(root)
+    recover(root)
     plans = []
     for path in sorted(root.glob("[!.]*/*.json")):
         data = _parse(path)
@@ -173,13 +180,17 @@ def migrate(root: Path = DEFAULT_BASELINES_DIR) -> list[tuple[Path, int, str]]:
         note = ("schema 0 had no checksum: its values cannot be verified, review each of them"
                 if data["schema"] == 0 else "results checksum verified")
         plans.append((path, data["schema"], note, new))
-    for path, _, _, new in plans:
-        write_json(path, new)
+    if plans:
+        write_set(root, {f"{p.parent.name}/{p.name}": new for p, _, _, new in plans}, note={"migrated": True})
     return [(path, old, note) for path, old, note, _ in plans]
 
 
 def load_baselines(root: Path, keys: Iterable[tuple[str, str]]) -> dict[Key, Result]:
-    """Stored results for the given (suite, case_id) pairs; cases with no file are simply absent."""
+    """Stored results for the given (suite, case_id) pairs; cases with no file are simply absent.
+
+    A promote that was killed midway is first finished or discarded (:func:`harness.store.staging.recover`).
+    """
+    recover(root)
     out: dict[Key, Result] = {}
     for suite, case_id in set(keys):
         path = baseline_path(root, suite, case_id)

@@ -17,13 +17,17 @@ from pathlib import Path
 
 from harness.errors import BaselineError
 
-__all__ = ["RUN_ID", "UntrustedFileWarning", "check_run_id", "confined", "discard"]
+__all__ = ["RUN_ID", "StoreWarning", "UntrustedFileWarning", "check_run_id", "confined", "discard"]
 
 RUN_ID = re.compile(r"^\d{8}T\d{6}\.\d{6}Z-[0-9a-f]{6}$")
 """What :func:`harness.orchestration.runner.new_run_id` writes: ``20261121T235900.123456Z-3fa2c1``."""
 
 
-class UntrustedFileWarning(UserWarning):
+class StoreWarning(UserWarning):
+    """Something the store did about a file that the user should know (the CLI prints it as one line)."""
+
+
+class UntrustedFileWarning(StoreWarning):
     """A cache entry or journal line failed its check and was discarded (the work is done again)."""
 
 
