@@ -2,8 +2,8 @@
 
 Both sides run the same circuits with the same shots and seeds in the same process: the GHZ
 circuit on ideal Aer, and on the suite's fake backend (qiskit-ibm-runtime's Sampler on Aer with
-the backend's noise model) raw and with readout-corrected global-folding ZNE extrapolated by
-mitiq. The plain script is what a user would write by hand to get the same numbers, and the
+the backend's noise model) raw and with readout-corrected (confusion matrices measured by two
+calibration circuits) global-folding ZNE extrapolated by mitiq. The plain script is what a user would write by hand to get the same numbers, and the
 script checks that it does get them (same counts, same metric values). Rounds are interleaved and
 alternate which side goes first; the medians give the ratio (target <= 1.05). Timers wrapped
 around the harness's own functions during its rounds (QPY keys, QASM3 hashes, lineage, bootstrap,
@@ -65,16 +65,16 @@ def _scores(probs: dict, n: int, shots: int) -> dict:
     return {"success_probability": success, "hellinger_fidelity": fid, "normalized_fidelity": norm}
 
 
-def _readout_corrected(counts: dict, errors: list[float]) -> dict:
-    """Tensored inverse of symmetric per-bit readout errors, then the nearest distribution."""
-    n = len(errors)
+def _readout_corrected(counts: dict, p10: list[float], p01: list[float]) -> dict:
+    """Tensored inverse of per-bit confusion matrices (P(1|0), P(0|1)), then the nearest distribution."""
+    n = len(p10)
     vec = np.zeros(2**n)
     for key, c in counts.items():
         vec[int(key, 2)] += c
     tensor = (vec / vec.sum()).reshape((2,) * n)
     for axis in range(n):  # axis k of the tensor is clbit n-1-k
-        e = errors[n - 1 - axis]
-        inv = np.linalg.inv(np.array([[1 - e, e], [e, 1 - e]]))
+        b = n - 1 - axis
+        inv = np.linalg.inv(np.array([[1 - p10[b], p01[b]], [p10[b], 1 - p01[b]]]))
         tensor = np.moveaxis(np.tensordot(inv, tensor, axes=([1], [axis])), 0, axis)
     v = tensor.reshape(-1)
     u = np.sort(v)[::-1]
@@ -129,17 +129,39 @@ def plain_run(case: dict) -> dict[str, dict[str, float]]:
                                       seed_transpiler=seeds["transpiler"])
     isa = pm.run(qc)
     # job 0 of the harness's device is the workload's own run of the final circuit, which the raw
-    # result scores; job 1 holds the ZNE executions
+    # result scores and ZNE reuses as scale factor 1; job 1 holds the other folds and the two
+    # readout calibration circuits (all |0>, all |1> on the measured physical qubits)
+    from qiskit import QuantumCircuit
+
     (raw,) = _sample(sim, [isa], shots, _job_seed(seeds["hardware"], 0))
     out["hardware.raw"] = _scores({k: v / shots for k, v in raw.items()}, n, shots)
     pm0 = generate_preset_pass_manager(optimization_level=0, backend=fake, initial_layout=list(range(fake.num_qubits)),
                                        seed_transpiler=seeds["transpiler"])
-    folded = [isa if s == 1 else fold_global(isa, s) for s in case["scale_factors"]]
-    scaled = _sample(sim, [pm0.run(c) for c in folded], shots, _job_seed(seeds["hardware"], 1))
     measured = {isa.find_bit(i.clbits[0]).index: isa.find_bit(i.qubits[0]).index
                 for i in isa.data if i.operation.name == "measure"}
-    errors = [fake.target["measure"][(measured[b],)].error or 0.0 for b in range(n)]
-    per_scale = [_scores(_readout_corrected(c, errors) if case["readout"] else
+    qubits = sorted(measured.values())
+    calibration = []
+    if case["readout"]:
+        for state in (0, 1):
+            cal = QuantumCircuit(isa.num_qubits, len(qubits))
+            if state:
+                cal.x(qubits)
+            cal.measure(qubits, range(len(qubits)))
+            calibration.append(cal)
+    folded = [fold_global(isa, s) for s in case["scale_factors"] if s != 1]
+    ran = _sample(sim, [pm0.run(c) for c in folded + calibration], shots, _job_seed(seeds["hardware"], 1))
+    scaled = [raw if s == 1 else ran.pop(0) for s in case["scale_factors"]]
+    p10 = p01 = [0.0] * n
+    if case["readout"]:
+        zeros, ones = ran
+        col = {q: j for j, q in enumerate(qubits)}
+
+        def freq_one(counts: dict, j: int) -> float:
+            return sum(c for k, c in counts.items() if k[len(qubits) - 1 - j] == "1") / sum(counts.values())
+
+        p10 = [freq_one(zeros, col[measured[b]]) for b in range(n)]
+        p01 = [1 - freq_one(ones, col[measured[b]]) for b in range(n)]
+    per_scale = [_scores(_readout_corrected(c, p10, p01) if case["readout"] else
                          {k: v / shots for k, v in c.items()}, n, shots) for c in scaled]
     factory = RichardsonFactory if case["extrapolation"] == "richardson" else LinearFactory
     import warnings
@@ -188,7 +210,7 @@ def harness_run(suite_path: Path, runs_dir: Path):
 
 
 _WATCH = [  # (label, module, qualified name): the harness's own work, timed by wrapping it
-    ("bootstrap stderr (mitigation)", "harness.mitigation", "bootstrap_stderr"),
+    ("bootstrap stderr (mitigation)", "harness.mitigation.pipeline", "bootstrap_stderr"),
     ("QPY structural keys (circuit_key)", "harness.executors.aer", "circuit_key"),
     ("QASM3 lineage hashes (circuit_sha256)", "harness.executors.aer", "circuit_sha256"),
     ("device lineage (RuntimeDevice.lineage)", "harness.executors.runtime", "RuntimeDevice.lineage"),

@@ -1,4 +1,5 @@
-"""No mitigation: one execution, scored by the same path as the mitigated techniques.
+"""No mitigation: the circuits' own counts (the hybrid loop's, when given), scored by the same path
+as every technique, with the same bootstrap. Raw is the empty stack.
 
 Example:
     >>> outcome = execute(device, circuit, 4000, score, MitigationSettings(), rng)  # doctest: +SKIP
@@ -6,32 +7,32 @@ Example:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
 
-from harness.mitigation import (
-    MitigationOutcome,
-    Score,
-    as_circuits,
-    bootstrap_stderr,
-    joint_score,
-    probabilities,
-    values_of,
-    with_values,
-)
+from harness.mitigation.base import MitigationOutcome, Score, Technique
 
 if TYPE_CHECKING:
     from qiskit import QuantumCircuit
 
-    from harness.executors.base import Device
     from harness.suite.schema import MitigationSettings
 
-__all__ = ["execute"]
+__all__ = ["Raw", "execute"]
+
+
+class Raw(Technique):
+    """The empty stack, listed so that raw is a technique like the others: one run, nothing changed."""
+
+    name = "raw"
+    field = ""
+
+    def enabled(self, settings: "MitigationSettings") -> bool:
+        return False  # never part of a stack: a stack without techniques *is* raw
 
 
 def execute(
-    device: "Device",
+    device: Any,
     circuit: "QuantumCircuit | Sequence[QuantumCircuit]",
     shots: int,
     score: Score,
@@ -40,36 +41,14 @@ def execute(
     *,
     counts: Sequence[Mapping[str, int]] | None = None,
 ) -> MitigationOutcome:
-    """Run ``circuit`` (or each of a list, in one batch) once and score the counts; bootstrap stderr.
+    """Score ``circuit`` (or each of a list, in one batch) without mitigation; bootstrap stderr.
 
     ``counts`` (one mapping per circuit) are counts the caller already has for exactly these
     circuits on this device, e.g. the hybrid loop's final execution: they are scored instead of
-    running the circuits again.
+    running the circuits again. Any technique in ``settings`` is ignored.
     """
-    circuits, multi = as_circuits(circuit)
-    scored = joint_score(score, multi)
-    executed = counts is None
-    if counts is None:
-        counts = device.sample_batch(circuits, shots)
-    elif len(counts) != len(circuits):
-        raise ValueError(f"{len(counts)} counts given for {len(circuits)} circuits")
-    point = scored([probabilities(c) for c in counts], shots)
+    from harness.mitigation.pipeline import run_stack
+    from harness.suite.schema import MitigationSettings
 
-    def estimate(dists: Sequence[Mapping[str, float]]) -> dict[str, float]:
-        return values_of(scored(dists, shots))
-
-    stderr = bootstrap_stderr(estimate, counts, settings.bootstrap, rng)
-    m = len(circuits)
-    return MitigationOutcome(
-        metrics=with_values(point, values_of(point), stderr),
-        resources={"circuits": m if executed else 0, "shots": int(shots) * m if executed else 0,
-                   "jobs": int(executed), "extra_circuits": 0, "extra_shots": 0},
-        details={
-            "technique": "raw",
-            "reused_counts": not executed,
-            "readout": False,
-            "zne": None,
-            "bootstrap": settings.bootstrap,
-            "counts": [dict(c) for c in counts] if multi else dict(counts[0]),
-        },
-    )
+    return run_stack(device, circuit, shots, score, MitigationSettings(bootstrap=settings.bootstrap), rng,
+                     counts=counts)

@@ -1,4 +1,4 @@
-"""Readout error mitigation (mitiq REM's model) with the calibration's confusion matrices.
+"""Readout error mitigation (mitiq REM's model), from confusion matrices *measured* on the device.
 
 The readout errors of different qubits are taken as independent, so the full confusion matrix is
 the tensor product of the per-clbit 2x2 matrices ``A[measured, prepared]`` (mitiq's
@@ -6,63 +6,83 @@ the tensor product of the per-clbit 2x2 matrices ``A[measured, prepared]`` (miti
 of the probability tensor: the same linear map as mitiq's ``2^n x 2^n`` matrix, in ``n 2^n``
 operations instead of ``4^n``. The result is a quasi-distribution; like mitiq's
 ``closest_positive_distribution`` we take the nearest distribution in Euclidean distance, but by
-the exact sort-based projection onto the simplex rather than an iterative solver, and we keep the
-distribution instead of resampling bitstrings from it (mitiq's ``mitigate_measurements`` does, which
-adds shot noise and uses numpy's global random state).
+the exact sort-based projection onto the simplex, and we keep the distribution instead of
+resampling bitstrings from it (mitiq's ``mitigate_measurements`` does, adding shot noise).
 
-The confusion matrices come from the device's calibration snapshot: no calibration circuits run.
+Where the matrices come from (``readout: {confusion: ...}``):
 
-:func:`correct_many` corrects a whole matrix of count vectors (the bootstrap's resamples) with the
-same operations applied along a leading batch axis; :func:`correct` is its one-row case.
+- ``measured`` (the default, and what ``readout: true`` means): two calibration circuits on the
+  physical qubits the circuits measure, all in |0> and all in |1>, run in the same batch as any
+  job of the device. Their counts give each qubit's ``P(1|0)`` and ``P(0|1)``; the bootstrap
+  resamples them too, so the standard error includes the calibration's own shot noise.
+- ``model``: the calibration snapshot's readout errors, exactly those the simulator injects. A
+  labelled idealisation (real hardware never hands you its true confusion matrix): no circuits run.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
 
 from harness.errors import UnsupportedError
-from harness.executors.base import ReadoutCalibrated, supports
-from harness.mitigation import (
-    MitigationOutcome,
-    Score,
-    as_circuits,
-    bootstrap_stderr,
-    joint_score,
-    values_of,
-    with_values,
-)
+from harness.executors.base import PhysicalCircuits, ReadoutCalibrated, supports
+from harness.mitigation.base import Context, Technique
 
 if TYPE_CHECKING:
     from qiskit import QuantumCircuit
 
-    from harness.executors.base import Device
     from harness.suite.schema import MitigationSettings
 
-__all__ = ["MAX_CLBITS", "correct", "correct_many", "execute", "inverse_matrices", "project_to_simplex"]
+__all__ = ["MAX_CLBITS", "Readout", "correct", "correct_many", "inverse_matrices", "measured_qubits",
+           "project_to_simplex"]
 
 MAX_CLBITS = 16
 """Dense correction needs a 2^n probability vector; beyond this it is refused."""
 
+_BATCH_ENTRIES = 1 << 20
+"""Largest batch of the dense correction, in matrix entries (8 MB of floats), whatever 2^n is."""
 
-def inverse_matrices(device: "Device", circuit: "QuantumCircuit") -> list[np.ndarray]:
-    """Pseudo-inverses of the device's per-clbit confusion matrices (clbit 0 first)."""
-    if not supports(device, ReadoutCalibrated):
-        raise UnsupportedError(
-            f"device {getattr(device, 'name', device)!r} has no readout calibration",
-            hint="readout mitigation needs a hardware device (baselines.hardware); set readout: false",
-        )
+
+def _check_width(circuit: "QuantumCircuit") -> None:
     if circuit.num_clbits > MAX_CLBITS:
         raise UnsupportedError(
             f"readout mitigation of {circuit.num_clbits} classical bits needs a 2^{circuit.num_clbits} vector",
             hint=f"measure at most {MAX_CLBITS} bits or set readout: false",
         )
+
+
+def inverse_matrices(device: Any, circuit: "QuantumCircuit") -> list[np.ndarray]:
+    """Pseudo-inverses of the device's modelled per-clbit confusion matrices (clbit 0 first)."""
+    if not supports(device, ReadoutCalibrated):
+        raise UnsupportedError(
+            f"device {getattr(device, 'name', device)!r} has no readout calibration",
+            hint="readout mitigation needs a hardware device (baselines.hardware); set readout: false",
+        )
+    _check_width(circuit)
     return [np.linalg.pinv(np.asarray(a, dtype=float)) for a in device.confusion_matrices(circuit)]
 
 
-_BATCH_ENTRIES = 1 << 20
-"""Largest batch of the dense correction, in matrix entries (8 MB of floats), whatever 2^n is."""
+def measured_qubits(device: Any, circuit: "QuantumCircuit") -> list[int]:
+    """The physical qubit each classical bit of ``circuit`` reads on ``device`` (clbit 0 first)."""
+    if not supports(device, PhysicalCircuits):
+        raise UnsupportedError(
+            f"device {getattr(device, 'name', device)!r} cannot run readout calibration circuits",
+            hint="readout mitigation needs a hardware device (baselines.hardware); set readout: false",
+        )
+    _check_width(circuit)
+    isa = device.transpile(circuit)
+    physical: dict[int, int] = {}
+    for inst in isa.data:  # a later measurement into the same clbit wins, as in execution
+        if inst.operation.name == "measure":
+            physical[isa.find_bit(inst.clbits[0]).index] = isa.find_bit(inst.qubits[0]).index
+    missing = [i for i in range(isa.num_clbits) if i not in physical]
+    if missing:
+        raise UnsupportedError(
+            f"{getattr(device, 'name', device)}: classical bits {missing} of {circuit.name!r} are never measured",
+            hint="measure every classical bit the score reads",
+        )
+    return [physical[i] for i in range(isa.num_clbits)]
 
 
 def project_to_simplex(v: np.ndarray) -> np.ndarray:
@@ -89,63 +109,150 @@ def correct(counts: Mapping[str, int], inverses: Sequence[np.ndarray]) -> dict[s
 
 
 def correct_many(keys: Sequence[str], draws: np.ndarray, inverses: Sequence[np.ndarray]) -> list[dict[str, float]]:
-    """:func:`correct` of each row of a counts matrix over ``keys`` (as from ``resample_many``), batched."""
+    """:func:`correct` of each row of a counts matrix over ``keys`` (as from ``resample_many``), batched.
+
+    Each of ``inverses`` (clbit 0 first) is one 2x2 matrix for every row, or a ``(rows, 2, 2)``
+    stack with one matrix per row (the bootstrap of a measured calibration).
+    """
     n = len(inverses)
     draws = np.asarray(draws, dtype=float)
+    rows = draws.shape[0]
+    stacks = [np.broadcast_to(np.asarray(a, float), (rows, 2, 2)) for a in inverses]
     # One-hot scatter of keys onto the 2^n outcomes (a matrix product: repeated keys add up).
     scatter = np.zeros((len(keys), 2**n))
     scatter[np.arange(len(keys)), [int(k, 2) for k in keys]] = 1.0
     names = [format(i, f"0{n}b") for i in range(2**n)]
     step = max(1, _BATCH_ENTRIES >> n)
     out: list[dict[str, float]] = []
-    for start in range(0, draws.shape[0], step):
+    for start in range(0, rows, step):
         block = draws[start:start + step]
         tensor = ((block / block.sum(axis=1, keepdims=True)) @ scatter).reshape((-1,) + (2,) * n)
         # axis k + 1 of the tensor is the k-th character of the key, i.e. clbit n-1-k (axis 0: the batch)
         for k in range(n):
-            tensor = np.moveaxis(np.tensordot(inverses[n - 1 - k], tensor, axes=([1], [k + 1])), 0, k + 1)
+            inv = stacks[n - 1 - k][start:start + step]
+            moved = np.moveaxis(tensor, k + 1, -1)
+            tensor = np.moveaxis(np.einsum("b...j,bij->b...i", moved, inv), -1, k + 1)
         for probs in project_to_simplex(tensor.reshape(len(block), -1)):
             kept = np.flatnonzero(probs > 0).tolist()
             out.append(dict(zip(map(names.__getitem__, kept), probs[kept].tolist())))
     return out
 
 
-def execute(
-    device: "Device",
-    circuit: "QuantumCircuit | Sequence[QuantumCircuit]",
-    shots: int,
-    score: Score,
-    settings: "MitigationSettings",
-    rng: np.random.Generator,
-) -> MitigationOutcome:
-    """Run ``circuit`` (or each of a list, in one batch) once, correct readout errors, score; bootstrap.
+def _confusion(p10: np.ndarray | float, p01: np.ndarray | float) -> np.ndarray:
+    """``A[measured, prepared]`` from P(1|0) and P(0|1); a stack for arrays of them."""
+    p10, p01 = np.asarray(p10, float), np.asarray(p01, float)
+    return np.stack([np.stack([1 - p10, p01], -1), np.stack([p10, 1 - p01], -1)], -2)
 
-    Each circuit is corrected with the confusion matrices of the physical qubits it measures.
-    """
-    circuits, multi = as_circuits(circuit)
-    scored = joint_score(score, multi)
-    inverses = [inverse_matrices(device, c) for c in circuits]
-    counts = device.sample_batch(circuits, shots)
-    point = scored([correct(c, inv) for c, inv in zip(counts, inverses)], shots)
 
-    def estimate(dists: Sequence[Mapping[str, float]]) -> dict[str, float]:
-        return values_of(scored(dists, shots))
+def _bit_frequencies(counts: Mapping[str, int], width: int) -> np.ndarray:
+    """Per clbit (clbit 0 first), the fraction of shots that read 1."""
+    total = sum(counts.values())
+    ones = np.zeros(width)
+    for key, c in counts.items():
+        ones += c * np.array([key[width - 1 - j] == "1" for j in range(width)])
+    return ones / total
 
-    def corrected(i: int, keys: Sequence[str], draws: np.ndarray) -> list[dict[str, float]]:
-        return correct_many(keys, draws, inverses[i])
 
-    stderr = bootstrap_stderr(estimate, counts, settings.bootstrap, rng, corrected)
-    m = len(circuits)
-    return MitigationOutcome(
-        metrics=with_values(point, values_of(point), stderr),
-        resources={"circuits": m, "shots": int(shots) * m, "jobs": 1, "extra_circuits": 0, "extra_shots": 0},
-        details={
-            "technique": "readout",
-            "readout": True,
-            "zne": None,
-            "bootstrap": settings.bootstrap,
-            "confusion_source": "calibration snapshot (no calibration circuits)",
-            "inverse_method": "tensored per-clbit pseudo-inverse, Euclidean projection onto the simplex",
-            "counts": [dict(c) for c in counts] if multi else dict(counts[0]),
-        },
-    )
+class Readout(Technique):
+    """Readout correction by tensored confusion-matrix inversion (see the module docstring)."""
+
+    name = "readout"
+    field = "readout"
+    level = "readout"
+
+    def config(self, settings: "MitigationSettings") -> Any:
+        from harness.suite.schema import ReadoutSettings
+
+        value = settings.readout
+        if value is True:
+            return ReadoutSettings()
+        return value or None
+
+    def calibration_circuits(self, leaves: Sequence["QuantumCircuit"], settings: "MitigationSettings",
+                             ctx: Context) -> tuple[list["QuantumCircuit"], int]:
+        """Prepare-all-|0> and prepare-all-|1> on the measured physical qubits (none for ``model``)."""
+        cfg = self.config(settings)
+        device = ctx.device
+        if cfg.confusion == "model":
+            ctx.state["inverses"] = [inverse_matrices(device, c) for c in ctx.logical]
+            ctx.info[self.name] = {"confusion": "model",
+                                   "confusion_source": "calibration snapshot's readout model, as the simulator "
+                                   "injects it (an idealisation: no calibration circuits)"}
+            return [], ctx.shots
+        from qiskit import QuantumCircuit
+
+        maps = [measured_qubits(device, c) for c in ctx.logical]
+        qubits = sorted({q for m in maps for q in m})
+        width = device.transpile(ctx.logical[0]).num_qubits
+        circuits = []
+        for state in (0, 1):
+            qc = QuantumCircuit(width, len(qubits), name=f"readout_cal_{state}")
+            if state:
+                qc.x(qubits)
+            qc.measure(qubits, range(len(qubits)))
+            circuits.append(qc)
+        ctx.state["maps"], ctx.state["qubits"] = maps, qubits
+        return circuits, int(cfg.shots or ctx.shots)
+
+    def calibrate(self, cal_counts: Sequence[Mapping[str, int]], leaves: Sequence["QuantumCircuit"],
+                  ctx: Context) -> None:
+        """The measured confusion matrices, per qubit, from the calibration counts."""
+        if "qubits" not in ctx.state:
+            return
+        qubits = ctx.state["qubits"]
+        zeros, ones = cal_counts
+        p10 = _bit_frequencies(zeros, len(qubits))
+        p01 = 1 - _bit_frequencies(ones, len(qubits))
+        ctx.state["cal_counts"] = (zeros, ones)
+        index = {q: j for j, q in enumerate(qubits)}
+        ctx.state["inverses"] = [[np.linalg.pinv(_confusion(p10[index[q]], p01[index[q]])) for q in m]
+                                 for m in ctx.state["maps"]]
+        ctx.info[self.name] = {
+            "confusion": "measured",
+            "confusion_source": "calibration circuits run on the device (all |0>, all |1>)",
+            "calibration_shots": int(sum(zeros.values())),
+            "physical_qubits": qubits,
+            "p_meas1_prep0": [float(x) for x in p10],
+            "p_meas0_prep1": [float(x) for x in p01],
+            "calibration_counts": [dict(zeros), dict(ones)],
+        }
+
+    def _bootstrap_inverses(self, rows: int, ctx: Context) -> list[list[np.ndarray]]:
+        """Per logical circuit and clbit, a ``(rows, 2, 2)`` stack of inverses from resampled calibrations."""
+        cache = ctx.state.setdefault("boot", {})
+        if rows not in cache:
+            zeros, ones = ctx.state["cal_counts"]
+            qubits = ctx.state["qubits"]
+            shots0, shots1 = sum(zeros.values()), sum(ones.values())
+            p10 = _bit_frequencies(zeros, len(qubits))
+            p01 = 1 - _bit_frequencies(ones, len(qubits))
+            # each qubit's error rates resampled as binomials (the tensored model's sufficient statistics)
+            r10 = ctx.rng.binomial(shots0, np.clip(p10, 0, 1), size=(rows, len(qubits))) / shots0
+            r01 = ctx.rng.binomial(shots1, np.clip(p01, 0, 1), size=(rows, len(qubits))) / shots1
+            inv = np.linalg.pinv(_confusion(r10, r01))  # (rows, qubits, 2, 2)
+            index = {q: j for j, q in enumerate(qubits)}
+            cache[rows] = [[inv[:, index[q]] for q in m] for m in ctx.state["maps"]]
+        return cache[rows]
+
+    def correct_many(self, leaf: int, keys: Sequence[str], draws: np.ndarray, ctx: Context) -> list[dict[str, float]]:
+        """Corrected distributions of executed circuit ``leaf``'s count rows."""
+        origin = ctx.origins[leaf] if ctx.origins else leaf
+        draws = np.asarray(draws)
+        if draws.shape[0] > 1 and "cal_counts" in ctx.state:
+            return correct_many(keys, draws, self._bootstrap_inverses(draws.shape[0], ctx)[origin])
+        return correct_many(keys, draws, ctx.state["inverses"][origin])
+
+    def cost(self, circuits: int, shots: int, settings: "MitigationSettings") -> tuple[int, int]:
+        cfg = self.config(settings)
+        if cfg.confusion == "model":
+            return circuits, shots
+        per = int(cfg.shots or (shots // max(circuits, 1)))
+        return circuits + 2, shots + 2 * per
+
+    def variance_amplification(self, settings: "MitigationSettings", ctx: Context | None = None) -> float | None:
+        """prod_k ||A_k^-1||_1^2 over the first circuit's clbits: the bound on how the inversion
+        multiplies a probability's variance (the gamma^2 of a quasi-probability map)."""
+        if ctx is None or "inverses" not in ctx.state:
+            return None
+        gammas = [float(np.abs(inv).sum(axis=0).max()) for inv in ctx.state["inverses"][0]]
+        return float(np.prod(np.square(gammas)))

@@ -97,8 +97,14 @@ def _loop_cost(plan: Any, params: Any) -> tuple[int, int]:
 
 
 def _mitigation_cost(settings: Any, shots: int) -> tuple[int, int]:
-    circuits = len(settings.zne.scale_factors) if settings.zne is not None else 1
-    return circuits, circuits * shots
+    """What the mitigation stack adds to the loop's final execution, as its techniques declare it.
+
+    The stack reuses the loop's final counts: raw adds nothing, readout its calibration circuits,
+    ZNE its other scales (per final circuit: a multi-circuit workload multiplies it by its bases).
+    """
+    from harness.mitigation.registry import cost
+
+    return cost(settings, 1, shots, reuse=True)
 
 
 def estimate_plans(plans: Iterable[Any]) -> list[CostRow]:

@@ -35,6 +35,7 @@ __all__ = [
     "HardwareSettings",
     "MetricSpec",
     "MitigationSettings",
+    "ReadoutSettings",
     "SimulatorSettings",
     "SuiteModel",
     "ZNESettings",
@@ -65,8 +66,12 @@ class ZNESettings(Strict):
 
     scale_factors: list[float] = Field(default_factory=lambda: [1.0, 3.0, 5.0], min_length=2)
     """Noise scale factors; odd integers for global folding."""
-    extrapolation: Literal["richardson", "linear"] = "richardson"
-    folding: Literal["global", "gates_at_random"] = "global"
+    extrapolation: Literal["richardson", "linear", "poly", "exponential"] = "richardson"
+    """mitiq's ``RichardsonFactory``, ``LinearFactory``, ``PolyFactory`` (of ``order``) or ``ExpFactory``."""
+    order: int = Field(2, ge=1, le=5)
+    """Degree of the ``poly`` fit (needs more scale factors than ``order``)."""
+    folding: Literal["global", "gates_at_random", "all"] = "global"
+    """mitiq's ``fold_global``, ``fold_gates_at_random`` or ``fold_all`` (odd integer scales)."""
 
     @field_validator("scale_factors")
     @classmethod
@@ -77,12 +82,32 @@ class ZNESettings(Strict):
             raise ValueError("scale factors must be distinct")
         return v
 
+    @model_validator(mode="after")
+    def _fit(self) -> "ZNESettings":
+        if self.extrapolation == "poly" and len(self.scale_factors) <= self.order:
+            raise ValueError(f"a poly fit of order {self.order} needs more than {self.order} scale factors")
+        if self.extrapolation == "exponential" and len(self.scale_factors) < 3:
+            raise ValueError("an exponential fit needs at least 3 scale factors")
+        if self.folding == "all" and any(s != int(s) or int(s) % 2 != 1 for s in self.scale_factors):
+            raise ValueError("folding 'all' needs odd integer scale factors (1, 3, 5, ...)")
+        return self
+
+
+class ReadoutSettings(Strict):
+    """Readout correction (mitiq REM's tensored inverse)."""
+
+    confusion: Literal["measured", "model"] = "measured"
+    """``measured``: calibration circuits run on the device; ``model``: the calibration snapshot's
+    readout errors as the simulator injects them (an idealisation, labelled as such)."""
+    shots: int | None = Field(None, ge=100)
+    """Shots of each calibration circuit (default: the case's shots)."""
+
 
 class MitigationSettings(Strict):
     """Error mitigation for the ``hardware.mitigated`` result; ``hardware.raw`` never has any."""
 
-    readout: bool = False
-    """Invert the readout confusion matrices of the calibration snapshot (mitiq REM)."""
+    readout: bool | ReadoutSettings = False
+    """Readout correction; ``true`` is ``{confusion: measured}`` (calibration circuits on the device)."""
     zne: ZNESettings | None = None
     """Zero-noise extrapolation; omit or null for none."""
     bootstrap: int = Field(200, ge=20, le=5000)

@@ -16,7 +16,7 @@ from harness.mitigation import MitigationOutcome, mitigate
 from harness.mitigation.readout import correct, project_to_simplex
 from harness.mitigation.zne import extrapolate, fold
 from harness.records import Metric
-from harness.suite.schema import MitigationSettings, ZNESettings
+from harness.suite.schema import MitigationSettings, ReadoutSettings, ZNESettings
 
 SHOTS = 4000
 
@@ -58,7 +58,7 @@ def test_raw_is_one_execution_with_bootstrap_stderr(raw):
     # the bootstrap of a proportion reproduces the binomial standard error within ~20 %
     assert m.stderr == pytest.approx(np.sqrt(m.value * (1 - m.value) / SHOTS), rel=0.25)
     assert raw.resources["circuits"] == 1 and raw.resources["extra_shots"] == 0
-    assert raw.details["technique"] == "raw" and raw.details["readout"] is False
+    assert raw.details["technique"] == "raw" and raw.details["stack"] == []
     json.dumps(raw.details)
 
 
@@ -68,7 +68,9 @@ def test_readout_mitigation_moves_ghz_toward_one(raw):
     assert m.kind == "proportion" and m.n == SHOTS
     assert m.value <= 1.0 + 1e-9
     assert m.value - r.value > 4 * np.hypot(r.stderr, m.stderr)
-    assert rem.details["readout"] is True and rem.resources["extra_circuits"] == 0
+    assert rem.details["stack"] == ["readout"] and rem.details["readout"]["confusion"] == "measured"
+    # the two calibration circuits (all |0>, all |1>) are the only extra circuits, in the same job
+    assert rem.resources["extra_circuits"] == 2 and rem.resources["jobs"] == 1
 
 
 def test_zne_extrapolates_toward_the_ideal_and_scales_two_qubit_gates(raw):
@@ -144,10 +146,19 @@ def test_simplex_projection_is_the_nearest_distribution():
     assert np.allclose(project_to_simplex(np.array([0.2, 0.8])), [0.2, 0.8])
 
 
-def test_readout_needs_a_calibrated_device():
+def test_the_readout_model_needs_a_calibrated_device():
     with pytest.raises(UnsupportedError, match="readout"):
         mitigate(AerDevice(seed_simulator=0), ghz(2), 100, ghz_score,
-                 MitigationSettings(readout=True), np.random.default_rng(0))
+                 MitigationSettings(readout=ReadoutSettings(confusion="model")), np.random.default_rng(0))
+
+
+def test_measured_readout_on_an_ideal_device_measures_no_error_and_changes_nothing():
+    out = mitigate(AerDevice(seed_simulator=0), ghz(2), 1000, ghz_score,
+                   MitigationSettings(readout=True, bootstrap=20), np.random.default_rng(0))
+    info = out.details["readout"]
+    assert info["p_meas1_prep0"] == [0.0, 0.0] and info["p_meas0_prep1"] == [0.0, 0.0]
+    assert out.metrics["success_probability"].value == pytest.approx(1.0)
+    assert out.details["variance_amplification"]["readout"] == pytest.approx(1.0)
 
 
 @pytest.mark.parametrize("method", ["richardson", "linear"])

@@ -29,11 +29,12 @@ def test_dry_run_prints_cases_kinds_and_cost_and_runs_nothing(project, capsys, c
     code, out, _ = harness(capsys, command, "suite.yaml", "--dry-run", "--max-shots", "1000")
     assert code == 0
     rows = {line.split()[2]: line.split()[-2:] for line in out.splitlines()[1:5]}
-    # simulator: one circuit; raw: the loop's circuit (scored, not re-run); mitigated: 3 noise-scaled circuits
+    # simulator: one circuit; raw: the loop's circuit (scored, not re-run); mitigated: the folds at
+    # scales 3 and 5 (scale 1 is the loop's circuit: its counts are reused)
     assert rows == {"classical": ["0", "0"], "simulator": ["1", "500"], "hardware.raw": ["1", "500"],
-                    "hardware.mitigated": ["3", "1500"]}
-    assert "1 case(s), 4 result(s), at most 5 circuits and 2500 shots; nothing was executed" in out
-    assert "exceeds the run budget (shots 2500 > 1000)" in out
+                    "hardware.mitigated": ["2", "1000"]}
+    assert "1 case(s), 4 result(s), at most 4 circuits and 2000 shots; nothing was executed" in out
+    assert "exceeds the run budget (shots 2000 > 1000)" in out
     assert not (project / ".runs").exists() and not (project / "reports").exists()
 
 

@@ -1,0 +1,191 @@
+"""Run a stack of techniques: expand, execute as few jobs as possible, combine, bootstrap.
+
+The stack is read from the settings by :func:`harness.mitigation.registry.stack` in its fixed
+order: an ``estimate`` technique (ZNE) makes the points, ``distribution`` techniques (DDD, then
+twirling) turn each point's circuit into weighted variants, and the ``readout`` technique corrects
+every executed circuit's counts from calibration circuits run in the same batch.
+
+A variant that is the unmodified circuit at the circuit's own shots reuses ``counts`` when the
+caller has them (the hybrid loop's final execution): raw and readout-only then submit no copy of
+the circuit, and ZNE's scale factor 1 is not run twice.
+
+The standard errors come from a bootstrap of the whole combine step: every executed circuit's
+counts are resampled (multinomial, same shots) ``settings.bootstrap`` times and the pipeline is
+re-run without execution, so they include what mitigation does to shot noise.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
+
+import numpy as np
+
+from harness.executors.base import PhysicalCircuits, supports
+from harness.mitigation.base import Context, MitigationOutcome, Score, Technique, as_circuits, joint_score
+from harness.mitigation.bootstrap import bootstrap_stderr, probabilities_many, values_of, with_values
+from harness.mitigation.ranges import check_range
+
+if TYPE_CHECKING:
+    from qiskit import QuantumCircuit
+
+    from harness.suite.schema import MitigationSettings
+
+__all__ = ["run_stack"]
+
+
+@dataclass
+class _Leaf:
+    circuit: "QuantumCircuit"
+    shots: int
+    reuse: int | None  # index of the caller's counts it reuses, or None: it runs
+
+
+def _mix(parts: Sequence[tuple[int, float]], dists: Sequence[Mapping[str, float]]) -> Mapping[str, float]:
+    if len(parts) == 1 and parts[0][1] == 1.0:
+        return dists[parts[0][0]]
+    out: dict[str, float] = {}
+    for leaf, weight in parts:
+        for key, p in dists[leaf].items():
+            out[key] = out.get(key, 0.0) + weight * p
+    return out
+
+
+def run_stack(
+    device: Any,
+    circuit: "QuantumCircuit | Sequence[QuantumCircuit]",
+    shots: int,
+    score: Score,
+    settings: "MitigationSettings",
+    rng: np.random.Generator,
+    counts: Sequence[Mapping[str, int]] | None = None,
+) -> MitigationOutcome:
+    """See :func:`harness.mitigation.mitigate`."""
+    from harness.mitigation.registry import stack
+
+    started = time.perf_counter()
+    circuits, multi = as_circuits(circuit)
+    if counts is not None and len(counts) != len(circuits):
+        raise ValueError(f"{len(counts)} counts given for {len(circuits)} circuits")
+    scored = joint_score(score, multi)
+    techniques = stack(settings)
+    estimate = [t for t in techniques if t.level == "estimate"]
+    mixers = [t for t in techniques if t.level == "distribution"]
+    readout: Technique | None = next((t for t in techniques if t.level == "readout"), None)
+    # techniques run the device's transpiled circuits untouched, so folds and pads survive and the
+    # calibration circuits share the job
+    physical = bool(techniques) and supports(device, PhysicalCircuits)
+    ctx = Context(device=device, shots=int(shots), rng=rng, physical=physical, logical=list(circuits))
+    bases = [device.transpile(c) for c in circuits] if physical else list(circuits)
+    m = len(circuits)
+
+    # points[g][i]: circuit i at point g (one point without an estimate technique)
+    if estimate:
+        per_circuit = [estimate[0].expand(b, settings, ctx) for b in bases]
+        points = [[per_circuit[i][g][0] for i in range(m)] for g in range(len(per_circuit[0]))]
+    else:
+        points = [list(bases)]
+    leaves: list[_Leaf] = []
+    groups: list[list[list[tuple[int, float]]]] = []  # [point][circuit] -> (leaf, weight)
+    for point in points:
+        row = []
+        for i, c in enumerate(point):
+            variants, leaf_shots = [(c, 1.0)], int(shots)
+            for t in mixers:
+                variants = [(v2, w * w2) for v, w in variants for v2, w2 in t.expand(v, settings, ctx)]
+                leaf_shots = t.shots_per_variant(leaf_shots, settings)
+            parts = []
+            for v, w in variants:
+                reuse = i if counts is not None and v is bases[i] and leaf_shots == int(shots) else None
+                parts.append((len(leaves), w))
+                leaves.append(_Leaf(v, leaf_shots, reuse))
+                ctx.origins.append(i)
+            row.append(parts)
+        groups.append(row)
+
+    calibration: list["QuantumCircuit"] = []
+    cal_shots = int(shots)
+    if readout is not None:
+        calibration, cal_shots = readout.calibration_circuits(
+            [leaf.circuit for leaf in leaves], settings, ctx)
+    leaf_counts, spent = _execute(device, leaves, counts, calibration, cal_shots, physical, readout, ctx)
+
+    def distributions(i: int, keys: Sequence[str], draws: np.ndarray) -> list[dict[str, float]]:
+        if readout is None:
+            return probabilities_many(keys, draws)
+        return readout.correct_many(i, keys, draws, ctx)
+
+    def evaluate(dists: Sequence[Mapping[str, float]]) -> dict[str, float]:
+        values = [values_of(scored([_mix(row[i], dists) for i in range(m)], shots)) for row in groups]
+        return estimate[0].combine(values, settings, ctx) if estimate else values[0]
+
+    dists = [distributions(i, list(c), np.array([list(c.values())]))[0] for i, c in enumerate(leaf_counts)]
+    template = scored([_mix(groups[0][i], dists) for i in range(m)], shots)
+    values = evaluate(dists)
+    if estimate:
+        points = [values_of(scored([_mix(row[i], dists) for i in range(m)], shots)) for row in groups]
+        estimate[0].record(points, values, ctx)
+    stderr = bootstrap_stderr(evaluate, leaf_counts, settings.bootstrap, rng, distributions)
+    metrics = with_values(template, values, stderr)
+    flagged = check_range(metrics)
+
+    names = [t.name for t in techniques]
+    amplification = {t.name: t.variance_amplification(settings, ctx) for t in techniques}
+    details: dict[str, Any] = {
+        "technique": "+".join(names) if names else "raw",
+        "stack": names,
+        "settings": {t.name: t.settings_of(settings) for t in techniques},
+        **{t.name: ctx.info.get(t.name, {}) for t in techniques},
+        "circuit_level": ("physical (the transpiled circuits, run at optimization level 0)" if physical
+                          else "logical" if not (estimate or mixers or readout)
+                          else "logical (the device's transpiler may undo the techniques)"),
+        "reused_counts": any(leaf.reuse is not None for leaf in leaves),
+        "variance_amplification": amplification,
+        "bootstrap": settings.bootstrap,
+    }
+    if flagged:
+        details["out_of_range"] = flagged
+    executed = [c for leaf, c in zip(leaves, leaf_counts) if leaf.reuse is None]
+    raw_like = not techniques or (readout is not None and len(techniques) == 1)
+    if raw_like:  # one distribution per circuit: the counts the result keeps
+        details["counts"] = [dict(c) for c in leaf_counts] if multi else dict(leaf_counts[0])
+    else:
+        details["counts_executed"] = len(executed)
+    base_shots = int(shots) * m
+    seconds = time.perf_counter() - started
+    details["seconds"] = seconds
+    return MitigationOutcome(
+        metrics=metrics,
+        resources={**spent, "extra_circuits": max(0, spent["circuits"] - (0 if counts is not None else m)),
+                   "extra_shots": max(0, spent["shots"] - (0 if counts is not None else base_shots))},
+        details=details,
+        seconds=seconds,
+    )
+
+
+def _execute(device: Any, leaves: list[_Leaf], counts: Sequence[Mapping[str, int]] | None,
+             calibration: list["QuantumCircuit"], cal_shots: int, physical: bool,
+             readout: Technique | None, ctx: Context) -> tuple[list[Mapping[str, int]], dict[str, int]]:
+    """Counts of every leaf (reused or run) and what was spent; one job per distinct shot count."""
+    batches: dict[tuple[bool, int], list[tuple[str, int, "QuantumCircuit"]]] = {}
+    for index, leaf in enumerate(leaves):
+        if leaf.reuse is None:
+            batches.setdefault((physical, leaf.shots), []).append(("leaf", index, leaf.circuit))
+    for index, c in enumerate(calibration):
+        batches.setdefault((True, cal_shots), []).append(("cal", index, c))
+    out: list[Mapping[str, int] | None] = [counts[leaf.reuse] if leaf.reuse is not None and counts is not None
+                                           else None for leaf in leaves]
+    cal_counts: list[Mapping[str, int] | None] = [None] * len(calibration)
+    spent = {"circuits": 0, "shots": 0, "jobs": 0}
+    for (phys, n_shots), items in batches.items():
+        run = device.sample_transpiled if phys else device.sample_batch
+        results = run([c for _, _, c in items], n_shots)
+        for (what, index, _), result in zip(items, results):
+            (out if what == "leaf" else cal_counts)[index] = result
+        spent["circuits"] += len(items)
+        spent["shots"] += len(items) * n_shots
+        spent["jobs"] += 1
+    if readout is not None:
+        readout.calibrate(cal_counts, [leaf.circuit for leaf in leaves], ctx)
+    return [c for c in out if c is not None], spent
