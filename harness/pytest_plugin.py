@@ -4,9 +4,16 @@ The plugin is registered by entry point but collects nothing until enabled, so i
 qharness never changes another project's test run. The repository's root ``conftest.py``
 enables it; elsewhere pass ``--harness-suites``.
 
-An item fails when its result regresses against the stored baseline (the drift table is
+One judge: the first item runs every collected case of the session (each case once) and judges
+the session's whole run through :func:`harness.commands.judge_run`, the path of ``harness gate``:
+one Holm family over the run, the excess variance learned from the same history
+(``<runs-dir>/history.sqlite``), the same orphaned-baseline check. Each item then reads its own
+verdicts from that one outcome. An item fails when its result regresses (the drift table is
 printed, not a traceback), when the case cannot run, or when no baseline is stored
-(``--harness-update`` stores them, like a snapshot tool's update flag).
+(``--harness-update`` stores them, like a snapshot tool's update flag). The terminal summary
+prints the outcome's line and reasons; with ``--harness-strict`` a failing outcome (orphaned
+baselines, say) fails the session even when every item passed. Baselines and run records live
+in the project root's folders (see :mod:`harness.store.project`) unless the options name others.
 
 ``--harness-benchmark`` (with pytest-benchmark): each item repeats the work its result times as
 ``time_to_solution`` under pytest-benchmark: the classical heuristic with calibrated rounds, the
@@ -18,7 +25,8 @@ turns itself off under xdist.
 
 Under pytest-xdist (``-n N``) the items of one case go to one worker (so a case runs once and
 only one worker writes its baseline file, under a lock in any case), and the workers' results are
-merged into one run record written by the controller.
+merged into one run record written by the controller. A worker cannot see the whole run, so under
+xdist each case is judged alone; ``harness compare`` on the merged record is the one judgement then.
 """
 
 from __future__ import annotations
@@ -52,8 +60,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--harness-suites", action="store_true", help="collect suite YAML files as tests")
     group.addoption("--harness-update", action="store_true",
                     help="store this session's results as the baselines instead of comparing (review the diff)")
-    group.addoption("--harness-baselines", default="baselines", help="stored baselines folder (default: baselines)")
-    group.addoption("--harness-runs-dir", default=".runs", help="where the session's run record is written")
+    group.addoption("--harness-baselines", default=None,
+                    help="stored baselines folder (default: baselines/ of the project root)")
+    group.addoption("--harness-runs-dir", default=None,
+                    help="where the session's run record is written and the history read (default: .runs/ of the "
+                         "project root)")
+    group.addoption("--harness-strict", action="store_true",
+                    help="a missing, fallback or orphaned baseline fails the session, as `harness gate --strict`")
     group.addoption("--harness-seed", type=int, default=None, help="override every suite's seed")
     group.addoption("--harness-alpha", type=float, default=0.01, help="false-alarm rate of the drift tests")
     group.addoption("--harness-benchmark", action="store_true",
@@ -76,6 +89,36 @@ class _Session:
         self.runs: list = []
         self.timings: dict[tuple[str, str, str], Any] = {}  # result key -> benchmarked timing metric
         self.benchmarked: set[tuple[str, str, str]] = set()  # (suite, case id, tier) already timed
+        self.outcome: Any = None  # the session's one judgement (GateOutcome), once made
+        self.baselines, self.runs_dir, self.all_suites = _paths(config)
+
+    def judge(self, item: "CaseItem") -> Any:
+        """The outcome holding ``item``'s verdicts: the whole session's, judged once (one case under xdist)."""
+        from harness.commands import judge_run, open_history
+        from harness.drift.benchmark_json import apply_timings
+
+        worker = hasattr(self.config, "workerinput")
+        if self.outcome is not None and not worker:
+            return self.outcome
+        items = [item] if worker else [i for i in item.session.items if isinstance(i, CaseItem)]
+        runs = []
+        for it in items:
+            try:
+                plan, run = self.case_results(it.suite, it.case_id)
+            except HarnessError:
+                continue  # that item reports its own error
+            if run not in runs:
+                runs.append(run)
+            if _benchmark_session(self.config) is not None:
+                self.benchmark(it, plan)
+        merged = _merge(runs)
+        merged = replace(merged, results=apply_timings(merged.results, self.timings))
+        outcome, _ = judge_run(merged, self.baselines, alpha=self.config.getoption("--harness-alpha"),
+                               strict=self.config.getoption("--harness-strict"),
+                               history=open_history(self.runs_dir), all_suites=self.all_suites and not worker)
+        if not worker:
+            self.outcome = outcome
+        return outcome
 
     def plan(self, suite) -> Any:
         from harness.orchestration.plan import plan_suite
@@ -111,6 +154,17 @@ class _Session:
         cp = next(c for c in plan.cases if c.case.case_id == item.case_id)
         metric = _benchmark(item, plan, cp, tier, kinds, self.config.getoption("--harness-seed"))
         self.timings.update({(item.suite.name, item.case_id, k): metric for k in kinds})
+
+
+def _paths(config: pytest.Config) -> tuple[Path, Path, bool]:
+    """Baselines folder, runs folder, and whether whole folders of suites were collected (orphan scope)."""
+    from harness.store.project import project_paths
+
+    args = [str(a).split("::")[0] for a in config.args] or [str(config.rootpath)]
+    found = project_paths(args)
+    baselines, runs = config.getoption("--harness-baselines"), config.getoption("--harness-runs-dir")
+    return (Path(baselines) if baselines else found.baselines, Path(runs) if runs else found.runs_dir,
+            any(Path(a).is_dir() for a in args))
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -242,9 +296,8 @@ class CaseItem(pytest.Item):
             self.fixturenames = ["benchmark"]  # how pytest-benchmark tells benchmarks (--benchmark-only)
 
     def runtest(self) -> None:
-        from harness.drift import compare
         from harness.records import Run
-        from harness.store import load_baselines, promote
+        from harness.store import promote
 
         state = _state(self.config)
         try:
@@ -255,22 +308,21 @@ class CaseItem(pytest.Item):
         for r in mine:
             if r.status != "ok":
                 raise HarnessFailure(f"{self.suite.name} {self.case_id} [{self.kind}] failed to execute: {r.error}")
-        if _benchmark_session(self.config) is not None:
-            from harness.drift.benchmark_json import apply_timings
-
-            state.benchmark(self, plan)
-            mine = list(apply_timings(mine, state.timings))
-        root = Path(self.config.getoption("--harness-baselines"))
-        suites = {self.suite.name: {"path": str(self.suite.path), "sha256": self.suite.sha256,
-                                    "metrics": plan.metric_specs()}}
+        root = state.baselines
         if self.config.getoption("--harness-update"):
+            if _benchmark_session(self.config) is not None:
+                from harness.drift.benchmark_json import apply_timings
+
+                state.benchmark(self, plan)
+                mine = list(apply_timings(mine, state.timings))
+            suites = {self.suite.name: {"path": str(self.suite.path), "sha256": self.suite.sha256,
+                                        "metrics": plan.metric_specs()}}
             # xdist workers may share a case file (read, merge, write): one writer at a time
-            with _locked(Path(self.config.getoption("--harness-runs-dir")) / ".baselines.lock"):
+            with _locked(state.runs_dir / ".baselines.lock"):
                 promote(Run(run_id=run.run_id, created=run.created, results=tuple(mine), suites=suites), root)
             return
-        stored = load_baselines(root, [(self.suite.name, self.case_id)])
-        verdicts = compare(Run(run_id="pytest", created="", results=tuple(mine), suites=suites), stored,
-                           alpha=self.config.getoption("--harness-alpha"))
+        key = (self.suite.name, self.case_id, self.kind)
+        verdicts = [v for v in state.judge(self).verdicts if (v.suite, v.case_id, v.baseline) == key]
         self.user_properties.append(("verdicts", [v.to_dict() for v in verdicts]))
         if any(v.status == "no_baseline" for v in verdicts):
             raise HarnessFailure(f"no stored baseline for {self.suite.name} {self.case_id} [{self.kind}] in {root}/\n"
@@ -347,6 +399,20 @@ def _merge(runs: list, environment_extra: dict | None = None):
                environment={**first.environment, **(environment_extra or {})})
 
 
+def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config) -> None:
+    """The session's one outcome, as ``harness gate`` prints it: its line, its reasons, orphaned baselines."""
+    state = config.stash.get(_STATE, None)
+    outcome = state.outcome if state else None
+    if outcome is None:
+        return
+    terminalreporter.section("qharness")
+    terminalreporter.write_line(outcome.headline())
+    for reason in outcome.reasons[1:]:
+        terminalreporter.write_line(f"  - {reason}")
+    for k in outcome.orphaned:
+        terminalreporter.write_line(f"  ORPHANED baseline {k[0]} {k[1]} [{k[2]}]: no collected case exercised it")
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """Write one run record holding every case this session ran.
 
@@ -364,9 +430,12 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         if hasattr(config, "workerinput"):  # an xdist worker: the controller writes the record
             config.workeroutput["qharness_run"] = json.dumps(merged.to_dict())
             return
-        write_run(merged, Path(config.getoption("--harness-runs-dir")))
+        write_run(merged, state.runs_dir)
+    if state and state.outcome is not None and not state.outcome.passed and session.exitstatus == 0 \
+            and config.getoption("--harness-strict"):
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED  # every item passed, the strict outcome did not
     worker_runs = config.stash.get(_WORKER_RUNS, None)
     if worker_runs:
         merged = _merge(worker_runs, {"xdist_workers": len(worker_runs)})
         results = sorted(merged.results, key=lambda r: (r.suite, r.case_id, kind_order(r.baseline)))
-        write_run(replace(merged, results=tuple(results)), Path(config.getoption("--harness-runs-dir")))
+        write_run(replace(merged, results=tuple(results)), _paths(config)[1])

@@ -89,3 +89,72 @@ def test_an_invalid_suite_is_one_failing_item_naming_the_line(pytester, suites):
     result = run(pytester)
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*invalid suite: */suites/ghz.yaml:3: seed: Input should be a valid integer*"])
+
+
+TWO_CASES = """\
+suite: ghz-judge
+workload: ghz
+seed: 5
+matrix:
+  n: [3, 4]
+  shots: [4000]
+baselines:
+  classical: {}
+  simulator: {engine: aer}
+metrics:
+  success_probability: {better: higher, tolerance: 0.03}
+  hellinger_fidelity: {better: higher, tolerance: 0.03}
+"""
+
+
+def _harness(*args) -> int:
+    from harness.cli import main
+
+    with pytest.raises(SystemExit) as done:
+        main([str(a) for a in args])
+    return done.value.code or 0
+
+
+def test_pytest_and_the_gate_judge_one_run_alike_verdict_by_verdict(pytester, capsys):
+    import json
+
+    pytester.mkdir("suites")
+    (pytester.path / "suites" / "ghz.yaml").write_text(TWO_CASES)
+    assert _harness("run", "suites", "--quiet") == 0
+    assert _harness("baseline", "promote", "latest") == 0
+    for seed in (1, 2):  # some history for both judges to read
+        assert _harness("gate", "suites", "--quiet", "--seed", seed) == 0
+    capsys.readouterr()
+
+    rec = pytester.inline_run("--harness-suites", "-p", "no:cacheprovider", "suites", "--harness-seed", "3")
+    rec.assertoutcome(passed=4)
+    by_pytest = {}
+    for report in rec.getreports("pytest_runtest_logreport"):
+        for name, value in report.user_properties:
+            if name == "verdicts":
+                by_pytest.update({(v["suite"], v["case_id"], v["baseline"], v["metric"]): v for v in value})
+    assert len(by_pytest) == 8  # 2 cases x 2 kinds x 2 declared metrics
+
+    capsys.readouterr()
+    assert _harness("compare", "latest", "--json") == 0  # the record pytest wrote
+    doc = json.loads(capsys.readouterr().out)
+    by_gate = {(v["suite"], v["case_id"], v["baseline"], v["metric"]): v for v in doc["verdicts"]}
+    assert by_gate.keys() == by_pytest.keys()
+    for key, v in by_gate.items():
+        assert by_pytest[key] == v, key  # status, effect, p, Holm-adjusted p, test, mde, note: all equal
+    family = [v for v in by_gate.values() if v["p_adjusted"] is not None and v["p_value"] is not None]
+    assert any(v["p_adjusted"] > v["p_value"] for v in family)  # one Holm family over the run, not per item
+
+
+def test_strict_fails_the_session_on_orphaned_baselines(pytester, suites):
+    run(pytester, "--harness-update").assert_outcomes(passed=3)
+    gone = pytester.path / "baselines" / "ghz-gone"
+    gone.mkdir()
+    (pytester.path / "baselines" / "ghz-plugin" / "n=3,shots=4000.json").rename(gone / "n=3,shots=4000.json")
+    run(pytester, "--harness-update").assert_outcomes(passed=3)  # the case's baseline again
+    result = run(pytester)
+    result.assert_outcomes(passed=3)
+    assert result.ret == 0 and "ORPHANED baseline ghz-gone n=3,shots=4000 [classical]" in result.stdout.str()
+    result = run(pytester, "--harness-strict")
+    result.assert_outcomes(passed=3)
+    assert result.ret == 1 and "strict: 3 stored baselines orphaned" in result.stdout.str()
