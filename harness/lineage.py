@@ -15,7 +15,7 @@ import numpy as np
 
 from harness.kinds import CLASSICAL, HARDWARE, SIMULATOR, TIERS
 
-__all__ = ["SDK_PACKAGES", "code_version", "derive_seeds", "environment", "stable_hash"]
+__all__ = ["SDK_PACKAGES", "code_version", "derive_seeds", "environment", "source_sha256", "stable_hash"]
 
 SDK_PACKAGES = ("qharness", "qiskit", "qiskit-aer", "qiskit-ibm-runtime", "cirq-core", "mitiq", "numpy", "scipy")
 
@@ -55,6 +55,30 @@ def code_version(where: str = ".") -> dict[str, Any]:
     commit = git("rev-parse", "HEAD")
     status = git("status", "--porcelain", "--untracked-files=no") if commit else None
     return {"commit": commit, "dirty": bool(status) if status is not None else None}
+
+
+@lru_cache(maxsize=64)
+def _file_sha256(path: str, mtime_ns: int, size: int) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def source_sha256(obj: Any) -> str | None:
+    """sha256 of the source file of the module defining ``obj``'s class (a workload: bundled or custom).
+
+    Unlike the repository commit, it changes only when that module's code does, inside a git
+    repository or not. None when the source cannot be found (a class defined in a notebook).
+    """
+    import inspect
+
+    cls = obj if isinstance(obj, type) else type(obj)
+    try:
+        path = inspect.getsourcefile(cls)
+        if path is None:
+            return None
+        st = Path(path).stat()
+        return _file_sha256(str(path), st.st_mtime_ns, st.st_size)
+    except (OSError, TypeError):
+        return None
 
 
 @lru_cache(maxsize=1)

@@ -164,3 +164,25 @@ def test_a_suite_no_longer_collected_leaves_orphaned_baselines_that_fail_strict(
     # a gate of one suite file judges only that suite's baselines
     code, out, _ = harness(capsys, "gate", "suites/ghz.YAML", "--quiet", "--strict")
     assert code == 0, out
+
+
+def test_a_change_to_a_custom_workloads_scoring_is_named_outside_git(project, capsys):
+    repo = Path(__file__).resolve().parents[1] / "suites"
+    module = (repo / "custom_workload.py").read_text()
+    (project / "suites" / "custom_workload.py").write_text(module)
+    suite = (repo / "custom-bv.yaml").read_text()
+    suite = suite[:suite.index("  hardware:")] + suite[suite.index("metrics:"):]  # classical and simulator only
+    (project / "suites" / "ghz.yaml").unlink()
+    (project / "suites" / "bv.yaml").write_text(suite.replace('secret: ["101", "1011"]', 'secret: ["101"]'))
+    harness(capsys, "run", "suites", "--quiet")
+    harness(capsys, "baseline", "promote", "latest")
+    worse = module.replace("p = min(max(float(probs.get(problem.secret, 0.0)), 0.0) / total, 1.0)",
+                           "p = 0.5 * min(max(float(probs.get(problem.secret, 0.0)), 0.0) / total, 1.0)")
+    assert worse != module
+    (project / "suites" / "custom_workload.py").write_text(worse)
+    code, out, _ = harness(capsys, "gate", "suites", "--quiet")
+    assert code == 1, out
+    assert "REGRESSION custom-bv secret=101,shots=2000 [simulator] success_probability" in out
+    assert "changed: workload_sha256" in out
+    doc = json.loads((project / "reports" / "verdicts.json").read_text())
+    assert {v["changed_layer"] for v in doc["verdicts"] if v["status"] == "regression"} == {"workload_sha256"}

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from harness.errors import SuiteError, UnsupportedError
 from harness.executors.tier import TierCase, case_lineage
 from harness.kinds import CLASSICAL, HARDWARE, IBM_PREFIX, TIER_KINDS, declared_kinds, declared_tiers, is_real_backend
+from harness.lineage import source_sha256
 from harness.suite import Case, Suite, expand
 from harness.workloads.base import MetricInfo, Workload, WorkloadParams
 
@@ -51,6 +52,8 @@ class SuitePlan:
         lineage = {} if env is None else case_lineage(
             suite_file=str(s.path), suite_sha256=s.sha256, workload=self.workload.name, params=cp.params,
             options=self.options, seed=s.model.seed if seed is None else seed, seeds=seeds, env=env)
+        if env is not None:  # the workload's own code, bundled or custom, inside a git repository or not
+            lineage["workload_sha256"] = source_sha256(self.workload)
         return TierCase(suite=s.name, case_id=cp.case.case_id, workload=self.workload, params=cp.params,
                         options=self.options, seeds=seeds, lineage=lineage)
 
