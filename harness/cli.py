@@ -1,7 +1,8 @@
 """``harness``: run suites, compare them with stored baselines, report, and gate CI.
 
 Exit codes: 0 pass, 1 regression (or a strict-mode failure), 2 invalid input (or nothing judged:
-no stored baseline found), 3 execution failed, 4 internal or environment error. A gate's code
+no stored baseline found), 3 execution failed, 4 internal or environment error
+(full disk, locked or corrupt database, permissions, a folder gone). A gate's code
 comes from its one outcome (:mod:`harness.drift.outcome`), which every report renders too.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+import traceback
 from pathlib import Path
 
 import click
@@ -34,8 +36,9 @@ def _project(suites, baselines_dir, runs_dir, out_dir=None):
     from harness.store.project import project_paths
 
     found = project_paths(suites)
-    return (baselines_dir if baselines_dir is not None else found.baselines,
-            runs_dir if runs_dir is not None else found.runs_dir,
+    runs_dir = runs_dir if runs_dir is not None else found.runs_dir
+    _remember(runs_dir)  # where a crash log goes
+    return (baselines_dir if baselines_dir is not None else found.baselines, runs_dir,
             out_dir if out_dir is not None else found.reports)
 
 
@@ -202,9 +205,11 @@ def baseline() -> None:
 def promote(run_ref, baselines_dir, runs_dir, suites):
     """Store the results of RUN (a path, a run id, or 'latest') as the baselines of its cases."""
     from harness.store import load_run, promote as do_promote, resolve_run
+    from harness.store.preflight import check_folder
 
     baselines_dir, runs_dir, _ = _project((), baselines_dir, runs_dir)
     record = load_run(resolve_run(run_ref, runs_dir))
+    check_folder(baselines_dir, "baselines", "--baselines")
     written = do_promote(record, baselines_dir, suites=suites or None)
     skipped = sum(1 for r in record.results if r.status != "ok")
     click.echo(f"promoted run {record.run_id}: {len(written)} baseline file(s) in {baselines_dir}")
@@ -381,20 +386,66 @@ def _print_outcome(run, outcome, seconds: float) -> None:
         click.echo(f"  ORPHANED baseline {k[0]} {k[1]} [{k[2]}]: no result of this run exercised it", err=True)
 
 
+_SESSION: dict[str, Path | None] = {"runs_dir": None}
+"""The runs folder of the command being run: where a crash log goes."""
+
+
+def _remember(runs_dir: Path) -> None:
+    _SESSION["runs_dir"] = Path(runs_dir)
+
+
+def _fail(exc: BaseException, fault: HarnessError) -> None:
+    """Print a code-4 failure as a few lines (what, fix, log, resume) and exit 4."""
+    from harness.store.faults import write_crash_log
+
+    log = write_crash_log(exc, _SESSION["runs_dir"])
+    click.echo(f"error: {fault.message}", err=True)
+    if fault.hint:
+        click.echo(f"  fix: {fault.hint}", err=True)
+    resume = getattr(fault, "resume_command", None)
+    if resume:
+        click.echo(f"  finish the run afterwards: {resume}", err=True)
+    if log is not None:
+        click.echo(f"  details: {log}", err=True)
+    else:
+        click.echo("  details (no folder could hold a log):\n" + "".join(traceback.format_exception(exc)), err=True)
+    sys.exit(4)
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Console entry point: user errors are printed without a traceback, with their exit code."""
+    """Console entry point: every failure ends in a message and its exit code, never a traceback.
+
+    0 pass, 1 regression, 2 invalid input, 3 execution failed, 4 internal or environment error
+    (full disk, locked or corrupt database, permissions, a folder gone): the traceback of a
+    code-4 failure goes to a log file whose path is printed.
+    """
+    _SESSION["runs_dir"] = None
     try:
         cli.main(args=argv, prog_name="harness", standalone_mode=False)
         sys.exit(0)
     except click.exceptions.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
+    except (click.exceptions.Abort, KeyboardInterrupt):
         click.echo("aborted", err=True)
         sys.exit(130)
     except HarnessError as exc:
+        if exc.exit_code == 4:
+            _fail(exc, exc)
         click.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)
+    except Exception as exc:  # noqa: BLE001 - the one place every other failure becomes exit 4
+        from harness.errors import InternalError
+        from harness.store.faults import describe
+
+        fault = describe(exc) or InternalError(f"internal error: {type(exc).__name__}: {_short(exc)}",
+                                               hint="this is a bug in qharness: please report it with the log file")
+        _fail(exc, fault)
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return text if len(text) <= 200 else text[:200] + "..."
 
 
 if __name__ == "__main__":

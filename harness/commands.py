@@ -69,7 +69,8 @@ def _scale_out(workers: int | None, scheduler: str | None):
 def record_run(paths: Sequence[str | Path], *, runs_dir: Path, seed: int | None = None,
                progress: Callable[[str, int, int], None] | None = None, budget=None, cache: bool = True,
                fallback: bool = False, resume: str | None = None, workers: int | None = None,
-               scheduler: str | None = None) -> tuple[Run, Path]:
+               scheduler: str | None = None, out_dir: Path | None = None,
+               with_history: bool = False) -> tuple[Run, Path]:
     """Run suites with a journal, write the run record, and return it with its path.
 
     Every finished tier group is journaled (``<runs_dir>/<run_id>.journal.jsonl``) before the run
@@ -85,9 +86,13 @@ def record_run(paths: Sequence[str | Path], *, runs_dir: Path, seed: int | None 
         workers: run the cases on a local Dask cluster of this many worker processes.
         scheduler: run the cases on the Dask cluster of this scheduler address. Results, their
             order and the journal are as in a serial run (see :mod:`harness.orchestration.distributed`).
+        out_dir, with_history: also checked before anything runs (the report folder; the history
+            database in ``runs_dir``), as ``runs_dir`` always is (see :mod:`harness.store.preflight`).
 
     Raises:
         BaselineError: ``resume`` names no interrupted run, a finished one, or a suite changed since.
+        ResourceError: a folder, the disk or the history is unusable (exit 4); raised before the
+            run when found by the preflight, else with the run id to resume.
         UnsupportedError: both ``workers`` and ``scheduler``, or dask.distributed is not installed.
     """
     from harness.errors import BaselineError
@@ -95,6 +100,8 @@ def record_run(paths: Sequence[str | Path], *, runs_dir: Path, seed: int | None 
     from harness.orchestration.jobs import utc_now
     from harness.orchestration.runner import new_run_id
     from harness.store import write_run
+
+    from harness.store.preflight import preflight
 
     execution = _execution(runs_dir, budget, cache, fallback)
     if resume is not None:
@@ -111,20 +118,30 @@ def record_run(paths: Sequence[str | Path], *, runs_dir: Path, seed: int | None 
         if changed:
             raise BaselineError(f"run {resume}: suite(s) {', '.join(changed)} changed since the run started",
                                 hint="results of two suite versions cannot share a run; start a new run")
+        preflight(runs_dir=runs_dir, out_dir=out_dir, history=with_history)
     else:
         plans = plan_suites(paths)
+        preflight(runs_dir=runs_dir, out_dir=out_dir, history=with_history)
         journal = Journal.create(runs_dir, new_run_id(), utc_now(), [str(p) for p in paths], seed,
                                  {"sha256": {p.suite.name: p.suite.sha256 for p in plans}})
     from harness.orchestration.runner import run_plans
 
-    with _scale_out(workers, scheduler) as out:
-        run = run_plans(plans, seed=seed, progress=progress, execution=execution, journal=journal,
-                        executor=out.executor if out else None, slots=out.slots if out else None)
-    if out is not None:
-        run = replace(run, environment={**run.environment, "scale_out": out.info})
-    # whether whole folders of suites were collected: their stored baselines are all expected (orphans)
-    run = replace(run, environment={**run.environment, "collected_folder": any(Path(p).is_dir() for p in paths)})
-    path = write_run(run, runs_dir)
+    try:
+        with _scale_out(workers, scheduler) as out:
+            run = run_plans(plans, seed=seed, progress=progress, execution=execution, journal=journal,
+                            executor=out.executor if out else None, slots=out.slots if out else None)
+        if out is not None:
+            run = replace(run, environment={**run.environment, "scale_out": out.info})
+        # whether whole folders of suites were collected: their stored baselines are all expected (orphans)
+        run = replace(run, environment={**run.environment, "collected_folder": any(Path(p).is_dir() for p in paths)})
+        path = write_run(run, runs_dir)
+    except Exception as exc:
+        from harness.store.faults import interrupted
+
+        fault = interrupted(exc, journal, runs_dir)
+        if fault is exc:
+            raise
+        raise fault from exc
     journal.close()
     return run, path
 
@@ -289,12 +306,33 @@ def gate(paths: Iterable[str | Path], *, baselines_dir: Path, runs_dir: Path, ou
     """
     from harness.report import write_reports
 
-    run, run_path = record_run(list(paths), runs_dir=runs_dir, seed=seed, progress=progress, budget=budget,
-                               cache=cache, fallback=fallback, workers=workers, scheduler=scheduler)
-    history = open_history(runs_dir, create=True)
-    outcome, stored = judge_run(run, baselines_dir, alpha=alpha, strict=strict, history=history)
-    from harness.drift.learning import learning_tags
+    from harness.errors import ResourceError
 
-    history.append(run, outcome.verdicts, learning_tags(run, stored))
+    run, run_path = record_run(list(paths), runs_dir=runs_dir, seed=seed, progress=progress, budget=budget,
+                               cache=cache, fallback=fallback, workers=workers, scheduler=scheduler,
+                               out_dir=out_dir, with_history=True)
+    # The run is recorded: from here a failing history must not cost the verdicts or the reports.
+    fault, history = None, None
+    try:
+        history = open_history(runs_dir, create=True)
+    except ResourceError as exc:
+        fault = exc
+    outcome, stored = judge_run(run, baselines_dir, alpha=alpha, strict=strict, history=history)
+    if history is not None:
+        from harness.drift.learning import learning_tags
+
+        try:
+            history.append(run, outcome.verdicts, learning_tags(run, stored))
+        except ResourceError as exc:
+            fault, history = exc, None
+    if fault is not None:  # the reports say so: the failure is their first reason, exit 4
+        from harness.drift.outcome import EXIT_ENVIRONMENT
+
+        outcome = replace(outcome, code=EXIT_ENVIRONMENT,
+                          reasons=(f"the history was not used: {fault.message}", *outcome.reasons))
     reports = write_reports(run, outcome, stored, out_dir, history=history)
+    if fault is not None:
+        fault.message += (f"; the run record {run_path} and the reports in {out_dir} were written, judged "
+                          "without the history, and the run is not in it")
+        raise fault
     return GateRun(run, run_path, outcome, reports)

@@ -20,7 +20,6 @@ from typing import Iterable
 
 from harness.drift.outcome import GateOutcome, as_outcome
 from harness.drift.verdict import Verdict
-from harness.errors import HarnessError
 from harness.records import Run
 from harness.store.atomic import write_text
 from harness.report.ci import render_junit, render_markdown, verdicts_json
@@ -46,7 +45,7 @@ def write_reports(run: Run, judged: GateOutcome | Iterable[Verdict], stored: Sto
         "json": out_dir/verdicts.json}``.
 
     Raises:
-        HarnessError: ``out_dir`` cannot be created or written.
+        ResourceError: ``out_dir`` cannot be created or written (exit 4), naming the run to report again.
     """
     outcome = as_outcome(run, judged)
     out_dir = Path(out_dir)
@@ -63,6 +62,10 @@ def write_reports(run: Run, judged: GateOutcome | Iterable[Verdict], stored: Sto
         for kind, text in texts.items():
             write_text(paths[kind], text)
     except OSError as e:
-        raise HarnessError(f"cannot write the reports to {out_dir}: {e.strerror or e}",
-                           hint="pass a writable output directory (e.g. --out reports/)") from e
+        from harness.store.faults import describe
+
+        fault = describe(e, str(out_dir))
+        fault.message = f"cannot write the reports: {fault.message}"
+        fault.hint = f"{fault.hint}; the run record is kept: `harness report {run.run_id} --out DIR` writes them again"
+        raise fault from e
     return paths

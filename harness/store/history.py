@@ -31,7 +31,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sqlite3
+import tempfile
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from operator import itemgetter
@@ -41,8 +43,9 @@ from typing import Iterable, Iterator, Mapping, Sequence
 import numpy as np
 from harness.drift.stat_tests import binomial_stderr
 from harness.drift.verdict import Verdict
-from harness.errors import BaselineError
+from harness.errors import BaselineError, ResourceError
 from harness.records import Run
+from harness.store.faults import describe
 
 __all__ = ["BUSY_TIMEOUT_S", "DEFAULT_HISTORY", "HISTORY_SCHEMA", "History", "Point", "SeriesColumns"]
 
@@ -53,7 +56,16 @@ DEFAULT_HISTORY = Path(".runs") / "history.sqlite"
 """Where the gate keeps the history unless told otherwise (beside the run records)."""
 
 BUSY_TIMEOUT_S = 30.0
-"""How long a connection waits for another writer's lock before giving up."""
+"""How long a connection waits for another writer's lock before giving up (``QHARNESS_HISTORY_WAIT`` overrides)."""
+
+
+def busy_timeout() -> float:
+    """Seconds to wait for another writer: ``QHARNESS_HISTORY_WAIT`` if set to a number, else :data:`BUSY_TIMEOUT_S`."""
+    try:
+        value = float(os.environ.get("QHARNESS_HISTORY_WAIT", BUSY_TIMEOUT_S))
+    except ValueError:
+        return BUSY_TIMEOUT_S
+    return value if math.isfinite(value) and value >= 0 else BUSY_TIMEOUT_S
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -132,7 +144,18 @@ class History:
 
     def __init__(self, path: Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            existed = self.path.stat().st_size if self.path.exists() else None
+        except OSError as exc:
+            raise describe(exc, str(self.path)) from exc
+        if existed is None:
+            self._create()
+        elif existed == 0:  # SQLite would take an empty file as a new database: the history would start anew
+            raise ResourceError(f"{self.path}: the history database is empty (0 bytes; truncated?)",
+                                hint="restore it from a backup (the nightly CI cache), or delete it to start "
+                                     "a new history", resource=str(self.path))
+        self._check_tables()
         with self._connect() as con, self._write(con):
             # One statement at a time: executescript would commit the open transaction first.
             for statement in filter(str.strip, _DDL.split(";")):
@@ -148,6 +171,65 @@ class History:
                         con.execute(f"ALTER TABLE points ADD COLUMN {column} TEXT")
                 con.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (str(HISTORY_SCHEMA),))
 
+    def _create(self) -> None:
+        """Build a new history beside ``path`` and link it into place, so no one ever sees it empty.
+
+        Two gates starting a history at once both build one; the first link wins and the other's
+        copy is dropped. (A file that is empty at ``path`` is therefore damage, never a history
+        being born.)
+        """
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".new", dir=self.path.parent)
+        os.close(fd)
+        try:
+            with closing(sqlite3.connect(tmp, isolation_level=None)) as con:
+                con.execute("PRAGMA journal_mode = WAL")
+                for statement in filter(str.strip, _DDL.split(";")):
+                    con.execute(statement)
+                con.execute("INSERT INTO meta (key, value) VALUES ('schema', ?)", (str(HISTORY_SCHEMA),))
+            try:
+                os.link(tmp, self.path)
+            except FileExistsError:
+                pass  # another process created it first
+        except (OSError, sqlite3.Error) as exc:
+            raise describe(exc, str(self.path)) from exc
+        finally:
+            for leftover in (tmp, f"{tmp}-wal", f"{tmp}-shm"):
+                try:
+                    os.unlink(leftover)
+                except FileNotFoundError:
+                    pass
+
+    def _check_tables(self) -> None:
+        """Refuse an existing file that is not a history, reading it only (so a refused file stays as it was)."""
+        try:
+            with closing(sqlite3.connect(self.path.resolve().as_uri() + "?mode=ro", uri=True,
+                                         timeout=busy_timeout())) as con:
+                tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        except sqlite3.DatabaseError as exc:
+            if "not a database" in str(exc) or "malformed" in str(exc):
+                raise ResourceError(f"{self.path}: not a history database, or a corrupt one ({exc})",
+                                    hint="restore it from a backup (the nightly CI cache), or move it away "
+                                         "to start a new history", resource=str(self.path)) from exc
+            raise describe(exc, str(self.path)) from exc
+        missing = sorted({"meta", "runs", "points"} - tables)
+        if missing:
+            raise ResourceError(f"{self.path}: not a qharness history (no table {', '.join(missing)})",
+                                hint="restore it from a backup, or move it away to start a new history",
+                                resource=str(self.path))
+
+    def verify(self) -> None:
+        """SQLite's ``quick_check`` of the whole file (opening it checked tables, schema and the lock).
+
+        Raises:
+            ResourceError: the file is corrupt.
+        """
+        with self._connect() as con:
+            problems = [r[0] for r in con.execute("PRAGMA quick_check")]
+        if problems != ["ok"]:
+            raise ResourceError(f"{self.path}: the history database is corrupt ({'; '.join(problems[:3])})",
+                                hint="restore it from a backup (the nightly CI cache), or move it away to start "
+                                     "a new history", resource=str(self.path))
+
     def _check_schema(self, value: str) -> None:
         try:
             version = int(value)
@@ -160,23 +242,27 @@ class History:
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
+        wait = busy_timeout()
         try:
-            con = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+            con = sqlite3.connect(self.path, timeout=wait, isolation_level=None)
         except sqlite3.Error as exc:
-            raise BaselineError(f"{self.path}: cannot open the history database ({exc})",
-                                hint="check the path and its permissions") from None
+            raise describe(exc, str(self.path)) from exc
         with closing(con):
             try:
-                con.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+                con.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")
                 # WAL lets the report read while a gate writes; the setting persists in the file.
                 con.execute("PRAGMA journal_mode = WAL")
                 con.execute("PRAGMA foreign_keys = ON")
                 yield con
             except sqlite3.DatabaseError as exc:
                 if "not a database" in str(exc) or "malformed" in str(exc):
-                    raise BaselineError(f"{self.path}: not a history database ({exc})",
-                                        hint="move the file away; the next run starts a new history") from None
-                raise
+                    raise ResourceError(f"{self.path}: not a history database, or a corrupt one ({exc})",
+                                        hint="restore it from a backup (the nightly CI cache), or move it away "
+                                             "to start a new history", resource=str(self.path)) from exc
+                fault = describe(exc, str(self.path))
+                if "locked" in str(exc):
+                    fault.message += f" (waited {wait:g} s)"
+                raise fault from exc
 
     @contextmanager
     def _write(self, con: sqlite3.Connection) -> Iterator[None]:

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from harness.drift import Verdict
-from harness.errors import BaselineError
+from harness.errors import BaselineError, ResourceError
 from harness.records import Metric, Result, Run
 from harness.store.history import HISTORY_SCHEMA, History
 
@@ -89,7 +89,7 @@ def test_newer_schema_and_foreign_files_are_refused(tmp_path):
     assert str(path) in str(err.value) and "fix:" in str(err.value)
     junk = tmp_path / "junk.sqlite"
     junk.write_text("not a database at all, just text " * 100)
-    with pytest.raises(BaselineError, match="not a history database"):
+    with pytest.raises(ResourceError, match="not a history database"):
         History(junk)
 
 
