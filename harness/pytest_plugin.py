@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import json
 import re
-from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterator
@@ -317,9 +316,9 @@ class CaseItem(pytest.Item):
                 mine = list(apply_timings(mine, state.timings))
             suites = {self.suite.name: {"path": str(self.suite.path), "sha256": self.suite.sha256,
                                         "metrics": plan.metric_specs()}}
-            # xdist workers may share a case file (read, merge, write): one writer at a time
-            with _locked(state.runs_dir / ".baselines.lock"):
-                promote(Run(run_id=run.run_id, created=run.created, results=tuple(mine), suites=suites), root)
+            # xdist workers may share a case file: promote reads, merges and writes it under the
+            # baselines folder's lock (harness.store.staging.exclusive), one writer at a time
+            promote(Run(run_id=run.run_id, created=run.created, results=tuple(mine), suites=suites), root)
             return
         key = (self.suite.name, self.case_id, self.kind)
         verdicts = [v for v in state.judge(self).verdicts if (v.suite, v.case_id, v.baseline) == key]
@@ -340,23 +339,6 @@ class CaseItem(pytest.Item):
 
     def reportinfo(self):
         return self.path, None, f"{self.suite.name} {self.case_id} [{self.kind}]"
-
-
-@contextmanager
-def _locked(path: Path):
-    """An exclusive lock on ``path`` across processes (POSIX; elsewhere a no-op)."""
-    try:
-        import fcntl
-    except ImportError:  # Windows: xdist workers may race on a case file split between them
-        yield
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 _WORKER_RUNS = pytest.StashKey[list]()

@@ -22,7 +22,7 @@ from harness.errors import BaselineError
 from harness.records import Result, Run
 from harness.store.migrations import BASELINE_SCHEMA, file_checksum, upgrade
 from harness.store.shape import result_problem
-from harness.store.staging import recover, write_set
+from harness.store.staging import exclusive, recover, write_set
 from harness.store.untrusted import confined
 
 __all__ = ["DEFAULT_BASELINES_DIR", "baseline_path", "load_baselines", "migrate", "promote", "stored_for"]
@@ -76,7 +76,14 @@ def promote(run: Run, root: Path = DEFAULT_BASELINES_DIR, *, suites: Iterable[st
             continue
         by_case.setdefault((r.suite, r.case_id), {})[r.baseline] = r
     root = Path(root)
-    recover(root)
+    if not by_case:
+        return []
+    with exclusive(root):  # read, merge and write under one lock: concurrent promotes lose nothing
+        return write_set(root, _merged(run, root, by_case), note={"promoted_from": run.run_id})
+
+
+def _merged(run: Run, root: Path, by_case: Mapping[tuple[str, str], Mapping[str, Result]]) -> dict[str, dict]:
+    """The file of each case: the run's results over the kinds already stored (upgraded if older)."""
     files = {}
     for (suite, case_id), results in sorted(by_case.items()):
         path = _target(root, suite, case_id)
@@ -96,9 +103,7 @@ def promote(run: Run, root: Path = DEFAULT_BASELINES_DIR, *, suites: Iterable[st
         }
         payload["checksum"] = file_checksum(payload)
         files[f"{suite}/{case_id}.json"] = payload
-    if not files:
-        return []
-    return write_set(root, files, note={"promoted_from": run.run_id})
+    return files
 
 
 def _parse(path: Path) -> dict:
@@ -168,7 +173,13 @@ def migrate(root: Path = DEFAULT_BASELINES_DIR) -> list[tuple[Path, int, str]]:
     ``(path, old schema, note)`` for each file rewritten.
     """
     root = Path(root)
-    recover(root)
+    if not root.is_dir():
+        return []
+    with exclusive(root):
+        return _migrate_locked(root)
+
+
+def _migrate_locked(root: Path) -> list[tuple[Path, int, str]]:
     plans = []
     for path in sorted(root.glob("[!.]*/*.json")):
         data = _parse(path)

@@ -26,6 +26,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,7 +36,7 @@ from harness.errors import BaselineError
 from harness.store.atomic import fsync_dir, json_text, write_json
 from harness.store.untrusted import StoreWarning
 
-__all__ = ["InterruptedPromoteWarning", "MANIFEST", "STAGING_PREFIX", "recover", "write_set"]
+__all__ = ["InterruptedPromoteWarning", "MANIFEST", "STAGING_PREFIX", "exclusive", "recover", "write_set"]
 
 STAGING_PREFIX = ".promote-"
 MANIFEST = "MANIFEST.json"
@@ -46,14 +47,45 @@ class InterruptedPromoteWarning(StoreWarning):
     """A promote was interrupted; its set was completed (it had committed) or discarded (it had not)."""
 
 
+_local = threading.local()  # the folders this thread holds the lock of: flock is not re-entrant across opens
+
+
 @contextmanager
 def _locked(folder: Path) -> Iterator[None]:
+    key = folder.resolve()
+    _held = _local.__dict__.setdefault("held", {})
+    if _held.get(key):
+        _held[key] += 1
+        try:
+            yield
+        finally:
+            _held[key] -= 1
+        return
     fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)  # released by the kernel if the holder is killed
-        yield
+        _held[key] = 1
+        try:
+            yield
+        finally:
+            del _held[key]
     finally:
         os.close(fd)
+
+
+@contextmanager
+def exclusive(folder: str | Path) -> Iterator[None]:
+    """Hold ``folder``'s promote lock (created if needed), after finishing or discarding an interrupted promote.
+
+    A promote reads the files it merges into under this lock, so two promotes (or pytest-xdist
+    workers sharing a case file) never lose each other's kinds.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    with _locked(folder):
+        for message in _recover_locked(folder):
+            warnings.warn(message, InterruptedPromoteWarning, stacklevel=3)
+        yield
 
 
 def _relative(name: object, manifest: Path) -> Path:

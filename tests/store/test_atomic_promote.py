@@ -139,3 +139,21 @@ def test_every_write_fsyncs_the_folder_after_its_rename(tmp_path, monkeypatch):
     assert len(renames) == 2
     synced_after = {e[1] for e in events[renames[-1]:] if e[0] == "fsync"}
     assert {str(tmp_path / "b" / "s"), str(tmp_path / "b" / "t"), str(tmp_path / "b")} <= synced_after
+
+
+def test_two_promotes_at_once_into_the_same_case_files_lose_no_kind(tmp_path):
+    root, runs = tmp_path / "baselines", tmp_path / "runs"
+    children = []
+    for i, kind in enumerate(("classical", "simulator")):
+        run = Run(run_id=f"20261201T000000.000000Z-00000{i}", created="now", results=tuple(
+            Result(suite="s", case_id=f"c={n}", baseline=kind, tier=kind, status="ok",
+                   metrics={"p": Metric(0.5, "proportion", n=100)}) for n in range(100)))
+        path = write_run(run, runs / kind)
+        children.append(subprocess.Popen(
+            [sys.executable, "-m", "harness.cli", "baseline", "promote", str(path), "--baselines", str(root)],
+            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}, stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE))
+    for child in children:
+        assert child.wait(timeout=120) == 0, child.stderr.read()
+    stored = load_baselines(root, [("s", f"c={n}") for n in range(100)])
+    assert len(stored) == 200  # both kinds of every case: each promote merged into the other's files
