@@ -186,3 +186,22 @@ def test_a_change_to_a_custom_workloads_scoring_is_named_outside_git(project, ca
     assert "changed: workload_sha256" in out
     doc = json.loads((project / "reports" / "verdicts.json").read_text())
     assert {v["changed_layer"] for v in doc["verdicts"] if v["status"] == "regression"} == {"workload_sha256"}
+
+
+def test_a_fallback_never_passes_for_hardware_and_fails_strict(project, capsys):
+    wide = SUITE.replace("n: [3]", "n: [7]").replace("  classical: {}\n", "").replace(
+        "backend: fake_manila", "backend: fake_nairobi")  # 7 qubits fit nairobi
+    suite = project / "suites" / "ghz.yaml"
+    suite.write_text(wide)
+    assert harness(capsys, "run", "suites", "--quiet")[0] == 0
+    harness(capsys, "baseline", "promote", "latest")
+    suite.write_text(wide.replace("backend: fake_nairobi", "backend: fake_manila"))  # too small: falls back
+    code, out, err = harness(capsys, "gate", "suites", "--quiet", "--fallback")
+    assert code == 0 and "2 results produced by a fallback tier" in out, out + err
+    doc = json.loads((project / "reports" / "verdicts.json").read_text())
+    hardware = [v for v in doc["verdicts"] if v["baseline"].startswith("hardware")]
+    assert hardware and {v["status"] for v in hardware} == {"fallback"}  # never an "improvement"
+    assert doc["counts"]["improvement"] == 0
+    code, out, _ = harness(capsys, "gate", "suites", "--quiet", "--fallback", "--strict")
+    assert code == 1 and "strict: 2 results produced by a fallback tier" in out, out
+    assert "fallback" in (project / "reports" / "junit.xml").read_text()
