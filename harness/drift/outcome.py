@@ -178,8 +178,12 @@ def gate_outcome(run: Run, verdicts: Iterable[Verdict], *, strict: bool = False,
         fatal.append((EXIT_EXECUTION, f"{_plural(len(failed), 'result')} failed to execute "
                       f"({', '.join('/'.join(k) for k in failed[:3])}{', ...' if len(failed) > 3 else ''})"))
     if not judged and not failed:
-        why = (f"no result found a stored baseline{where}: nothing was judged; {promote}"
-               if run.results else "the run has no results: nothing was judged")
+        if not run.results:
+            why = "the run has no results: nothing was judged"
+        elif fallbacks and not missing:
+            why = "every result was produced by a fallback tier: nothing was judged"
+        else:
+            why = f"no result found a stored baseline{where}: nothing was judged; {promote}"
         fatal.append((EXIT_INVALID, why))
     if blocking:
         fatal.append((EXIT_REGRESSION, f"{_plural(len(blocking), 'gating regression')} "
