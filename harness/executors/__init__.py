@@ -41,9 +41,9 @@ seed_simulator=)``."""
 
 def known_backends() -> list[str]:
     """Names accepted as ``hardware.backend`` without credentials (the fake backends), sorted."""
-    from harness.executors.runtime import fake_backend_classes
+    from harness.executors.runtime import fake_backend_names
 
-    return sorted(fake_backend_classes())
+    return sorted(fake_backend_names())
 
 
 def make_device(

@@ -43,18 +43,22 @@ from harness.executors.calibration import (
     snapshot_hash,
 )
 from harness.executors.ibm import ibm_backend, queue_seconds
+from harness.executors.outcomes import bitarray_counts
 from harness.kinds import IBM_PREFIX, backend_name, is_real_backend
 
 if TYPE_CHECKING:
     from qiskit import QuantumCircuit
 
-__all__ = ["RuntimeDevice", "fake_backend_classes"]
+__all__ = ["RuntimeDevice", "fake_backend_classes", "fake_backend_names", "pass_manager"]
 
 _PRIMITIVE = "qiskit_ibm_runtime.executor_sampler.Sampler"
 _LOCK = threading.Lock()
 _FAKES: dict[str, Any] = {}  # name -> fake backend instance (shared: it is read-only for us)
 _SIMS: dict[str, Any] = {}  # name -> AerSimulator.from_backend(fake): the cached noise model
 _SNAPSHOTS: dict[str, dict[str, Any]] = {}  # name -> full calibration snapshot
+_PMS: dict[tuple, Any] = {}  # (backend, level, seed, physical) -> preset pass manager
+_ISA: dict[tuple, "QuantumCircuit"] = {}  # (backend, level, seed, circuit key) -> its transpiled circuit
+_PM_LOCKS: dict[tuple, threading.Lock] = {}  # one per pass manager: its run() is not known to be thread-safe
 
 
 @functools.lru_cache(maxsize=1)
@@ -72,6 +76,56 @@ def fake_backend_classes() -> dict[str, type]:
             if isinstance(name, str) and name:
                 found[name] = obj
     return found
+
+
+@functools.lru_cache(maxsize=1)
+def fake_backend_names() -> frozenset[str]:
+    """The names of :func:`fake_backend_classes`, without importing any SDK.
+
+    ``qiskit_ibm_runtime.fake_provider`` keeps each fake backend in ``backends/<name>/`` (the
+    class's ``backend_name`` is ``fake_<name>``; a test checks the two lists agree), so planning a
+    suite and ``--dry-run`` list the folder instead of importing qiskit (seconds of start-up).
+    Falls back to the import when the package is laid out differently.
+    """
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("qiskit_ibm_runtime")  # a top-level spec: nothing is imported
+    locations = list(spec.submodule_search_locations or []) if spec is not None else []
+    names = {f"fake_{d.name}" for loc in locations if (Path(loc) / "fake_provider" / "backends").is_dir()
+             for d in (Path(loc) / "fake_provider" / "backends").iterdir()
+             if d.is_dir() and not d.name.startswith("_") and any(d.glob("conf_*.json"))}
+    return frozenset(names) if names else frozenset(fake_backend_classes())
+
+
+def pass_manager(backend: Any, name: str, optimization_level: int, seed_transpiler: int,
+                 physical: bool = False) -> Any:
+    """The preset pass manager for ``(backend, level, seed)``, built once per process.
+
+    ``physical`` gives the level-0, identity-layout manager :meth:`RuntimeDevice.translate_physical`
+    uses. A pass manager with a fixed seed transpiles a circuit the same way every time, so sharing
+    it between devices (cases, trials, the raw and mitigated sides) changes no result.
+    """
+    key = (name, 0 if physical else int(optimization_level), int(seed_transpiler), physical)
+    with _LOCK:
+        if key not in _PMS:
+            from qiskit.transpiler import generate_preset_pass_manager
+
+            extra = {"initial_layout": list(range(backend.num_qubits))} if physical else {}
+            _PMS[key] = generate_preset_pass_manager(optimization_level=key[1], backend=backend,
+                                                     seed_transpiler=key[2], **extra)
+            _PM_LOCKS[key] = threading.Lock()
+        return _PMS[key], _PM_LOCKS[key], key
+
+
+def _transpiled(pm: tuple, circuit: "QuantumCircuit", ckey: str) -> "QuantumCircuit":
+    """``pm``'s output for ``circuit``, run once per process per circuit structure."""
+    manager, lock, key = pm
+    with lock:
+        isa = _ISA.get(key + (ckey,))
+        if isa is None:
+            isa = _ISA[key + (ckey,)] = manager.run(circuit)
+    return isa
 
 
 def _fake_backend(name: str) -> Any:
@@ -138,8 +192,6 @@ class RuntimeDevice:
             self.simulated = True
             self._backend = _fake_backend(backend)
             self._snap = _snapshot(backend, self._backend)
-        self._pm = None
-        self._pm0 = None
         self._cache: dict[str, "QuantumCircuit"] = {}
         self._jobs = 0
         self._last: "QuantumCircuit | None" = None
@@ -154,15 +206,8 @@ class RuntimeDevice:
         """The circuit on the backend's qubits and basis (cached per circuit structure)."""
         key = circuit_key(circuit)
         if key not in self._cache:
-            from qiskit.transpiler import generate_preset_pass_manager
-
             with self.clock.stage("transpile"):
-                if self._pm is None:
-                    self._pm = generate_preset_pass_manager(
-                        optimization_level=self.optimization_level, backend=self._backend,
-                        seed_transpiler=self.seed_transpiler,
-                    )
-                self._cache[key] = self._pm.run(circuit)
+                self._cache[key] = self._run_pm(circuit, key, physical=False)
         return self._cache[key]
 
     def translate_physical(self, circuit: "QuantumCircuit") -> "QuantumCircuit":
@@ -170,8 +215,6 @@ class RuntimeDevice:
         identity layout: nothing is optimised away. Cached per circuit structure."""
         key = "phys:" + circuit_key(circuit)
         if key not in self._cache:
-            from qiskit.transpiler import generate_preset_pass_manager
-
             if circuit.num_qubits != self._backend.num_qubits:
                 raise UnsupportedError(
                     f"{self.name}: a physical circuit must span all {self._backend.num_qubits} "
@@ -179,14 +222,14 @@ class RuntimeDevice:
                     hint="pass circuits derived from RuntimeDevice.transpile()",
                 )
             with self.clock.stage("transpile"):
-                if self._pm0 is None:
-                    self._pm0 = generate_preset_pass_manager(
-                        optimization_level=0, backend=self._backend,
-                        initial_layout=list(range(self._backend.num_qubits)),
-                        seed_transpiler=self.seed_transpiler,
-                    )
-                self._cache[key] = self._pm0.run(circuit)
+                self._cache[key] = self._run_pm(circuit, key, physical=True)
         return self._cache[key]
+
+    def _run_pm(self, circuit: "QuantumCircuit", key: str, physical: bool) -> "QuantumCircuit":
+        pm = pass_manager(self._backend, self.name, self.optimization_level, self.seed_transpiler, physical)
+        if not self.simulated:  # REAL HARDWARE PATH: a live backend's target may change: no process cache
+            return pm[0].run(circuit)
+        return _transpiled(pm, circuit, key)
 
     # -- Device protocol -------------------------------------------------------------------
     def sample(self, circuit: "QuantumCircuit", shots: int,
@@ -353,10 +396,7 @@ class RuntimeDevice:
         self.clock.add("queue", queued)
         self.clock.add("execute", waited - queued)
         counts: list[Counts] = []
-        for pub in result:
-            joined = pub.join_data()
-            if joined.shape == ():
-                counts.append(dict(joined.get_counts()))
-            else:
-                counts.extend(dict(joined[i].get_counts()) for i in range(joined.shape[0]))
+        with self.clock.stage("postprocess"):
+            for pub in result:  # integer outcomes counted by numpy: no Python string per shot
+                counts.extend(bitarray_counts(pub.join_data()))
         return counts
