@@ -161,6 +161,22 @@ def bind_by_name(
     return {p: values[:, column[p.name]].tolist() for p in transpiled.parameters}
 
 
+def _final_measurements(circuit: "QuantumCircuit", where: str) -> list[tuple[int, int]]:
+    """``(qubit index, clbit index)`` of every measurement, each of which must be final on its qubit."""
+    measured, touched_after = [], set()
+    for inst in reversed(circuit.data):
+        qubits = [circuit.find_bit(q).index for q in inst.qubits]
+        if inst.operation.name == "measure":
+            q, c = qubits[0], circuit.find_bit(inst.clbits[0]).index
+            if q in touched_after:
+                raise UnsupportedError(f"{where}: circuit {circuit.name!r} measures qubit {q} mid-circuit",
+                                       hint="exact distributions need final measurements; sample with shots instead")
+            measured.append((q, c))
+        elif inst.operation.name != "barrier":
+            touched_after.update(qubits)
+    return measured[::-1]
+
+
 class AerDevice:
     """A noiseless Aer simulator behind the :class:`~harness.executors.base.Device` protocol.
 
@@ -183,6 +199,8 @@ class AerDevice:
         self._cache: dict[str, "QuantumCircuit"] = {}
         self._jobs = 0
         self._last_sha: str | None = None
+        self.exact_evaluations = 0
+        """Circuits evaluated exactly by :meth:`probabilities` (no shots)."""
         self.job_timeout: float | None = None
         """Seconds to wait for a job before it is cancelled and TimeoutError raised (None: no limit)."""
         self.cache: Any = None
@@ -241,6 +259,41 @@ class AerDevice:
         kept = [self.translate_physical(c) for c in circuits]
         return self._run(kept, shots, None, [c.num_clbits for c in circuits])
 
+    def probabilities(
+        self,
+        circuit: "QuantumCircuit",
+        parameter_sets: Sequence[Sequence[float]] | None = None,
+    ) -> list[dict[str, float]]:
+        """Exact distribution of the measured bits per parameter set, from the statevector (no shots).
+
+        Measurements must be final (as in every bundled workload); the bits are keyed like counts.
+        """
+        from qiskit.quantum_info import Statevector
+
+        values = check_parameter_sets(circuit, parameter_sets, self.name)
+        rows = [None] if values is None else list(values)
+        measured = _final_measurements(circuit, self.name)
+        body = circuit.remove_final_measurements(inplace=False)
+        nbits = circuit.num_clbits
+        qargs = [q for q, _ in measured]
+        out = []
+        with self.clock.stage("execute"):
+            for row in rows:
+                bound = body if row is None else body.assign_parameters(
+                    {p: float(v) for p, v in zip(circuit.parameters, row)})
+                probs = Statevector(bound).probabilities(qargs)  # index bit k = qargs[k]
+                dist: dict[str, float] = {}
+                for index in np.flatnonzero(probs > 1e-15):
+                    bits = ["0"] * nbits
+                    for k, (_, clbit) in enumerate(measured):
+                        bits[nbits - 1 - clbit] = "1" if (int(index) >> k) & 1 else "0"
+                    key = "".join(bits)
+                    dist[key] = dist.get(key, 0.0) + float(probs[index])
+                out.append(dist)
+        self.resources.circuits += len(rows)
+        self.exact_evaluations += len(rows)
+        return out
+
     def lineage(self) -> dict[str, Any]:
         """Engine, versions, method, seed and the hash of the last submitted transpiled circuit."""
         import qiskit
@@ -255,6 +308,7 @@ class AerDevice:
             "seed_simulator": self.seed_simulator,
             "seed_derivation": "numpy SeedSequence([seed_simulator, job_index])",
             "transpiled_sha256": self._last_sha,
+            "exact_evaluations": self.exact_evaluations,
         }
 
     # -- internals -------------------------------------------------------------------------

@@ -32,6 +32,7 @@ __all__ = [
     "Closeable",
     "Counts",
     "Device",
+    "ExactDistributions",
     "JobTimeout",
     "PhysicalCircuits",
     "ReadoutCalibrated",
@@ -174,3 +175,21 @@ def supports(device: Any, capability: type) -> bool:
             return False
         device = device.wrapped
     return True
+
+
+@runtime_checkable
+class ExactDistributions(Protocol):
+    """An optional capability of an ideal device: the exact output distribution of a measured circuit.
+
+    A variational loop on a device that has it evaluates its objective without shot noise (the
+    Estimator-style exact expectation); on a device without it (noisy or real hardware) the loop
+    samples. Only :class:`~harness.executors.aer.AerDevice` offers it.
+    """
+
+    def probabilities(
+        self,
+        circuit: "QuantumCircuit",
+        parameter_sets: Sequence[Sequence[float]] | None = None,
+    ) -> list[dict[str, float]]:
+        """Exact probabilities of ``circuit``'s classical bits per parameter set (keys like counts)."""
+        ...

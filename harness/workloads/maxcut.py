@@ -26,7 +26,7 @@ from harness.errors import UnsupportedError
 from harness.records import Metric
 from harness.workloads.base import ClassicalOutcome, MetricInfo, QuantumOutcome, Workload, WorkloadParams
 from harness.workloads.graphs import MAX_NODES, Graph, brute_force, check_edges, local_search
-from harness.workloads.variational import minimize_from_starts
+from harness.workloads.variational import evaluation_mode, minimize_from_starts, objective_distributions
 
 if TYPE_CHECKING:
     from qiskit import QuantumCircuit
@@ -143,6 +143,11 @@ class MaxCutQAOA(Workload):
         """Final step: COBYLA's tol, Nelder-Mead's xatol, Powell's xtol."""
         eval_shots: int | None = Field(None, ge=1)
         """Shots per objective evaluation; the case's shots when omitted."""
+        evaluation: Literal["auto", "exact", "shots"] = "auto"
+        """``auto``: the exact expectation on a device that offers it (the ideal simulator), sampled
+        elsewhere; ``exact`` insists on it; ``shots`` always samples. The final circuit is sampled."""
+        sampled_maxiter: int | None = Field(None, ge=1, le=10_000)
+        """Most evaluations per start when the objective is sampled; ``maxiter`` when omitted."""
 
     def build(self, params: WorkloadParams, options: WorkloadParams) -> MaxCutProblem:
         g = params.graph
@@ -192,15 +197,17 @@ class MaxCutQAOA(Workload):
         circuit = qaoa_circuit(problem.graph, p)
         order = parameter_order(circuit, p)
         shots = opts.eval_shots or problem.shots
+        mode = evaluation_mode(opts.evaluation, device)
+        maxiter = opts.maxiter if mode == "exact" else (opts.sampled_maxiter or opts.maxiter)
 
         def evaluate(xs: np.ndarray) -> list[float]:
-            counts = device.sample(circuit, shots, parameter_sets=xs[:, order].tolist())
+            counts = objective_distributions(device, mode, circuit, shots, xs[:, order].tolist())
             return [problem.cut_moments(c)[0] for c in counts]
 
         # one period of the p = 1 landscape for integer weights: gamma in [0, pi) (with the
         # (gamma, beta) -> (-gamma, -beta) symmetry), beta in [0, pi/2) (a global flip keeps the cut)
         starts = np.hstack([rng.uniform(0, np.pi, (opts.starts, p)), rng.uniform(0, np.pi / 2, (opts.starts, p))])
-        run = minimize_from_starts(evaluate, starts, method=opts.optimizer, maxiter=opts.maxiter,
+        run = minimize_from_starts(evaluate, starts, method=opts.optimizer, maxiter=maxiter,
                                    initial_step=opts.initial_step, tol=opts.tol, maximize=True)
         final = circuit.assign_parameters(run.best[order].tolist())
         counts = device.sample(final, problem.shots)[0]
@@ -210,7 +217,9 @@ class MaxCutQAOA(Workload):
             "best_objective": run.best_value,
             "param_order": [f"gamma[{k}]" for k in range(p)] + [f"beta[{k}]" for k in range(p)],
             "evaluations": len(run.trace),
-            "eval_shots": shots,
+            "evaluation": mode,
+            "maxiter": maxiter,
+            "eval_shots": shots if mode == "shots" else None,
             "starts": list(run.starts),
             "optimum": problem.graph.optimum,
         }

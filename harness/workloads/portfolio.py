@@ -37,7 +37,7 @@ from harness.records import Metric
 from harness.workloads.base import ClassicalOutcome, MetricInfo, QuantumOutcome, Workload, WorkloadParams
 from harness.workloads.ising import Ising, all_bits, ising_qaoa_circuit, qubo_to_ising, qubo_values
 from harness.workloads.maxcut import parameter_order
-from harness.workloads.variational import minimize_from_starts
+from harness.workloads.variational import evaluation_mode, minimize_from_starts, objective_distributions
 
 if TYPE_CHECKING:
     from harness.executors.base import Device
@@ -188,6 +188,11 @@ class Portfolio(Workload):
         initial_step: float = Field(0.3, gt=0, le=math.pi)
         tol: float = Field(0.01, gt=0)
         eval_shots: int | None = Field(None, ge=1)
+        evaluation: Literal["auto", "exact", "shots"] = "auto"
+        """``auto``: the exact expectation on a device that offers it (the ideal simulator), sampled
+        elsewhere; ``exact`` insists on it; ``shots`` always samples. The final circuit is sampled."""
+        sampled_maxiter: int | None = Field(None, ge=1, le=10_000)
+        """Most evaluations per start when the objective is sampled; ``maxiter`` when omitted."""
 
     def build(self, params: WorkloadParams, options: WorkloadParams) -> PortfolioProblem:
         spec = params.instance
@@ -258,10 +263,12 @@ class Portfolio(Workload):
         circuit = ising_qaoa_circuit(problem.ising, p, name=f"portfolio_{problem.name}")
         order = parameter_order(circuit, p)
         shots = opts.eval_shots or problem.shots
+        mode = evaluation_mode(opts.evaluation, device)
+        maxiter = opts.maxiter if mode == "exact" else (opts.sampled_maxiter or opts.maxiter)
         cost = problem.ising.energies()  # the penalised QUBO F over every selection
 
         def evaluate(xs: np.ndarray) -> list[float]:
-            counts = device.sample(circuit, shots, parameter_sets=xs[:, order].tolist())
+            counts = objective_distributions(device, mode, circuit, shots, xs[:, order].tolist())
             out = []
             for c in counts:
                 z, w = problem.indices(c)
@@ -270,7 +277,7 @@ class Portfolio(Workload):
 
         # gamma multiplies coefficients scaled to at most 1 in magnitude; beta's RX(2 beta) has period pi
         starts = np.hstack([rng.uniform(0, np.pi, (opts.starts, p)), rng.uniform(0, np.pi, (opts.starts, p))])
-        run = minimize_from_starts(evaluate, starts, method=problem.optimizer, maxiter=opts.maxiter,
+        run = minimize_from_starts(evaluate, starts, method=problem.optimizer, maxiter=maxiter,
                                    initial_step=opts.initial_step, tol=opts.tol)
         final = circuit.assign_parameters(run.best[order].tolist())
         counts = device.sample(final, problem.shots)[0]
@@ -279,7 +286,9 @@ class Portfolio(Workload):
             "best_params": {"gamma": run.best[:p].tolist(), "beta": run.best[p:].tolist()},
             "best_objective": run.best_value,
             "evaluations": len(run.trace),
-            "eval_shots": shots,
+            "evaluation": mode,
+            "maxiter": maxiter,
+            "eval_shots": shots if mode == "shots" else None,
             "starts": list(run.starts),
             "penalty": problem.penalty,
             "ising_scale": problem.ising.scale,

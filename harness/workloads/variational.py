@@ -19,9 +19,40 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-__all__ = ["Optimisation", "minimize_from_starts"]
+__all__ = ["EVALUATIONS", "Optimisation", "evaluation_mode", "minimize_from_starts", "objective_distributions"]
 
 Evaluate = Callable[[np.ndarray], Sequence[float]]
+
+EVALUATIONS = ("auto", "exact", "shots")
+"""How a loop evaluates its objective: ``exact`` output distributions (an ideal device's
+statevector, the Estimator's exact expectation), ``shots`` (sampled counts), or ``auto``: exact
+where the device offers it (the ideal simulator), sampled otherwise (noisy and real hardware)."""
+
+
+def evaluation_mode(evaluation: str, device: Any) -> str:
+    """``"exact"`` or ``"shots"``: what ``evaluation`` means on ``device``.
+
+    Raises:
+        UnsupportedError: ``exact`` was asked of a device that can only sample.
+    """
+    from harness.errors import UnsupportedError
+    from harness.executors.base import ExactDistributions, supports
+
+    exact = supports(device, ExactDistributions)
+    if evaluation == "exact" and not exact:
+        raise UnsupportedError(f"evaluation: exact needs an ideal simulator; {getattr(device, 'name', device)} "
+                               "only samples", hint="use evaluation: auto (exact where possible, shots elsewhere)")
+    if evaluation not in EVALUATIONS:
+        raise UnsupportedError(f"evaluation {evaluation!r} is not one of {EVALUATIONS}", hint="use auto")
+    return "exact" if exact and evaluation != "shots" else "shots"
+
+
+def objective_distributions(device: Any, mode: str, circuit: Any, shots: int,
+                            parameter_sets: Sequence[Sequence[float]]) -> list[Mapping[str, float]]:
+    """One distribution per parameter set: exact probabilities, or the counts of one sampled job."""
+    if mode == "exact":
+        return device.probabilities(circuit, parameter_sets=parameter_sets)
+    return [dict(c) for c in device.sample(circuit, shots, parameter_sets=parameter_sets)]
 
 
 @dataclass(frozen=True)
@@ -41,9 +72,12 @@ def _method_options(method: str, n: int, maxiter: int, initial_step: float, tol:
         simplex = np.vstack([x0, x0 + initial_step * np.eye(n)])
         # a sampled objective never settles within fatol, so only the simplex size decides convergence
         return {"maxiter": maxiter, "maxfev": maxiter, "initial_simplex": simplex, "xatol": tol, "fatol": np.inf}
+    if method == "L-BFGS-B":
+        # finite-difference gradients: only for an exact objective (shot noise swamps the differences)
+        return {"maxfun": maxiter, "maxiter": maxiter, "eps": 1e-6}
     if method == "Powell":
         return {"maxiter": maxiter, "maxfev": maxiter, "direc": initial_step * np.eye(n), "xtol": tol}
-    raise ValueError(f"unknown optimizer {method!r}; use COBYLA, Nelder-Mead or Powell")
+    raise ValueError(f"unknown optimizer {method!r}; use COBYLA, Nelder-Mead, Powell or L-BFGS-B")
 
 
 def minimize_from_starts(
@@ -61,8 +95,8 @@ def minimize_from_starts(
     Args:
         evaluate: objective over a batch of points (rows); one device job per call.
         starts: initial points, shape (starts, parameters); evaluated together first.
-        method: "COBYLA", "Nelder-Mead" or "Powell".
-        maxiter: evaluation budget per start (COBYLA's maxiter; maxiter and maxfev otherwise).
+        method: "COBYLA", "Nelder-Mead", "Powell" or "L-BFGS-B" (exact objectives only).
+        maxiter: evaluation budget per start (COBYLA's maxiter; maxiter and maxfev, or maxfun, otherwise).
         initial_step: first step size in the parameters' units.
         tol: final step size at which the optimizer stops.
         maximize: the objective is to be maximised (the trace keeps its sign as given).

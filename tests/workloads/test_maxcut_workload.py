@@ -126,8 +126,9 @@ def test_published_p1_optimum_on_aer():
 
     The final expected cut must lie within 3 standard errors (20000 shots) of 0.6924 * 12.
     """
-    wl, problem = _problem(shots=20000)
+    wl, problem = _problem(shots=20000, evaluation="shots")
     out = wl.quantum(problem, AerDevice(seed_simulator=3), np.random.default_rng(1))
+    assert out.info["evaluation"] == "shots"
     assert out.shots == 20000 and sum(out.counts.values()) == 20000
     assert out.circuit.num_parameters == 0 and out.circuit.num_clbits == 8
     metrics = wl.score(problem, {k: v / out.shots for k, v in out.counts.items()}, out.shots)

@@ -26,10 +26,17 @@ def test_classical_exact_and_mean_field_baselines():
     assert exact.metrics["energy"].value == pytest.approx(EXACT_H2, abs=1e-6)
     assert exact.metrics["energy"].unit == "Ha"
     assert exact.metrics["energy_error"].value == pytest.approx(0.0, abs=1e-12)
-    mf = wl.classical(problem, ClassicalSettings(solvers=["exact", "product_state"], restarts=3),
-                      np.random.default_rng(0)).metrics["energy"]
+    both = wl.classical(problem, ClassicalSettings(solvers=["exact", "product_state"], restarts=3),
+                        np.random.default_rng(0))
+    # the metrics stay the exact energy; mean field is a separate, named solver in the info
+    assert both.metrics["energy"].value == pytest.approx(EXACT_H2, abs=1e-6)
+    assert both.info["metrics_from"] == "exact" and len(both.trace) == 3
     # the best product state of this H2 Hamiltonian is a basis state: Hartree-Fock, -1.1170 Ha
-    assert mf.value == pytest.approx(-1.11699, abs=1e-4) and mf.n == 3
+    mf = both.info["product_state"]
+    assert mf["energy"] == pytest.approx(-1.11699, abs=1e-4) and mf["restarts"] == 3
+    assert mf["energy_error"] == pytest.approx(-1.11699 - EXACT_H2, abs=1e-4)
+    alone = wl.classical(problem, ClassicalSettings(solvers=["product_state"], restarts=3), np.random.default_rng(0))
+    assert alone.metrics["energy"].value == pytest.approx(-1.11699, abs=1e-4) and alone.metrics["energy"].n == 3
 
 
 def test_tfim_mean_field_is_above_the_exact_energy():
