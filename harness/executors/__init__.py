@@ -28,7 +28,7 @@ from harness.kinds import DEFAULT_PROVIDER, DEVICE_TIERS, HARDWARE, IBM_PREFIX, 
 if TYPE_CHECKING:
     from harness.suite.schema import HardwareSettings, SimulatorSettings
 
-__all__ = ["HARDWARE_DEVICES", "Counts", "Device", "Resources", "StageClock", "known_backends", "make_device"]
+__all__ = ["HARDWARE_DEVICES", "STABILIZER_DEVICE", "Counts", "Device", "Resources", "StageClock", "known_backends", "make_device"]
 
 HARDWARE_DEVICES: dict[str, str] = {
     PROVIDERS[IBM_PREFIX]: "harness.executors.runtime:RuntimeDevice",
@@ -37,6 +37,9 @@ HARDWARE_DEVICES: dict[str, str] = {
 """Provider (:func:`harness.kinds.provider_of`) -> ``module:Class`` of the device that runs its
 backends, imported on first use. The class takes ``(backend, optimization_level=, seed_transpiler=,
 seed_simulator=)``."""
+
+STABILIZER_DEVICE = "harness.executors.stabilizer:StabilizerDevice"
+"""The device of ``simulation: stabilizer`` (a fake backend's Clifford circuits by stim, Pauli noise)."""
 
 
 def known_backends() -> list[str]:
@@ -80,7 +83,10 @@ def make_device(
             raise UnsupportedError(
                 "hardware settings have no backend name", hint="set baselines.hardware.backend"
             )
-        module, _, name = HARDWARE_DEVICES[provider_of(backend)].partition(":")
+        spec = HARDWARE_DEVICES[provider_of(backend)]
+        if getattr(settings, "simulation", None) == "stabilizer":
+            spec = STABILIZER_DEVICE
+        module, _, name = spec.partition(":")
         device_class = getattr(import_module(module), name)
         return device_class(
             backend,

@@ -123,7 +123,8 @@ class ClassicalSettings(Strict):
 
 class SimulatorSettings(Strict):
     engine: Literal["aer"] = "aer"
-    method: Literal["automatic", "statevector", "matrix_product_state"] = "automatic"
+    method: Literal["automatic", "statevector", "matrix_product_state", "stabilizer"] = "automatic"
+    """Aer's simulation method; ``stabilizer`` runs Clifford circuits of any width (the wide suites)."""
     cross_check: Literal["cirq"] | None = None
     """Also run the final circuit on cirq's simulator (through OpenQASM 2) and report a
     disagreement beyond shot noise in the result's lineage (``cross_check``)."""
@@ -140,6 +141,11 @@ class HardwareSettings(Strict):
     """How to choose among several ``backend`` candidates, from their calibration snapshots."""
     optimization_level: int = Field(1, ge=0, le=3)
     """Transpiler optimisation level (lineage: changing it is what the gate judges)."""
+    simulation: Literal["noise_model", "stabilizer"] = "noise_model"
+    """How a fake backend is simulated: ``noise_model`` (runtime's local mode: Aer with the full
+    calibrated noise model, up to about 30 qubits) or ``stabilizer`` (stim, Clifford circuits only,
+    the calibrated errors in Pauli form: any width up to the device's; see
+    :mod:`harness.executors.stabilizer`)."""
     mitigation: MitigationSettings = Field(default_factory=MitigationSettings)
     job_timeout: float = Field(600.0, gt=0)
     """Seconds to poll a submitted job before it is cancelled and retried as a transient failure."""
@@ -155,6 +161,13 @@ class HardwareSettings(Strict):
             if any(is_real_backend(b) for b in v):
                 raise ValueError(f"backend selection works on fake backends; name one {IBM_PREFIX}<backend> alone")
         return v
+
+    @model_validator(mode="after")
+    def _stabilizer_on_fakes(self) -> "HardwareSettings":
+        names = self.backend if isinstance(self.backend, list) else [self.backend]
+        if self.simulation == "stabilizer" and any(is_real_backend(b) for b in names):
+            raise ValueError("simulation: stabilizer simulates a fake backend; a real backend runs itself")
+        return self
 
 
 class Baselines(Strict):

@@ -140,7 +140,7 @@ class GHZ(Workload):
     default_solvers = ("exact",)
 
     class Params(WorkloadParams):
-        n: int = Field(ge=2, le=30, description="number of qubits")
+        n: int = Field(ge=2, le=1000, description="number of qubits (beyond ~30 use simulation: stabilizer)")
         shots: int = Field(ge=1, description="shots of the final circuit")
 
     class Options(WorkloadParams):

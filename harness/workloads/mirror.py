@@ -140,7 +140,7 @@ class Mirror(Workload):
     default_solvers = ("exact",)
 
     class Params(WorkloadParams):
-        width: int = Field(ge=1, le=27, description="qubits")
+        width: int = Field(ge=1, le=1000, description="qubits (wide Clifford cases run with simulation: stabilizer)")
         depth: int = Field(ge=1, le=200, description="forward layers (the circuit has twice as many plus the Pauli layer)")
         circuit_seed: int = Field(0, ge=0, description="which random circuit of this width and depth")
         shots: int = Field(ge=1)
