@@ -17,6 +17,8 @@ from harness.workloads.ghz import GHZ
 from harness.workloads.maxcut import MaxCutQAOA
 from harness.workloads.mirror import Mirror
 from harness.workloads.portfolio import Portfolio
+from harness.workloads.quantum_volume import QuantumVolume
+from harness.workloads.rb import RandomizedBenchmarking
 from harness.workloads.vqe import VQEH2, VQETFIM
 
 __all__ = [
@@ -29,7 +31,8 @@ __all__ = [
     "get_workload",
 ]
 
-WORKLOADS: dict[str, type[Workload]] = {cls.name: cls for cls in (GHZ, MaxCutQAOA, Mirror, Portfolio, VQEH2, VQETFIM)}
+WORKLOADS: dict[str, type[Workload]] = {cls.name: cls for cls in (GHZ, MaxCutQAOA, Mirror, Portfolio, QuantumVolume,
+                                                                   RandomizedBenchmarking, VQEH2, VQETFIM)}
 """Every built-in workload, by name."""
 
 
