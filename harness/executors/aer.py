@@ -24,6 +24,7 @@ import numpy as np
 
 from harness.errors import UnsupportedError
 from harness.executors.base import Counts, Resources, StageClock
+from harness.executors.features import circuit_features
 
 if TYPE_CHECKING:
     from qiskit import QuantumCircuit
@@ -199,6 +200,7 @@ class AerDevice:
         self._cache: dict[str, "QuantumCircuit"] = {}
         self._jobs = 0
         self._last_sha: str | None = None
+        self._last_circuit: "QuantumCircuit | None" = None
         self.exact_evaluations = 0
         """Circuits evaluated exactly by :meth:`probabilities` (no shots)."""
         self.job_timeout: float | None = None
@@ -309,6 +311,7 @@ class AerDevice:
             "seed_derivation": "numpy SeedSequence([seed_simulator, job_index])",
             "transpiled_sha256": self._last_sha,
             "exact_evaluations": self.exact_evaluations,
+            "features": circuit_features(self._last_circuit),
         }
 
     # -- internals -------------------------------------------------------------------------
@@ -358,6 +361,7 @@ class AerDevice:
                 self.cache.store(description, counts)
         last = transpiled[0]
         self._last_sha = circuit_sha256(last)
+        self._last_circuit = last
         r = self.resources
         r.shots += int(shots) * n
         r.circuits += n

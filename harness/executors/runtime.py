@@ -42,6 +42,7 @@ from harness.executors.calibration import (
     readout_probabilities,
     snapshot_hash,
 )
+from harness.executors.features import circuit_features
 from harness.executors.ibm import ibm_backend, queue_seconds
 from harness.executors.outcomes import bitarray_counts
 from harness.kinds import IBM_PREFIX, backend_name, is_real_backend
@@ -320,6 +321,7 @@ class RuntimeDevice:
             "calibration_sha256": snapshot_hash(self._snap),
             "calibration_used_sha256": snapshot_hash(used_snapshot) if used_snapshot else None,
             "calibration_date": self._snap.get("calibration_date"),
+            "features": circuit_features(last),
         }
 
     # -- execution -------------------------------------------------------------------------

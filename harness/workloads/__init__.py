@@ -16,6 +16,7 @@ from harness.workloads.base import ClassicalOutcome, MetricInfo, QuantumOutcome,
 from harness.workloads.ghz import GHZ
 from harness.workloads.maxcut import MaxCutQAOA
 from harness.workloads.mirror import Mirror
+from harness.workloads.peers import MQTBench, SupermarQ
 from harness.workloads.portfolio import Portfolio
 from harness.workloads.quantum_volume import QuantumVolume
 from harness.workloads.rb import RandomizedBenchmarking
@@ -31,8 +32,9 @@ __all__ = [
     "get_workload",
 ]
 
-WORKLOADS: dict[str, type[Workload]] = {cls.name: cls for cls in (GHZ, MaxCutQAOA, Mirror, Portfolio, QuantumVolume,
-                                                                   RandomizedBenchmarking, VQEH2, VQETFIM)}
+WORKLOADS: dict[str, type[Workload]] = {cls.name: cls for cls in (GHZ, MaxCutQAOA, Mirror, MQTBench, Portfolio,
+                                                                   QuantumVolume, RandomizedBenchmarking, SupermarQ,
+                                                                   VQEH2, VQETFIM)}
 """Every built-in workload, by name."""
 
 

@@ -13,7 +13,8 @@ from harness.workloads import WORKLOADS, Workload, get_workload
 
 
 def test_known_workloads():
-    assert set(WORKLOADS) == {"ghz", "maxcut_qaoa", "mirror", "portfolio", "vqe_h2", "vqe_tfim"}
+    assert set(WORKLOADS) == {"ghz", "maxcut_qaoa", "mirror", "mqt_bench", "portfolio", "quantum_volume", "rb",
+                              "supermarq", "vqe_h2", "vqe_tfim"}
     assert get_workload("maxcut_qaoa").name == "maxcut_qaoa"
 
 
