@@ -145,8 +145,8 @@ def test_circuit_shape():
 
 
 def test_params_are_validated():
-    GHZ.Params(n=30, shots=1)
-    for bad in ({"n": 1, "shots": 10}, {"n": 31, "shots": 10}, {"n": 3, "shots": 0}, {"n": 3, "shots": 5, "x": 1}):
+    GHZ.Params(n=156, shots=1)  # the widest fake backend (run it with simulation: stabilizer)
+    for bad in ({"n": 1, "shots": 10}, {"n": 1001, "shots": 10}, {"n": 3, "shots": 0}, {"n": 3, "shots": 5, "x": 1}):
         with pytest.raises(ValidationError):
             GHZ.Params(**bad)
     with pytest.raises(ValidationError):
