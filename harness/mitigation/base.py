@@ -137,8 +137,9 @@ class Technique:
         """Shots each variant runs with (twirling splits a circuit's shots across its copies)."""
         return int(shots)
 
-    def cost(self, circuits: int, shots: int, settings: "MitigationSettings") -> tuple[int, int]:
-        """``(circuits, shots)`` executed in place of ``circuits`` circuits of ``shots`` shots in all."""
+    def cost(self, circuits: int, shots: int, settings: "MitigationSettings", base_shots: int) -> tuple[int, int]:
+        """``(circuits, shots)`` executed in place of ``circuits`` circuits of ``shots`` shots in all
+        (``base_shots``: the shots of the circuit being mitigated)."""
         return circuits, shots
 
     def keeps_identity(self, settings: "MitigationSettings") -> bool:

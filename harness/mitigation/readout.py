@@ -242,11 +242,11 @@ class Readout(Technique):
             return correct_many(keys, draws, self._bootstrap_inverses(draws.shape[0], ctx)[origin])
         return correct_many(keys, draws, ctx.state["inverses"][origin])
 
-    def cost(self, circuits: int, shots: int, settings: "MitigationSettings") -> tuple[int, int]:
+    def cost(self, circuits: int, shots: int, settings: "MitigationSettings", base_shots: int) -> tuple[int, int]:
         cfg = self.config(settings)
         if cfg.confusion == "model":
             return circuits, shots
-        per = int(cfg.shots or (shots // max(circuits, 1)))
+        per = int(cfg.shots or base_shots)
         return circuits + 2, shots + 2 * per
 
     def variance_amplification(self, settings: "MitigationSettings", ctx: Context | None = None) -> float | None:

@@ -14,8 +14,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from harness.mitigation.base import Technique
+from harness.mitigation.ddd import DDD
 from harness.mitigation.raw import Raw
 from harness.mitigation.readout import Readout
+from harness.mitigation.twirling import Twirling
 from harness.mitigation.zne import ZNE
 
 if TYPE_CHECKING:
@@ -23,8 +25,8 @@ if TYPE_CHECKING:
 
 __all__ = ["ORDER", "TECHNIQUES", "cost", "stack", "variance_amplification"]
 
-TECHNIQUES: dict[str, Technique] = {t.name: t for t in (Raw(), ZNE(), Readout())}
-ORDER = ("zne", "readout")
+TECHNIQUES: dict[str, Technique] = {t.name: t for t in (Raw(), ZNE(), DDD(), Twirling(), Readout())}
+ORDER = ("zne", "ddd", "twirling", "readout")
 """Application order, outermost first (``raw`` is the empty stack)."""
 
 
@@ -42,7 +44,7 @@ def cost(settings: "MitigationSettings", circuits: int, shots: int, *, reuse: bo
     techniques = stack(settings)
     total_c, total_s = circuits, circuits * shots
     for t in techniques:
-        total_c, total_s = t.cost(total_c, total_s, settings)
+        total_c, total_s = t.cost(total_c, total_s, settings, shots)
     if reuse and all(t.keeps_identity(settings) for t in techniques):
         total_c, total_s = total_c - circuits, total_s - circuits * shots
     return max(total_c, 0), max(total_s, 0)

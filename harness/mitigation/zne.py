@@ -131,7 +131,7 @@ class ZNE(Technique):
             # one circuit: one count per scale; several: per scale, one count per circuit
             info["two_qubit_gates"] = gates[0] if len(gates) == 1 else [list(g) for g in zip(*gates)]
 
-    def cost(self, circuits: int, shots: int, settings: "MitigationSettings") -> tuple[int, int]:
+    def cost(self, circuits: int, shots: int, settings: "MitigationSettings", base_shots: int) -> tuple[int, int]:
         k = len(settings.zne.scale_factors)
         return circuits * k, shots * k
 

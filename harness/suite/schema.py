@@ -32,12 +32,14 @@ from harness.kinds import IBM_PREFIX, is_real_backend
 __all__ = [
     "Baselines",
     "ClassicalSettings",
+    "DDDSettings",
     "HardwareSettings",
     "MetricSpec",
     "MitigationSettings",
     "ReadoutSettings",
     "SimulatorSettings",
     "SuiteModel",
+    "TwirlingSettings",
     "ZNESettings",
 ]
 
@@ -103,6 +105,20 @@ class ReadoutSettings(Strict):
     """Shots of each calibration circuit (default: the case's shots)."""
 
 
+class DDDSettings(Strict):
+    """Digital dynamical decoupling through mitiq (``insert_ddd_sequences``)."""
+
+    rule: Literal["xx", "xyxy", "yy"] = "xx"
+    """mitiq's rule: the gate sequence that fills each idle window."""
+
+
+class TwirlingSettings(Strict):
+    """Pauli twirling of the two-qubit gates (qiskit's ``pauli_twirl_2q_gates``)."""
+
+    copies: int = Field(8, ge=2, le=64)
+    """Random twirls per circuit; they share the circuit's shots and their distributions are averaged."""
+
+
 class MitigationSettings(Strict):
     """Error mitigation for the ``hardware.mitigated`` result; ``hardware.raw`` never has any."""
 
@@ -110,6 +126,10 @@ class MitigationSettings(Strict):
     """Readout correction; ``true`` is ``{confusion: measured}`` (calibration circuits on the device)."""
     zne: ZNESettings | None = None
     """Zero-noise extrapolation; omit or null for none."""
+    ddd: DDDSettings | None = None
+    """Dynamical decoupling of idle windows; omit or null for none."""
+    twirling: TwirlingSettings | None = None
+    """Pauli twirling; omit or null for none."""
     bootstrap: int = Field(200, ge=20, le=5000)
     """Resamples used to put a standard error on mitigated values."""
 
