@@ -8,7 +8,8 @@ and merges each baseline kind's T results:
 - each metric's value is the mean over trials and its standard error the spread across trials
   (sample standard deviation / sqrt(T)), which includes every source of variation at once; the
   per-trial values are kept as ``samples`` (timings then get a rank test on real repeats);
-- counts are pooled, stage timings, shots, circuits and jobs are summed, events concatenated;
+- counts are pooled, stage timings, shots, circuits and jobs are summed, events concatenated; the
+  circuit's shape (``width``, ``depth``, ``two_qubit_gates``) is the largest trial's, never a sum;
 - lineage is trial 0's, plus ``trials`` and every trial's seeds; the optimizer trace is trial 0's.
 
 A trial that failed makes the merged result failed: a mean over the survivors would hide it.
@@ -55,6 +56,18 @@ def _sum_numbers(dicts: Sequence[Any]) -> Any:
     return first
 
 
+_SHAPE = ("width", "depth", "two_qubit_gates")  # what a circuit is, not what running it cost
+
+
+def _resources(dicts: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    merged = _sum_numbers(dicts)
+    for k in _SHAPE:
+        values = [d.get(k) for d in dicts]
+        if k in merged and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+            merged[k] = max(values)
+    return merged
+
+
 def merge_trials(trials: Sequence[Result]) -> Result:
     """One result from the trials of one case and baseline kind (see the module docstring)."""
     first = trials[0]
@@ -84,7 +97,7 @@ def merge_trials(trials: Sequence[Result]) -> Result:
         metrics={n: _merge_metric([t.metrics[n] for t in trials]) for n in names},
         counts=counts,
         timings={s: sum(t.timings.get(s, 0.0) for t in trials) for s in first.timings},
-        resources=_sum_numbers([dict(t.resources) for t in trials]),
+        resources=_resources([dict(t.resources) for t in trials]),
         lineage=lineage,
         trace=first.trace,
         events=tuple(e for t in trials for e in t.events),

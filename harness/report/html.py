@@ -1,4 +1,4 @@
-"""The HTML report: one self-contained page (inline CSS and SVG, no scripts) for engineering leads.
+"""The HTML report: one self-contained page (inline CSS, SVG and one small script) for engineering leads.
 
 Python builds a plain view of the run here, every number already formatted; the Jinja
 templates in ``templates/`` only lay it out. Autoescape is on, so each suite name, case
@@ -16,16 +16,18 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 import jinja2
+from markupsafe import Markup
 
 from harness.drift.outcome import GateOutcome, as_outcome, is_fallback
 from harness.drift.verdict import STATUSES, Verdict
 from harness.kinds import BASELINE_KINDS, HARDWARE_MITIGATED, HARDWARE_RAW, KIND_LABELS, kind_order
 from harness.records import STAGES, Result, Run
 from harness.report.ci import STATUS_ICONS, STATUS_LABELS, effect_text, fmt, regressions, sort_verdicts
+from harness.report.provenance import attention, setup_text
 from harness.report.trends import SeriesSource, trend_rows
 from harness.report.volumetric import volumetric_view
 
-__all__ = ["anchor", "lineage_diff", "render_html"]
+__all__ = ["anchor", "json_script", "lineage_diff", "render_html"]
 
 _TEMPLATES = Path(__file__).parent / "templates"
 _BAR_PX = 300  # the longest latency bar of a suite
@@ -81,13 +83,15 @@ def _canon(x: Any) -> str:
     return json.dumps(x, sort_keys=True, default=str)
 
 
-def lineage_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[tuple[str, str, str]]:
-    """``(dotted key, stored value, new value)`` for every leaf that differs; ``(absent)`` when missing."""
+def lineage_diff(old: Mapping[str, Any], new: Mapping[str, Any], *, raw: bool = False) -> list[tuple[str, Any, Any]]:
+    """``(dotted key, stored value, new value)`` for every leaf that differs; ``(absent)`` when missing.
+    Values as text (nested ones as indented JSON), or as recorded with ``raw``."""
     a, b = _flatten(old), _flatten(new)
+    show = (lambda x: x) if raw else (lambda x: _show(x)[0])  # noqa: E731
     rows = []
     for k in sorted(set(a) | set(b)):
         if k not in a or k not in b or _canon(a[k]) != _canon(b[k]):
-            rows.append((k, _show(a[k])[0] if k in a else "(absent)", _show(b[k])[0] if k in b else "(absent)"))
+            rows.append((k, show(a[k]) if k in a else "(absent)", show(b[k]) if k in b else "(absent)"))
     return rows
 
 
@@ -121,6 +125,7 @@ def _case_view(run: Run, suite: str, case_id: str, results: dict[str, Result], v
     cverdicts = [v for k in kinds for v in vmap.get((suite, case_id, k), [])]
     specs = (run.suites.get(suite) or {}).get("metrics") or {}
     columns = [{"kind": k, "label": KIND_LABELS.get(k, k), "result": results.get(k),
+                "setup": setup_text(results[k]) if k in results else None,
                 "fallback": _fallback(results[k]) if k in results else None,
                 "anchor": anchor((suite, case_id, k))} for k in kinds]
     raw, mit = results.get(HARDWARE_RAW), results.get(HARDWARE_MITIGATED)
@@ -151,7 +156,8 @@ def _case_view(run: Run, suite: str, case_id: str, results: dict[str, Result], v
         rs, ms = _own(raw.resources, "shots"), _own(mit.resources, "shots")
         cost = {"circuits": dc, "shots": ds, "ratio": ms / rs if rs else None}
     worst = next((s for s in _SEVERITY if any(v.status == s for v in cverdicts)), None)
-    return {"case_id": case_id, "columns": columns, "rows": rows, "cost": cost, "worst": worst}
+    return {"case_id": case_id, "columns": columns, "rows": rows, "cost": cost, "worst": worst,
+            "attention": attention(results, cverdicts)}
 
 
 def _seconds(t: Any) -> float:
@@ -171,7 +177,7 @@ def _latency(results: list[Result]) -> dict[str, Any]:
         x, segs = 0.0, []
         for stage, t in row["parts"]:
             w = _BAR_PX * t / longest
-            if w > 0:
+            if w >= 0.005:  # what rounds to no width draws nothing (the table beside it has the time)
                 segs.append({"stage": stage, "x": round(x, 2), "w": round(w, 2), "seconds": t})
             x += w
         row["segments"], row["width"] = segs, round(x, 2)
@@ -179,26 +185,85 @@ def _latency(results: list[Result]) -> dict[str, Any]:
 
 
 def _drill(r: Result, verdicts: list[Verdict], stored: Stored) -> dict[str, Any]:
+    """A result's drill-down: its summary line for the page, and its body as plain sections for the
+    page's one JSON block (drawn by the inline script when opened, so it is on the page once)."""
     trace = list(r.trace)
     cut = len(trace) > 2 * _TRACE_ENDS
-    show = lambda entries: [json.dumps(e, sort_keys=True, default=str) for e in entries]  # noqa: E731
-    columns = list(dict.fromkeys(k for e in r.events for k in e))
-    diff = None
+    sections: list[dict[str, Any]] = []
+    if verdicts:
+        sections.append({"h": "Verdicts", "t": [
+            ["metric", "verdict", "stored → new", "effect [interval]", "tolerance", "p (raw)", "p (adjusted)",
+             "test", "MDE", "changed layer", "note"],
+            *[[v.metric, f"{STATUS_ICONS[v.status]} {STATUS_LABELS[v.status]}" + (" (blocks)" if v.gate else ""),
+               f"{fmt(v.baseline_value)} → {fmt(v.new_value)}", effect_text(v), fmt(v.tolerance),
+               fmt(v.p_value, ".3g"), fmt(v.p_adjusted, ".3g"), v.test or "—", fmt(v.mde, ".3g"),
+               v.changed_layer or "—", v.note or ""] for v in verdicts]]})
     if any(v.status == "regression" for v in verdicts):
         base = stored.get(r.key)
-        diff = {"stored": base is not None, "rows": lineage_diff(base.lineage, r.lineage) if base else []}
+        rows = lineage_diff(base.lineage, r.lineage, raw=True) if base else []
+        h = "Lineage diff against the stored baseline"
+        sections.append({"h": h, "p": "No stored baseline result to compare lineage with."} if base is None else
+                        {"h": h, "p": "Lineage identical to the stored baseline: no recorded setting explains "
+                                      "the change."} if not rows else
+                        {"h": h, "t": [["key", "stored baseline", "this run"], *map(list, rows)]})
+    for title, d in (("Lineage", r.lineage), ("Resources", r.resources)):
+        rows = [[str(k), v] for k, v in d.items()]  # values as recorded: the script indents nested ones
+        sections.append({"h": title, "t": [["key", "value"], *rows]} if rows else {"h": title, "p": "none recorded"})
+    columns = list(dict.fromkeys(k for e in r.events for k in e))
+    events = [[e.get(c, "") for c in columns] for e in r.events]
+    sections.append({"h": f"Job events ({len(events)})", **({"t": [columns, *events]} if events
+                                                            else {"p": "none recorded"})})
+    n = len(trace)
+    if n:
+        lines: list[Any] = list(trace[:_TRACE_ENDS] if cut else trace)
+        if cut:
+            lines += [f"… {n - 2 * _TRACE_ENDS} entries not shown …", *trace[-_TRACE_ENDS:]]
+        # Entries as recorded (one JSON line each when drawn), not as escaped text: half the bytes.
+        sections.append({"h": f"Optimizer trace: {n} entr{'y' if n == 1 else 'ies'}", "lines": lines})
+    else:
+        sections.append({"h": "Optimizer trace: 0 entries"})
     counts = sorted((r.counts or {}).items(), key=lambda kv: (-kv[1], kv[0]))
+    if counts:
+        top = counts[:_TOP_COUNTS]
+        sections.append({"h": f"Counts: {len(counts)} outcomes, {sum(n for _, n in counts)} shots (top {len(top)})",
+                         "t": [["outcome", "count"], *[[b, str(c)] for b, c in top]]})
     return {
-        "result": r, "anchor": anchor(r.key), "fallback": _fallback(r), "verdicts": verdicts,
+        "result": r, "anchor": anchor(r.key), "fallback": _fallback(r), "verdicts": verdicts, "setup": setup_text(r),
         "open": any(v.status in ("regression", "failed") for v in verdicts) or r.status == "failed",
-        "lineage": [(str(k), *_show(v)) for k, v in r.lineage.items()],
-        "resources": [(str(k), *_show(v)) for k, v in r.resources.items()],
-        "events": {"columns": columns, "rows": [[_show(e.get(c, ""))[0] for c in columns] for e in r.events]},
-        "trace": {"n": len(trace), "head": show(trace[:_TRACE_ENDS] if cut else trace),
-                  "tail": show(trace[-_TRACE_ENDS:]) if cut else [], "hidden": len(trace) - 2 * _TRACE_ENDS},
-        "counts": {"n": len(counts), "shots": sum(n for _, n in counts), "top": counts[:_TOP_COUNTS]},
-        "diff": diff,
+        "sections": sections,
     }
+
+
+def _pack(drills: Mapping[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """Every distinct table cell once: ``{"v": [values], "d": {anchor: sections}}``, a cell being its
+    index in ``v`` (or a list of indices, the parts of a long text joined by ``; ``). Lineage repeats across results (SDK versions, seeds, settings), so most cells do."""
+    index: dict[str, int] = {}
+    values: list[Any] = []
+
+    def ref(x: Any) -> int:
+        key = _canon(x) if not isinstance(x, str) else "s" + x
+        if key not in index:
+            index[key] = len(values)
+            values.append(x)
+        return index[key]
+
+    def cell(x: Any) -> int | list[int]:
+        # A long note shares its clauses with others ("...; not significant, and ..."): a list of parts.
+        if isinstance(x, str) and len(x) > 80 and "; " in x:
+            return [ref(part) for part in x.split("; ")]
+        return ref(x)
+
+    packed = {a: [{**s, "t": [[cell(c) for c in row] for row in s["t"]]} if "t" in s else s for s in sections]
+              for a, sections in drills.items()}
+    return {"v": values, "d": packed}
+
+
+def json_script(data: Any) -> Markup:
+    """``data`` as JSON safe inside a ``<script type="application/json">``: ``<``, ``>`` and ``&`` become
+    ``\\u`` escapes, so no user text can close the script or open a tag; ``JSON.parse`` reads it back."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return Markup(text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
 
 def _header(run: Run) -> dict[str, Any]:
@@ -242,9 +307,10 @@ def render_html(run: Run, judged: GateOutcome | Iterable[Verdict], stored: Store
                        "latency": _latency(results),
                        "trends": trend_rows(run, results, vmap, stored, history) if history is not None else [],
                        "drill": [_drill(r, vmap.get(r.key, []), stored) for r in results]})
+    drill = json_script(_pack({d["anchor"]: d["sections"] for s in suites for d in s["drill"]}))
     regs = [{"v": v, "effect": effect_text(v), "anchor": anchor((v.suite, v.case_id, v.baseline))}
             for v in regressions(run, verdicts)]
     return _env().get_template("report.html.j2").render(
-        header=header, outcome=outcome, counts=outcome.counts, regressions=regs, suites=suites,
+        header=header, outcome=outcome, drill_data=drill, counts=outcome.counts, regressions=regs, suites=suites,
         kind_labels=KIND_LABELS, trends=history is not None, volumetric=volumetric_view(run, run.results, KIND_LABELS))
 

@@ -82,3 +82,14 @@ def test_the_dry_run_estimate_counts_every_trial(tmp_path):
     one = {r.baseline: (r.circuits, r.shots) for r in estimate_plans([plan_suite(load_suite(tmp_path / "one.yaml"))])}
     four = {r.baseline: (r.circuits, r.shots) for r in estimate_plans([plan_suite(load_suite(tmp_path / "four.yaml"))])}
     assert four == {k: (4 * c, 4 * s) for k, (c, s) in one.items()}
+
+
+def test_circuit_shape_is_the_largest_trial_never_a_sum():
+    # portfolio's `trials: 3` once drew a 4-qubit, depth-37 circuit at width 12, depth 111
+    trials = [result(0.8), result(0.9), result(0.85)]
+    shapes = [(4, 37, 6), (4, 35, 6), (4, 39, 7)]
+    trials = [Result(**{**t.__dict__, "resources": {**t.resources, "width": w, "depth": d, "two_qubit_gates": g}})
+              for t, (w, d, g) in zip(trials, shapes)]
+    merged = merge_trials(trials)
+    assert merged.resources["width"] == 4 and merged.resources["depth"] == 39
+    assert merged.resources["two_qubit_gates"] == 7 and merged.resources["shots"] == 3000

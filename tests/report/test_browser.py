@@ -64,7 +64,8 @@ def test_report_in_a_browser(page, report, evil, tmp_path):
 
     # Markup in user text stays text: the onerror handler never ran, no element was made of it.
     assert page.evaluate("document.title") == f"FAIL · qharness run {run.run_id}"
-    assert page.evaluate("document.querySelectorAll('img, script, iframe, object, embed').length") == 0
+    assert page.evaluate("document.querySelectorAll('img, iframe, object, embed').length") == 0
+    assert page.evaluate("document.querySelectorAll('script').length") == 2  # the drill-down data and its drawer
     body = page.evaluate("document.body.innerText")
     assert EVIL_DESCRIPTION in body and f"Suite {evil[0]}" in body and evil[1] in body
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from html.parser import HTMLParser
 
@@ -9,7 +10,7 @@ import pytest
 
 from harness.records import STAGES
 from harness.report import render_html
-from harness.report.html import anchor, lineage_diff
+from harness.report.html import anchor, json_script, lineage_diff
 
 
 @pytest.fixture(scope="module")
@@ -25,6 +26,17 @@ def _section(page: str, name: str) -> str:
 def _details(page: str, key) -> str:
     start = page.index(f'<details id="{anchor(key)}"')
     return page[start:page.index("</details>", start)]
+
+
+def _drill(page: str, key) -> dict:
+    """A result's drill-down sections, by heading, as the page's inline script reads them."""
+    tag = '<script type="application/json" id="drill-data">'
+    start = page.index(tag) + len(tag)
+    packed = json.loads(page[start:page.index("</script>", start)])
+    value = lambda i: packed["v"][i] if isinstance(packed["v"][i], str) else json.dumps(packed["v"][i])  # noqa: E731
+    text = lambda c: "; ".join(map(value, c)) if isinstance(c, list) else value(c)  # noqa: E731
+    return {s["h"]: {**s, "t": [[text(c) for c in row] for row in s["t"]]} if "t" in s else s
+            for s in packed["d"][anchor(key)]}
 
 
 class _Balance(HTMLParser):
@@ -126,23 +138,27 @@ def test_latency_bars_and_numbers(judged, page):
 
 
 def test_drill_down_has_lineage_events_resources_and_trace(page):
-    body = _details(page, ("maxcut", "n=6", "simulator"))
-    assert "calib-7f3a" in body and "fake_manila" not in body
-    assert "Optimizer trace: 10 entries" in body and "… 4 entries not shown …" in body
-    assert "&#34;iteration&#34;: 9" in body  # the last entry is shown
-    hw = _details(page, ("maxcut", "n=6", "hardware.raw"))
-    assert "Job events (2)" in hw and "QUEUED" in hw and "DONE" in hw and "job_ids" in hw
+    body = _drill(page, ("maxcut", "n=6", "simulator"))
+    assert "calib-7f3a" in json.dumps(body["Lineage"]) and "fake_manila" not in json.dumps(body)
+    trace = body["Optimizer trace: 10 entries"]["lines"]
+    assert len(trace) == 7 and trace[3] == "… 4 entries not shown …"
+    assert trace[-1]["iteration"] == 9  # the last entry is shown
+    hw = _drill(page, ("maxcut", "n=6", "hardware.raw"))
+    events = json.dumps(hw["Job events (2)"])
+    assert "QUEUED" in events and "DONE" in events and "job_ids" in json.dumps(hw["Resources"])
     failed = _details(page, ("maxcut", "n=6", "classical"))
     assert failed.startswith(f'<details id="{anchor(("maxcut", "n=6", "classical"))}" open')
-    assert "solver crashed" in failed
+    assert "solver crashed" in failed  # the error reads without the script too
+    # The body is on the page once, as data: no drill-down carries its own tables.
+    assert "<table" not in _details(page, ("maxcut", "n=6", "hardware.raw"))
 
 
 def test_regression_drill_down_shows_the_lineage_diff(page):
-    body = _details(page, ("maxcut", "n=4", "hardware.mitigated"))
-    diff = body.split("Lineage diff against the stored baseline")[1].split("</table>")[0]
-    assert '<th scope="row">optimization_level</th><td><pre>3</pre></td><td><pre>1</pre></td>' in diff
-    assert "calibration_hash" not in diff  # unchanged keys stay out
-    assert "Lineage diff" not in _details(page, ("maxcut", "n=4", "simulator"))  # only for regressions
+    body = _drill(page, ("maxcut", "n=4", "hardware.mitigated"))
+    diff = body["Lineage diff against the stored baseline"]["t"]
+    assert ["optimization_level", "3", "1"] in diff
+    assert not any(row[0] == "calibration_hash" for row in diff)  # unchanged keys stay out
+    assert "Lineage diff against the stored baseline" not in _drill(page, ("maxcut", "n=4", "simulator"))
 
 
 def test_lineage_diff_flattens_nested_keys_and_marks_absent():
@@ -162,14 +178,40 @@ def test_run_header_lists_suites_hashes_and_environment(page):
 
 def test_user_text_is_escaped(make_judged, evil):
     page = render_html(*make_judged(*evil))
-    assert "<script" not in page and "<img" not in page and "<b>" not in page
+    # Only the page's own two scripts: the drill-down data and the few lines that draw it.
+    assert page.count("<script") == 2 and page.count("</script>") == 2
+    assert '<script type="application/json" id="drill-data">' in page
+    assert "<img" not in page and "<b>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "n=3&amp;&lt;b&gt;|x" in page
-    assert "&lt;img src=x onerror=alert(2)&gt;" in _details(page, (evil[0], evil[1], "classical"))
+    # In the JSON block markup is \\u-escaped (nothing can close the script) and reads back intact.
+    data = page[page.index('id="drill-data">'):page.index("</script>")]
+    assert "<" not in data.split(">", 1)[1] and "\\u003cimg" in data
+    lineage = json.dumps(_drill(page, (evil[0], evil[1], "classical"))["Lineage"], ensure_ascii=False)
+    assert "<img src=x onerror=alert(2)>" in lineage
+
+
+def test_json_script_cannot_break_out():
+    text = json_script({"k": "</script><script>alert(1)</script> & \u2028 <!--"})
+    assert "<" not in text and ">" not in text and "&" not in text and "\u2028" not in text
+    assert json.loads(str(text)) == {"k": "</script><script>alert(1)</script> & \u2028 <!--"}
 
 
 def test_page_is_self_contained(page):
     assert "http://" not in page and "https://" not in page
-    assert not re.search(r"<(script|link|img|iframe|object|embed)\b", page)
+    assert not re.search(r"<(link|img|iframe|object|embed)\b", page)
+    assert re.findall(r"<script[^>]*>", page) == ['<script type="application/json" id="drill-data">', "<script>"]
     assert not re.search(r"\b(src|srcset)=", page) and "url(" not in page and "@import" not in page
     assert "<style>" in page  # the CSS is inline
+
+
+def test_every_result_column_names_its_setup_and_cases_say_why(page):
+    results = _section(page, "results")
+    assert results.count('<tr class="setup"><th scope="row">run with</th>') == results.count('<table class="case">')
+    assert '<td class="small">fake_manila · seed 7 · 4,000 shots</td>' in results
+    n4 = results[results.index("<caption>n=4"):].split("</caption>")[0]
+    assert "✖ regression (blocks)</span>: approx_ratio on hardware mitigated" in n4
+    n6 = results[results.index("<caption>n=6"):].split("</caption>")[0]
+    assert "⚠ failed</span>: classical: ExecutionError: solver crashed" in n6
+    # The drill-down's summary line repeats it, so a linked regression reads the same.
+    assert "fake_manila · seed 7 · 4,000 shots" in _details(page, ("maxcut", "n=4", "hardware.mitigated"))

@@ -94,8 +94,19 @@ def test_flat_series_and_missing_history(page):
     assert "t-mark" not in flat and flat.rstrip().endswith('<td class="small">none</td></tr>')
     assert "41 runs<br>0.93 … 0.93" in flat  # the data's range, not the padded scale of a flat chart
     # The judged run's other results were never stored: only this run, so no chart yet.
-    alone = _row(page, "n=6", "simulator", "approx_ratio")
-    assert "one run: no history yet" in alone and "<svg" not in alone
+    with pytest.raises(AssertionError, match="no trend row"):
+        _row(page, "n=6", "simulator", "approx_ratio")  # left out: a row per lone point is noise
+    section = page[page.index('<section id="trends">'):]
+    left_out = re.search(r'<p class="muted">(\d+) metrics? with no history yet', section)
+    assert left_out and int(left_out.group(1)) > 0
+
+
+def test_trends_collapse_without_any_history(judged, tmp_path):
+    page = render_html(*judged, history=History(tmp_path / "empty.sqlite"))
+    section = page[page.index('<section id="trends">'):]
+    section = section[:section.index("</section>")]
+    assert "<table" not in section and 'id="trends-legend"' not in section
+    assert "with no history yet (one run or no value) left out." in section
 
 
 def test_without_history_no_trends(judged):

@@ -1,0 +1,111 @@
+"""What produced a number, in one line, and what in a case needs attention, in words.
+
+Both read only what a result records: its lineage (device, calibration date, mitigation, seed,
+parameters), its resources (shots) and the verdicts; nothing is recomputed.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping
+
+from harness.drift.outcome import is_fallback
+from harness.drift.verdict import Verdict
+from harness.kinds import KIND_LABELS
+from harness.records import Result
+
+__all__ = ["attention", "backend_text", "mitigation_text", "setup_text"]
+
+_SETTINGS_SHOWN = 4  # key settings per technique
+
+
+def _get(d: Any, *path: str) -> Any:
+    for key in path:
+        d = d.get(key) if isinstance(d, Mapping) else None
+    return d
+
+
+def _short(v: Any) -> str:
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_short(x) for x in v) + "]"
+    if isinstance(v, float):
+        return f"{v:g}"
+    return str(v)
+
+
+def backend_text(r: Result) -> str:
+    """``fake_manila (calibrated 2024-05-27)``, the simulator's name, or the classical solver."""
+    device = r.lineage.get("device")
+    name = _get(device, "backend")
+    if name:
+        cal = _get(device, "calibration_date")
+        return f"{name} (calibrated {str(cal)[:10]})" if cal else str(name)
+    solver = _get(r.lineage, "info", "solver")
+    return f"{r.tier} ({solver})" if solver else str(r.tier)
+
+
+def mitigation_text(r: Result) -> str | None:
+    """``zne+readout (zne: extrapolation linear, scale_factors [1, 3]; readout: confusion measured)``,
+    ``raw (none)``; None when the result ran no mitigation step (not a hardware result)."""
+    details = r.lineage.get("mitigation_details")
+    if not isinstance(details, Mapping):
+        return None
+    technique = str(details.get("technique") or "raw")
+    settings = details.get("settings")
+    parts = []
+    if isinstance(settings, Mapping):
+        for name, s in settings.items():
+            if isinstance(s, Mapping):
+                kv = [f"{k} {_short(v)}" for k, v in s.items() if v is not None][:_SETTINGS_SHOWN]
+                parts.append(f"{name}: {', '.join(kv)}" if kv else str(name))
+            elif s is not None:
+                parts.append(f"{name} {_short(s)}")
+    if technique == "raw" and not parts:
+        return "raw (no mitigation)"
+    return f"{technique} ({'; '.join(parts)})" if parts else technique
+
+
+def setup_text(r: Result) -> str:
+    """Backend, mitigation, seed and shots of a result, as one line."""
+    parts = [backend_text(r)]
+    mit = mitigation_text(r)
+    if mit:
+        parts.append(mit)
+    seed = r.lineage.get("seed")
+    if seed is not None:
+        parts.append(f"seed {seed}")
+    shots = r.resources.get("shots")  # what ran; a case parameter named shots is not
+    if isinstance(shots, (int, float)) and shots:
+        parts.append(f"{int(shots):,} shots")
+    return " · ".join(parts)
+
+
+def attention(results: Mapping[str, Result], verdicts: Iterable[Verdict]) -> list[dict[str, str]]:
+    """What in a case needs a look, worst first: ``{"status", "label", "why"}`` for each failed result,
+    regression, fallback, underpowered or otherwise inconclusive metric, and missing baseline.
+    An empty list means every metric is unchanged or improved."""
+    label = lambda k: KIND_LABELS.get(k, k)  # noqa: E731
+    out: list[dict[str, str]] = []
+    for k, r in results.items():
+        if r.status == "failed":
+            out.append({"status": "failed", "label": "failed", "why": f"{label(k)}: {r.error or 'no error recorded'}"})
+    verdicts = list(verdicts)
+    for v in verdicts:
+        if v.status == "regression":
+            out.append({"status": "regression", "label": "regression" + (" (blocks)" if v.gate else ""),
+                        "why": f"{v.metric} on {label(v.baseline)}"})
+    for k, r in results.items():
+        if is_fallback(r):
+            out.append({"status": "fallback", "label": "fallback", "why": f"{label(k)} produced by {r.tier}"})
+    by_kind: dict[tuple[str, str], list[str]] = {}
+    for v in verdicts:
+        if v.status == "inconclusive":
+            kind = "underpowered" if v.note.startswith("underpowered") else "inconclusive"
+            by_kind.setdefault((kind, "inconclusive"), []).append(f"{v.metric} on {label(v.baseline)}")
+        elif v.status == "no_baseline" and label(v.baseline) not in by_kind.get(("no baseline", "no_baseline"), []):
+            by_kind.setdefault(("no baseline", "no_baseline"), []).append(label(v.baseline))
+    why = {"underpowered": "the shots cannot detect the tolerance (see harness check): ",
+           "inconclusive": "within noise, too close to the tolerance to call: ", "no baseline": "nothing stored for "}
+    for (kind, status), items in sorted(by_kind.items(), key=lambda kv: ("underpowered", "inconclusive",
+                                                                         "no baseline").index(kv[0][0])):
+        out.append({"status": status, "label": kind, "why": why[kind] + ", ".join(items)})
+    return out
