@@ -399,9 +399,9 @@ def _fail(exc: BaseException, fault: HarnessError) -> None:
     from harness.store.faults import write_crash_log
 
     log = write_crash_log(exc, _SESSION["runs_dir"])
-    click.echo(f"error: {fault.message}", err=True)
+    click.echo(_printable(f"error: {fault.message}"), err=True)
     if fault.hint:
-        click.echo(f"  fix: {fault.hint}", err=True)
+        click.echo(_printable(f"  fix: {fault.hint}"), err=True)
     resume = getattr(fault, "resume_command", None)
     if resume:
         click.echo(f"  finish the run afterwards: {resume}", err=True)
@@ -432,7 +432,7 @@ def main(argv: list[str] | None = None) -> None:
     except HarnessError as exc:
         if exc.exit_code == 4:
             _fail(exc, exc)
-        click.echo(f"error: {exc}", err=True)
+        click.echo(_printable(f"error: {exc}"), err=True)
         sys.exit(exc.exit_code)
     except Exception as exc:  # noqa: BLE001 - the one place every other failure becomes exit 4
         from harness.errors import InternalError
@@ -441,6 +441,11 @@ def main(argv: list[str] | None = None) -> None:
         fault = describe(exc) or InternalError(f"internal error: {type(exc).__name__}: {_short(exc)}",
                                                hint="this is a bug in qharness: please report it with the log file")
         _fail(exc, fault)
+
+
+def _printable(text: str) -> str:
+    """``text`` with what no terminal encoding can show (a lone surrogate from a file name) escaped."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _short(exc: BaseException) -> str:

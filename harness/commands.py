@@ -147,10 +147,28 @@ def record_run(paths: Sequence[str | Path], *, runs_dir: Path, seed: int | None 
 
 
 def dry_run(paths: Iterable[str | Path], *, budget=None) -> str:
-    """What running ``paths`` would execute and cost (cases x baseline kinds, circuits, shots); runs nothing."""
-    from harness.orchestration.budget import estimate_plans, format_estimate
+    """What running ``paths`` would execute and cost (cases x baseline kinds, circuits, shots); runs nothing.
 
-    return format_estimate(estimate_plans(plan_suites(paths)), budget)
+    A custom workload's module is not imported: the text says which file each suite would import.
+    """
+    from harness.orchestration.budget import estimate_plans, format_estimate
+    from harness.orchestration.plan import plan_suite, plan_without_code
+    from harness.suite import load_suites
+    from harness.workloads.custom import is_custom
+
+    plans, imports = [], []
+    for suite in load_suites(paths):
+        if is_custom(suite.model.workload):
+            plan = plan_without_code(suite)
+            imports.append(f"  {suite.name}: {suite.model.workload} from {plan.workload.source} (not imported)")
+        else:
+            plan = plan_suite(suite)
+        plans.append(plan)
+    text = format_estimate(estimate_plans(plans), budget)
+    if imports:
+        text += ("\nsuite code a run would import (review it like code; the estimate assumes one circuit of "
+                 "`shots` per case):\n" + "\n".join(imports))
+    return text
 
 
 def planned_metrics(plans) -> list:

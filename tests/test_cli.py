@@ -97,12 +97,14 @@ def test_an_unknown_backend_suggests_known_ones(project, capsys):
     assert "unknown backend 'fake_manilla'" in err and "fake_manila" in err
 
 
-def test_a_case_too_wide_for_the_backend_exits_3(project, capsys):
+def test_a_case_too_wide_for_the_backend_is_refused_when_planned_naming_backends_that_fit(project, capsys):
     (project / "suites" / "ghz.yaml").write_text(SUITE.replace("n: [3]", "n: [7]").replace("  classical: {}\n", ""))
-    code, out, err = harness(capsys, "run", "suites", "--quiet")
-    assert code == 3, err
-    assert "FAILED ghz-small n=7,shots=4000 [hardware.raw]" in err
+    code, out, err = harness(capsys, "run", "suites", "--dry-run")
+    assert code == 2, err
+    assert "ghz.yaml:10: baselines.hardware.backend: case n=7,shots=4000 needs 7 qubits; fake_manila has 5" in err
+    assert "use a backend with at least 7 qubits, e.g. fake_" in err
     assert "Traceback" not in out + err
+    assert not (project / ".runs").exists()  # refused before anything ran
 
 
 def test_compare_without_runs_says_what_to_do(project, capsys):

@@ -15,6 +15,7 @@ PACKAGE = Path(harness.__file__).parent
 LAYERS: dict[str, int] = {
     # 1: plain values, tables and schema; no quantum SDK
     "errors": 1, "records": 1, "lineage": 1, "kinds": 1, "suite": 1,
+    "config": 1,  # the suite-loading settings of [tool.qharness], read as the suite loader reads suites
     "homogeneity": 1,  # a pure statistical test shared by drift (3) and the cirq cross-check (2)
     # 2: problems, devices, mitigation: the only layer that touches SDKs
     "workloads": 2, "executors": 2, "mitigation": 2,

@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 from importlib import import_module
 from typing import TYPE_CHECKING
 
@@ -28,7 +29,8 @@ from harness.kinds import DEFAULT_PROVIDER, DEVICE_TIERS, HARDWARE, IBM_PREFIX, 
 if TYPE_CHECKING:
     from harness.suite.schema import HardwareSettings, SimulatorSettings
 
-__all__ = ["HARDWARE_DEVICES", "STABILIZER_DEVICE", "Counts", "Device", "Resources", "StageClock", "known_backends", "make_device"]
+__all__ = ["HARDWARE_DEVICES", "STABILIZER_DEVICE", "Counts", "Device", "Resources", "StageClock", "backend_widths",
+           "known_backends", "make_device"]
 
 HARDWARE_DEVICES: dict[str, str] = {
     PROVIDERS[IBM_PREFIX]: "harness.executors.runtime:RuntimeDevice",
@@ -47,6 +49,24 @@ def known_backends() -> list[str]:
     from harness.executors.runtime import fake_backend_names
 
     return sorted(fake_backend_names())
+
+
+@functools.lru_cache(maxsize=1)
+def backend_widths() -> dict[str, int]:
+    """Qubits of every fake backend, read from its configuration file without building the backend."""
+    import json
+    import os
+
+    from harness.executors.runtime import fake_backend_classes
+
+    widths = {}
+    for name, cls in fake_backend_classes().items():
+        try:
+            with open(os.path.join(cls.dirname, cls.conf_filename), encoding="utf-8") as fh:
+                widths[name] = int(json.load(fh)["n_qubits"])
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            continue  # a backend whose file we cannot read is simply not offered
+    return widths
 
 
 def make_device(

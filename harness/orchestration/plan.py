@@ -14,7 +14,7 @@ from harness.lineage import source_sha256
 from harness.suite import Case, Suite, expand
 from harness.workloads.base import MetricInfo, Workload, WorkloadParams
 
-__all__ = ["COMMON_METRICS", "CasePlan", "SuitePlan", "plan_suite"]
+__all__ = ["COMMON_METRICS", "CasePlan", "SuitePlan", "plan_suite", "plan_without_code"]
 
 COMMON_METRICS = {"time_to_solution": MetricInfo("timing", "wall time of the solve or the hybrid loop", "s")}
 """Metrics every result carries, whatever the workload: the runner measures them."""
@@ -72,8 +72,69 @@ def _validation_message(exc: ValidationError) -> tuple[tuple, str]:
     return tuple(first["loc"]), first["msg"] + more
 
 
-def plan_suite(suite: Suite) -> SuitePlan:
+class _NotImported:
+    """Stands in for a custom workload that ``--dry-run`` must not import: a name, and nothing to run."""
+
+    metrics: dict = {}
+
+    def __init__(self, spec: str, source: str):
+        self.name = spec
+        self.source = source
+
+
+def plan_without_code(suite: Suite) -> SuitePlan:
+    """A plan of a custom-workload suite that imports nothing: its cases with the matrix values as given.
+
+    What ``--dry-run`` estimates from (one circuit of ``shots`` per case, as for any workload
+    without an estimate); the workload's own checks wait for a real run.
+
+    Raises:
+        SuiteError: the module is malformed or cannot be found where loading is allowed.
+    """
+    from types import SimpleNamespace
+
+    from harness.workloads.custom import module_source
+
+    try:
+        source = module_source(suite.model.workload, suite.path.parent)
+    except UnsupportedError as exc:
+        raise suite.error(("workload",), exc.message, hint=exc.hint) from None
+    cases = tuple(CasePlan(case=c, params=SimpleNamespace(**c.params)) for c in expand(suite))  # type: ignore[arg-type]
+    return SuitePlan(suite=suite, workload=_NotImported(suite.model.workload, source),  # type: ignore[arg-type]
+                     options=SimpleNamespace(**suite.model.options), cases=cases)  # type: ignore[arg-type]
+
+
+def _check_width(suite: Suite, workload: Workload, options: WorkloadParams, cases: list[CasePlan]) -> None:
+    """Refuse a case wider than every fake backend it may run on, naming backends that would fit."""
+    hardware = suite.model.baselines.hardware
+    qubits = getattr(workload, "qubits", None)
+    if hardware is None or not callable(qubits):
+        return
+    single = isinstance(hardware.backend, str)
+    candidates = [hardware.backend] if single else list(hardware.backend)
+    if any(c.startswith(IBM_PREFIX) for c in candidates):
+        return  # a real backend's width is known only to the service
+    from harness.executors import backend_widths
+
+    widths = backend_widths()
+    for cp in cases:
+        need = qubits(cp.params, options)
+        if need is None or any(widths.get(c, need) >= need for c in candidates):
+            continue
+        fits = sorted((w, n) for n, w in widths.items() if w >= need)[:4]
+        have = ", ".join(f"{c} has {widths.get(c)}" for c in candidates)
+        raise suite.error(("baselines", "hardware", "backend"),
+                          f"case {cp.case.case_id} needs {need} qubits; {have}",
+                          hint=(f"use a backend with at least {need} qubits, e.g. "
+                                + ", ".join(f"{n} ({w})" for w, n in fits)) if fits
+                          else f"no fake backend has {need} qubits: make the case narrower")
+
+
+def plan_suite(suite: Suite, *, check_width: bool = True) -> SuitePlan:
     """Bind ``suite`` to its workload and validate options, metrics, solvers and every case.
+
+    With ``check_width``, a case wider than its fake backend (every candidate) is refused here,
+    naming backends that would fit, not found when it runs.
 
     Raises:
         SuiteError: naming the file and line of the offending entry and the fix.
@@ -132,4 +193,6 @@ def plan_suite(suite: Suite) -> SuitePlan:
         except SuiteError:
             raise
         cases.append(CasePlan(case=case, params=params))
+    if check_width:
+        _check_width(suite, workload, options, cases)
     return SuitePlan(suite=suite, workload=workload, options=options, cases=tuple(cases))

@@ -55,7 +55,8 @@ def check_folder(path: Path, role: str, option: str) -> None:
             os.unlink(probe)
         free = shutil.disk_usage(path).free
     except OSError as exc:
-        fault = describe(exc, str(path))
+        # named by the folder, not the probe file inside it
+        fault = describe(OSError(exc.errno, exc.strerror), str(path))
         fault.message = f"the {role} folder cannot be written: {fault.message}"
         fault.hint = f"{fault.hint} (or pass another {option})"
         raise fault from exc

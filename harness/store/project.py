@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
+from harness.config import SETTINGS_KEYS
 from harness.errors import SuiteError
 from harness.records import Run
 
@@ -58,12 +59,13 @@ def _config(pyproject: Path) -> dict | None:
         return None
     if not isinstance(table, dict):
         raise SuiteError(f"{pyproject}: [tool.qharness] must be a table", hint='write e.g. baselines = "baselines"')
-    unknown = sorted(set(table) - set(_KEYS))
+    unknown = sorted(set(table) - set(_KEYS) - SETTINGS_KEYS)  # those are read by harness.config
     bad = sorted(k for k in set(table) & set(_KEYS) if not isinstance(table[k], str) or not table[k])
     if unknown or bad:
         raise SuiteError(f"{pyproject}: [tool.qharness] " + (f"has unknown key(s) {', '.join(unknown)}" if unknown
                                                              else f"{', '.join(bad)} must be a non-empty path string"),
-                         hint=f"the keys are {', '.join(_KEYS)}, each a path relative to {pyproject.parent}")
+                         hint=f"the keys are {', '.join(_KEYS)} (paths relative to {pyproject.parent}) and "
+                              f"{', '.join(sorted(SETTINGS_KEYS))} (see README, 'Project settings')")
     return table
 
 
@@ -78,7 +80,10 @@ def _shown(path: Path) -> Path:
 def _start(paths: Iterable[str | Path]) -> Path:
     for p in map(Path, paths):
         p = p.absolute()
-        return p if p.is_dir() else p.parent
+        try:
+            return p if p.is_dir() else p.parent
+        except OSError:  # a name too long, say: the loader names the problem; look from its folder
+            return p.parent
     return Path.cwd()
 
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import math
+import os
+import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -44,7 +48,8 @@ class Suite:
     def error(self, loc: Iterable[Any], message: str, hint: str | None = None) -> SuiteError:
         """A :class:`SuiteError` placed at ``loc`` in this file."""
         loc = tuple(loc)
-        dotted = ".".join(str(p) for p in loc)
+        # escaped: a key may hold what no terminal can print (a lone surrogate)
+        dotted = ".".join(str(p) for p in loc).encode("utf-8", "backslashreplace").decode("utf-8")
         return SuiteError(f"{self.where(*loc)}: {dotted + ': ' if dotted else ''}{message}", hint=hint)
 
 
@@ -163,6 +168,9 @@ def _plain(node: Any, stack: tuple = ()) -> Any:
     return node
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _unportable(node: Any, loc: tuple = ()) -> tuple[tuple, str] | None:
     """Where the first value lies that a run record (strict JSON) cannot hold, and why; else None.
 
@@ -173,8 +181,13 @@ def _unportable(node: Any, loc: tuple = ()) -> tuple[tuple, str] | None:
         return loc, f"{node} is not a finite number"
     if isinstance(node, int) and not isinstance(node, bool) and not -(2**63) <= node < 2**63:
         return loc, f"an integer of {node.bit_length()} bits does not fit in 64 bits"
+    if isinstance(node, str) and _SURROGATE.search(node):
+        found = _SURROGATE.search(node).group()
+        return loc, f"the text holds a lone surrogate (\\u{ord(found):04x}), which no UTF-8 file can hold"
     items = node.items() if isinstance(node, Mapping) else enumerate(node) if isinstance(node, list) else ()
     for key, value in items:
+        if isinstance(key, str) and _SURROGATE.search(key):
+            return loc + (key,), "the key holds a lone surrogate, which no UTF-8 file can hold"
         found = _unportable(value, loc + (key,))
         if found is not None:
             return found
@@ -192,6 +205,64 @@ def _hint_for(err: dict) -> str | None:
     return None
 
 
+MAX_SUITE_BYTES = 1 << 20
+"""Largest suite file read (1 MiB; the bundled ones are under 2 KiB): a link to ``/dev/zero`` is refused, not read."""
+
+
+def _read_suite_bytes(path: Path) -> bytes:
+    """The bytes of a regular file of at most :data:`MAX_SUITE_BYTES`; a FIFO or device is refused unopened.
+
+    The file is opened without blocking and checked again on its descriptor, so a FIFO swapped in
+    after the first look cannot hang the read either.
+    """
+    shown = str(path)
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            kind = ("a FIFO (named pipe)" if stat.S_ISFIFO(info.st_mode) else "a device" if stat.S_ISCHR(info.st_mode)
+                    or stat.S_ISBLK(info.st_mode) else "a socket" if stat.S_ISSOCK(info.st_mode) else "not a file")
+            raise SuiteError(f"{shown}: the suite is {kind}, not a regular file", hint="pass a .yaml file")
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise SuiteError(f"{shown}: the suite is not a regular file", hint="pass a .yaml file")
+            with os.fdopen(fd, "rb", closefd=False) as fh:
+                raw = fh.read(MAX_SUITE_BYTES + 1)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        hint = "use a shorter path (each name at most 255 bytes)" if exc.errno == errno.ENAMETOOLONG else "check the path"
+        raise SuiteError(f"{shown}: cannot read the suite file ({reason})", hint=hint) from None
+    if len(raw) > MAX_SUITE_BYTES:
+        raise SuiteError(f"{shown}: the suite file is larger than {MAX_SUITE_BYTES // 1024} KiB",
+                         hint="a suite is a short YAML file; split it, or check that the path is the suite")
+    return raw
+
+
+SHOTS_KEYS = ("shots", "eval_shots")
+"""Matrix and option keys holding a number of shots: integers from 1 to the project's ``max-shots``."""
+
+
+def _check_shots(suite: Suite, model: SuiteModel) -> None:
+    """Refuse shots that are not whole numbers (``true``, ``2e2``) or lie outside 1..max_shots, at their line."""
+    from harness.config import load_config
+
+    limit = load_config(suite.path.parent).max_shots
+    places = [(("matrix", key, i), v) for key in SHOTS_KEYS for i, v in enumerate(model.matrix.get(key, ()))]
+    places += [(("options", key), model.options[key]) for key in SHOTS_KEYS if key in model.options]
+    for loc, value in places:
+        if value is None and loc[0] == "options":
+            continue  # an option left unset: the workload's default
+        if isinstance(value, bool) or not isinstance(value, int):
+            shown = str(value).lower() if isinstance(value, bool) else repr(value)
+            raise suite.error(loc, f"shots must be a whole number, not {shown} ({type(value).__name__})",
+                              hint="write an integer such as 4000 (not true, 4000.0 or 4e3)")
+        if not 1 <= value <= limit:
+            raise suite.error(loc, f"shots {value} is outside 1..{limit}",
+                              hint="use fewer shots, or raise [tool.qharness] max-shots in pyproject.toml")
+
+
 def load_suite(path: str | Path) -> Suite:
     """Read and validate one suite file.
 
@@ -205,10 +276,7 @@ def load_suite(path: str | Path) -> Suite:
         'ghz'
     """
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise SuiteError(f"{path}: cannot read the suite file ({exc.strerror})", hint="check the path") from None
+    raw = _read_suite_bytes(path)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -246,6 +314,11 @@ def load_suite(path: str | Path) -> Suite:
     except (ValueError, RecursionError) as exc:
         raise SuiteError(f"{path}: {exc}", hint="expand the alias by hand") from None
     suite_stub = Suite(model=None, path=path, sha256="", _lines=lines)  # type: ignore[arg-type]
+    unportable = _unportable(data)
+    if unportable is not None:
+        hint = ("write the character itself, or a valid escape pair (\\ud83d\\ude00)" if "surrogate" in unportable[1]
+                else "use a finite number that fits in 64 bits")
+        raise suite_stub.error(unportable[0], unportable[1], hint=hint) from None
     try:
         model = SuiteModel.model_validate(data)
     except ValidationError as exc:
@@ -253,9 +326,7 @@ def load_suite(path: str | Path) -> Suite:
         loc = tuple(p for p in first["loc"] if not (isinstance(p, str) and p.startswith("function-")))
         more = f" (and {exc.error_count() - 1} more problem(s))" if exc.error_count() > 1 else ""
         raise suite_stub.error(loc, first["msg"] + more, hint=_hint_for(first)) from None
-    unportable = _unportable(data)
-    if unportable is not None:
-        raise suite_stub.error(unportable[0], unportable[1], hint="use a finite number that fits in 64 bits") from None
+    _check_shots(suite_stub, model)
     if ".." in model.suite:  # the name is a folder under baselines/; the store refuses '..' in it too
         raise suite_stub.error(("suite",), f"suite name {model.suite!r} must not contain '..'", hint="rename the suite")
     return Suite(model=model, path=path, sha256=hashlib.sha256(raw).hexdigest(), _lines=lines)
@@ -274,10 +345,17 @@ def load_suites(paths: Iterable[str | Path]) -> list[Suite]:
     """Load suite files and folders (``*.yaml``/``*.yml`` inside, any case); refuse duplicate suite names."""
     files: list[Path] = []
     for p in map(Path, paths):
-        if p.is_dir():
-            files.extend(sorted(q for q in p.iterdir() if is_suite_file(q) and q.is_file()))
-        else:
-            files.append(p)
+        try:
+            folder = stat.S_ISDIR(p.stat().st_mode)
+            found = sorted(q for q in p.iterdir() if is_suite_file(q) and q.is_file()) if folder else [p]
+        except FileNotFoundError:
+            found = [p]  # load_suite names it
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            hint = ("use a shorter path (each name at most 255 bytes)" if exc.errno == errno.ENAMETOOLONG
+                    else "check the path and its permissions")
+            raise SuiteError(f"{p}: cannot read the suite path ({reason})", hint=hint) from None
+        files.extend(found)
     if not files:
         raise SuiteError(f"no suite files found in {', '.join(map(str, paths)) or '(nothing given)'}",
                          hint="pass suite files or a folder holding *.yaml suites")

@@ -106,6 +106,11 @@ class Workload(ABC):
     multi_circuit: ClassVar[bool] = False
     """True if ``score`` takes one distribution per circuit of ``QuantumOutcome.circuits``."""
 
+    def qubits(self, params: WorkloadParams, options: WorkloadParams) -> int | None:
+        """Qubits one case's circuits need, known before anything runs (checked against the backend
+        when the suite is planned); None if the workload cannot tell without building the problem."""
+        return None
+
     @abstractmethod
     def build(self, params: WorkloadParams, options: WorkloadParams) -> Any:
         """The problem for one case."""

@@ -1,7 +1,9 @@
 """Custom workloads named ``module:Class`` in a suite: load them and check they fit the protocol.
 
-The module is looked for first as a file next to the suite (``module.py``, or ``pkg/mod.py`` for
-``pkg.mod``), then on ``sys.path``. The class must subclass
+The module is a file next to the suite (``module.py``, or ``pkg/mod.py`` for ``pkg.mod``), or in a
+folder the project lists in ``[tool.qharness] workload-paths``; never an absolute path, never a
+file that links out of its folder, and a module on ``sys.path`` only when the project sets
+``workload-sys-path = true`` (see :mod:`harness.config`). The class must subclass
 :class:`~harness.workloads.base.Workload` or provide the same attributes and methods (duck
 typing); anything missing is listed in one error, so the fix is one edit.
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import importlib.util
+import re
 import sys
 import traceback
 from pathlib import Path
@@ -25,7 +28,7 @@ from typing import Any
 from harness.errors import UnsupportedError
 from harness.records import METRIC_KINDS
 
-__all__ = ["REQUIRED_ATTRIBUTES", "REQUIRED_METHODS", "check_protocol", "is_custom", "load_workload"]
+__all__ = ["REQUIRED_ATTRIBUTES", "REQUIRED_METHODS", "check_protocol", "is_custom", "load_workload", "module_source"]
 
 REQUIRED_ATTRIBUTES = ("name", "description", "metrics", "Params", "Options", "solvers", "default_solvers")
 REQUIRED_METHODS = ("build", "classical", "quantum", "score")
@@ -43,25 +46,84 @@ def _where(exc: BaseException) -> str:
     return f" ({frames[-1].filename}:{frames[-1].lineno})" if frames else ""
 
 
-def _import(module: str, base_dir: Path | None) -> ModuleType:
-    if base_dir is not None:
-        candidate = Path(base_dir, *module.split(".")).with_suffix(".py")
+_MODULE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+"""A dotted module name: no path, no '.' or '..' parts, nothing absolute."""
+
+
+def _folders(base_dir: Path | None) -> list[Path]:
+    """Where custom modules may load from: the suite's folder, then the folders the project allows."""
+    from harness.config import load_config
+
+    folders = [Path(base_dir)] if base_dir is not None else []
+    return folders + [p for p in load_config(base_dir).workload_paths if p not in folders]
+
+
+def module_source(spec: str, base_dir: str | Path | None = None) -> str:
+    """Where the module of ``spec`` would be imported from, without importing it (for ``--dry-run``).
+
+    Raises:
+        UnsupportedError: as :func:`load_workload` would, for a malformed or unreachable module.
+    """
+    module = _module_name(spec)
+    path = _module_file(module, Path(base_dir) if base_dir is not None else None)
+    return str(path) if path is not None else f"{module} (an installed module on sys.path)"
+
+
+def _module_name(spec: str) -> str:
+    module, _, attr = spec.partition(":")
+    if not module or not attr or ":" in attr:
+        raise UnsupportedError(f"custom workload {spec!r} must read module:Class",
+                               hint="e.g. workload: my_workload:MyWorkload, with my_workload.py next to the suite")
+    if not _MODULE.fullmatch(module):
+        raise UnsupportedError(f"custom workload module {module!r} is not a module name (letters, digits and _, "
+                               "dotted for a package; no path, no '.' or '..')",
+                               hint="put the file next to the suite and name it, e.g. my_workload:MyWorkload; "
+                                    "other folders go in [tool.qharness] workload-paths")
+    return module
+
+
+def _module_file(module: str, base_dir: Path | None) -> Path | None:
+    """The file of ``module`` inside an allowed folder, refusing one that links out of it; None if absent."""
+    from harness.config import load_config
+
+    folders = _folders(base_dir)
+    for folder in folders:
+        candidate = Path(folder, *module.split(".")).with_suffix(".py")
         if candidate.is_file():
-            path = candidate.resolve()
-            # a unique name per file: two suites' folders may each hold a module of the same name
-            unique = f"_harness_custom.{path.stem}_{hashlib.sha1(str(path).encode()).hexdigest()[:10]}"
-            spec = importlib.util.spec_from_file_location(unique, path)
-            mod = importlib.util.module_from_spec(spec)
-            sys.modules[unique] = mod  # pydantic and dataclasses resolve annotations through sys.modules
-            try:
-                spec.loader.exec_module(mod)
-            except BaseException as exc:
-                sys.modules.pop(unique, None)
-                raise UnsupportedError(
-                    f"custom workload module {str(path)!r} failed to import: {type(exc).__name__}: {exc}{_where(exc)}",
-                    hint="fix the error in that file (run `python <file>` to see it in full)",
-                ) from None
-            return mod
+            path, root = candidate.resolve(), Path(folder).resolve()
+            if not path.is_relative_to(root):
+                raise UnsupportedError(f"custom workload module {str(candidate)!r} links out of its folder "
+                                       f"(to {path})",
+                                       hint="copy the file into the suite's folder, or allow its folder in "
+                                            "[tool.qharness] workload-paths")
+            return path
+    if load_config(base_dir).workload_sys_path:
+        return None
+    looked = " or ".join(str(Path(f, *module.split(".")).with_suffix(".py")) for f in folders) or "(no folder)"
+    raise UnsupportedError(
+        f"custom workload module {module!r} not found (looked for {looked}); installed modules on sys.path are "
+        "not imported unless the project allows it",
+        hint="put the file next to the suite, list its folder in [tool.qharness] workload-paths, or set "
+             "workload-sys-path = true there to import installed packages")
+
+
+def _import(module: str, base_dir: Path | None) -> ModuleType:
+    path = _module_file(module, base_dir)
+    if path is not None:
+        # a unique name per file: two suites' folders may each hold a module of the same name
+        unique = f"_harness_custom.{path.stem}_{hashlib.sha1(str(path).encode()).hexdigest()[:10]}"
+        spec = importlib.util.spec_from_file_location(unique, path)
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules[unique] = mod  # pydantic and dataclasses resolve annotations through sys.modules
+        try:
+            spec.loader.exec_module(mod)
+        except BaseException as exc:
+            sys.modules.pop(unique, None)
+            raise UnsupportedError(
+                f"custom workload module {str(path)!r} failed to import: {type(exc).__name__}: {exc}{_where(exc)}",
+                hint="fix the error in that file (run `python <file>` to see it in full)",
+            ) from None
+        return mod
     try:
         return importlib.import_module(module)
     except ModuleNotFoundError as exc:
@@ -125,10 +187,8 @@ def load_workload(spec: str, base_dir: str | Path | None = None) -> Any:
         UnsupportedError: the module cannot be found or imported, the class is missing, or it
             lacks part of the protocol; the message says which, and where.
     """
-    module, _, attr = spec.partition(":")
-    if not module or not attr or ":" in attr:
-        raise UnsupportedError(f"custom workload {spec!r} must read module:Class",
-                               hint="e.g. workload: my_workload:MyWorkload, with my_workload.py next to the suite")
+    module = _module_name(spec)
+    attr = spec.partition(":")[2]
     mod = _import(module, Path(base_dir) if base_dir is not None else None)
     where = getattr(mod, "__file__", module)
     cls = mod

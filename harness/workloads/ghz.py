@@ -146,6 +146,9 @@ class GHZ(Workload):
     class Options(WorkloadParams):
         """GHZ has no options."""
 
+    def qubits(self, params: WorkloadParams, options: WorkloadParams) -> int:
+        return params.n
+
     def build(self, params: WorkloadParams, options: WorkloadParams) -> GHZProblem:
         return GHZProblem(n=params.n, shots=params.shots, ideal=sparse_distribution(params.n, ghz_gates(params.n)))
 

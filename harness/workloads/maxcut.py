@@ -149,6 +149,10 @@ class MaxCutQAOA(Workload):
         sampled_maxiter: int | None = Field(None, ge=1, le=10_000)
         """Most evaluations per start when the objective is sampled; ``maxiter`` when omitted."""
 
+    def qubits(self, params: WorkloadParams, options: WorkloadParams) -> int:
+        g = params.graph
+        return Graph.from_edges(g.name, g.edges, g.weights, g.nodes).n
+
     def build(self, params: WorkloadParams, options: WorkloadParams) -> MaxCutProblem:
         g = params.graph
         graph = Graph.from_edges(g.name, g.edges, g.weights, g.nodes)

@@ -149,6 +149,9 @@ class Mirror(Workload):
         barriers: bool = False
         """Fence every layer so that no optimisation level can cancel the mirror."""
 
+    def qubits(self, params: WorkloadParams, options: WorkloadParams) -> int:
+        return params.width
+
     def build(self, params: WorkloadParams, options: WorkloadParams) -> MirrorProblem:
         rng = np.random.default_rng([params.width, params.depth, params.circuit_seed])
         forward = _forward(params.width, params.depth, rng, options.barriers)

@@ -194,6 +194,9 @@ class Portfolio(Workload):
         sampled_maxiter: int | None = Field(None, ge=1, le=10_000)
         """Most evaluations per start when the objective is sampled; ``maxiter`` when omitted."""
 
+    def qubits(self, params: WorkloadParams, options: WorkloadParams) -> int:
+        return len(params.instance.returns)
+
     def build(self, params: WorkloadParams, options: WorkloadParams) -> PortfolioProblem:
         spec = params.instance
         mu, sigma, n = np.asarray(spec.returns, float), np.asarray(spec.covariance, float), len(spec.returns)

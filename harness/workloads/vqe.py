@@ -308,6 +308,9 @@ class VQETFIM(_VQE):
         optimizer: Optimizer = "COBYLA"
         shots: int = Field(ge=1, description="shots per basis circuit")
 
+    def qubits(self, params: WorkloadParams, options: WorkloadParams) -> int:
+        return params.n
+
     def build(self, params: WorkloadParams, options: WorkloadParams) -> VQEProblem:
         try:
             terms = tfim_terms(params.n, params.coupling, params.field, params.boundary)
@@ -329,6 +332,9 @@ class VQEH2(_VQE):
         reps: int = Field(1, ge=1, le=8, description="ansatz layers")
         optimizer: Optimizer = "COBYLA"
         shots: int = Field(ge=1, description="shots per basis circuit")
+
+    def qubits(self, params: WorkloadParams, options: WorkloadParams) -> int:
+        return len(H2_TERMS[0][0])
 
     def build(self, params: WorkloadParams, options: WorkloadParams) -> VQEProblem:
         return self._problem(f"h2_sto3g_{H2_BOND_LENGTH}A", H2_TERMS, H2_NUCLEAR_REPULSION, params, options)

@@ -88,12 +88,54 @@ def test_a_local_module_is_found_before_sys_path(tmp_path):
     assert plan.workload.name == "coin" and plan.workload.score(1, {"0": 1.0}, 1)["success_probability"].value == 1
 
 
-def test_a_module_on_sys_path_is_found(tmp_path, monkeypatch):
+def test_a_module_on_sys_path_is_imported_only_when_the_project_allows_it(tmp_path, monkeypatch):
     lib = tmp_path / "lib"
     lib.mkdir()
     (lib / "coin_on_path.py").write_text(GOOD)
     monkeypatch.syspath_prepend(str(lib))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(UnsupportedError, match="not imported unless the project allows it"):
+        get_workload("coin_on_path:Coin")
+    (tmp_path / "pyproject.toml").write_text("[tool.qharness]\nworkload-sys-path = true\n")
     assert get_workload("coin_on_path:Coin").name == "coin"
+
+
+def test_a_folder_the_project_lists_is_searched_after_the_suite_folder(tmp_path, monkeypatch):
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "coin_lib.py").write_text(GOOD)
+    (tmp_path / "suites").mkdir()
+    monkeypatch.chdir(tmp_path)
+    suite = write_suite(tmp_path / "suites", "coin_lib:Coin")
+    assert "not found" in plan_error(suite)
+    (tmp_path / "pyproject.toml").write_text('[tool.qharness]\nworkload-paths = ["lib"]\n')
+    assert plan_suite(load_suite(suite)).workload.name == "coin"
+
+
+@pytest.mark.parametrize("spec", ["..:X", ".:X", "/abs/path/evil:Evil", "../up:Coin", "a/b:Coin", "mymod.:Coin",
+                                  "x..y:Coin"])
+def test_a_module_given_as_a_path_is_refused_at_its_line(tmp_path, spec):
+    evil = tmp_path / "evil.py"
+    evil.write_text("raise SystemExit('imported!')\n")
+    msg = plan_error(write_suite(tmp_path, spec.replace("/abs/path", str(tmp_path))))
+    assert "suite.yaml:2" in msg and "is not a module name" in msg and "fix:" in msg
+
+
+def test_a_module_that_links_out_of_the_suite_folder_is_refused(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "coin.py").write_text("raise SystemExit('imported!')\n")
+    inside = tmp_path / "suites"
+    inside.mkdir()
+    (inside / "coin.py").symlink_to(outside / "coin.py")
+    msg = plan_error(write_suite(inside, "coin:Coin"))
+    assert "links out of its folder" in msg and "suite.yaml:2" in msg
+
+
+def test_a_bad_project_setting_names_the_file_and_key(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pyproject.toml").write_text("[tool.qharness]\nworkload-sys-path = 'yes'\n")
+    with pytest.raises(SuiteError, match=r"pyproject.toml: \[tool.qharness\] workload-sys-path"):
+        get_workload("coin_on_path:Coin")
 
 
 def test_missing_module_names_the_suite_line_and_where_it_looked(tmp_path):
