@@ -5,7 +5,9 @@ Run:  .venv/bin/python benchmarks/fuzz_suites.py            (10,000 inputs, abou
       .venv/bin/python benchmarks/fuzz_suites.py --seed 7   (another sample; the default is reproducible)
 
 Inputs come from the generators in ``tests/fuzz/suite_inputs.py`` (mutated bundled suites, corrupted
-text, constructed attacks: alias bombs, cyclic anchors, deep nesting, long strings, tags, bad bytes),
+text, constructed attacks: alias bombs, cyclic anchors, deep nesting, long strings, tags, bad bytes;
+hostile shapes: FIFOs, links to devices and huge files, paths over 255 bytes, lone surrogates,
+workloads naming paths or sys.path modules, shots as booleans, floats or 10^12, nesting),
 drawn by hypothesis. Each is classified:
 
 - ``valid``: loaded, expanded and planned, and what a run record keeps of it is strict JSON;
@@ -37,7 +39,7 @@ from hypothesis import HealthCheck, Phase, given, seed, settings  # noqa: E402
 
 import suite_inputs  # noqa: E402
 
-FAMILIES = ("mutated", "corrupted", "hostile")
+FAMILIES = ("mutated", "corrupted", "hostile", "shapes")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,14 +56,18 @@ def main(argv: list[str] | None = None) -> int:
     slowest: list[tuple[float, str, str]] = []
     folder = Path(tempfile.mkdtemp(prefix="qharness-fuzz-"))
     strategies = {"mutated": suite_inputs.mutated(), "corrupted": suite_inputs.corrupted(),
-                  "hostile": suite_inputs.hostile(args.max_depth)}
-    # half mutated suites (they reach furthest into the pipeline), a quarter each of the others
-    shares = {"mutated": args.n - 2 * (args.n // 4), "corrupted": args.n // 4, "hostile": args.n // 4}
+                  "hostile": suite_inputs.hostile(args.max_depth), "shapes": suite_inputs.shapes()}
+    # 40 % mutated suites (they reach furthest into the pipeline), a quarter corrupted, a quarter
+    # hostile text, a tenth hostile shapes (FIFOs, devices, surrogates, module paths, shots, nesting)
+    shapes = args.n // 10
+    shares = {"mutated": args.n - 2 * (args.n // 4) - shapes, "corrupted": args.n // 4, "hostile": args.n // 4,
+              "shapes": shapes}
     print(f"fuzzing {args.n} suites (seed {args.seed}) ...", flush=True)
     start = time.perf_counter()
 
-    def check(name: str, text: str | bytes) -> None:
-        path = suite_inputs.write_input(folder, text)
+    def check(name: str, text) -> None:
+        path = (suite_inputs.write_shape(folder, text) if name == "shapes"
+                else suite_inputs.write_input(folder, text))
         t0 = time.perf_counter()
         try:
             verdict, message = suite_inputs.outcome(path)

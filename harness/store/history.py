@@ -181,11 +181,17 @@ class History:
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".new", dir=self.path.parent)
         os.close(fd)
         try:
+            # in rollback-journal mode, so the file is whole once COMMIT returns (WAL would leave the
+            # tables in a -wal file that a full disk can stop from being folded back); WAL is set
+            # on the linked file by the first connection
             with closing(sqlite3.connect(tmp, isolation_level=None)) as con:
-                con.execute("PRAGMA journal_mode = WAL")
+                con.execute("BEGIN")
                 for statement in filter(str.strip, _DDL.split(";")):
                     con.execute(statement)
                 con.execute("INSERT INTO meta (key, value) VALUES ('schema', ?)", (str(HISTORY_SCHEMA),))
+                con.execute("COMMIT")
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
             try:
                 os.link(tmp, self.path)
             except FileExistsError:

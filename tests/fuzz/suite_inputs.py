@@ -9,7 +9,11 @@ families, so a run covers each kind of damage rather than mostly random noise:
 - ``corrupted``: a bundled suite's text with characters deleted, inserted or swapped, lines
   duplicated or re-indented, YAML tags, anchors and aliases spliced in;
 - ``hostile``: alias bombs, cyclic anchors, deep nesting, very long strings and numbers, ``!!python``
-  tags, non-UTF-8 and control bytes, other encodings.
+  tags, non-UTF-8 and control bytes, other encodings;
+- ``shapes``: what is hostile about the file rather than its text (a FIFO, a link to a device or
+  to a huge file, a path over 255 bytes) and values that reach outside the suite (lone surrogates
+  in any string, workloads naming paths, ``..``, or modules on ``sys.path``, shots that are
+  booleans, floats or 10^12, nesting inside those), each built by :func:`write_shape`.
 
 The oracle, :func:`outcome`: loading, expanding and planning a file either succeeds or raises a
 :class:`~harness.errors.SuiteError` / :class:`~harness.errors.UnsupportedError` whose message starts
@@ -33,7 +37,7 @@ from harness.orchestration.plan import plan_suite
 from harness.suite import expand, load_suite
 
 __all__ = ["BUNDLED", "LINE", "NO_PLACE", "alias_bomb", "any_input", "corrupted", "hostile", "mutated", "outcome",
-           "placed", "write_input"]
+           "placed", "shapes", "write_input", "write_shape"]
 
 ROOT = Path(__file__).resolve().parents[2]
 BUNDLED: dict[str, str] = {p.name: p.read_text(encoding="utf-8") for p in sorted((ROOT / "suites").glob("*.yaml"))}
@@ -49,7 +53,9 @@ LINE = re.compile(r"^(?P<path>.+?):(?P<line>\d+): ")
 """``file:line:`` at the start of a message."""
 
 
-NO_PLACE = re.compile(r": (\w+: Field required|a suite must be a mapping|invalid YAML \(maximum recursion depth)")
+NO_PLACE = re.compile(r": (\w+: Field required|a suite must be a mapping|invalid YAML \(maximum recursion depth|"
+                      r"the suite is (a FIFO|a device|a socket|not a)|cannot read the suite (file|path)|"
+                      r"the suite file is larger)")
 """Refusals with no line to give: a key that is absent, or the document as a whole."""
 
 
@@ -325,6 +331,91 @@ def hostile(draw: st.DrawFn, max_depth: int = 400) -> str | bytes:
     # matrix: a huge single list, or many parameters
     n = draw(st.integers(1, 20_000))
     return _replace_top(base, "matrix:\n  n: [" + ", ".join(map(str, range(n))) + "]\n  shots: [100]\n")
+
+
+# -- shapes: hostile files and values that reach outside the suite --------------------------------------------------
+
+_SURROGATES = ["\\ud800", "\\udfff", "\\udcff", "a\\ud83dz", "\\ude00x"]
+_MODULES = ["..:X", ".:X", "../up:X", "/abs/path/evil:Evil", "/etc/passwd:X", "a/b:C", "~/.x:Y", "x..y:Z", "mod.:Z",
+            ".hidden:X", "os:getcwd", "json:JSONDecoder", "subprocess:Popen", "harness.cli:main", "sys:exit",
+            "custom_workload:BernsteinVazirani", "custom_workload:Nope", "C:\\\\evil:X", "mod:Cls:extra", ":X", "m:"]
+_SHOTS = ["true", "false", "2e2", "200.0", "4000.5", "1e12", "1000000000000", "0", "-1", "'100'", "null", "[100]",
+          "{a: 1}", ".inf", "0x10", "1_000", "10000000", "10000001"]
+
+
+@st.composite
+def shapes(draw: st.DrawFn) -> tuple[str, Any]:
+    """One hostile shape: ``(kind, detail)``, made into a file by :func:`write_shape`."""
+    kind = draw(st.sampled_from(["fifo", "device", "big", "long-path", "surrogate", "module", "shots", "nested"]))
+    base = draw(st.sampled_from(sorted(BUNDLED)))
+    if kind == "fifo":
+        return kind, None
+    if kind == "device":
+        return kind, draw(st.sampled_from(["/dev/zero", "/dev/null", "/dev/urandom", "/dev/full"]))
+    if kind == "big":
+        return kind, draw(st.sampled_from([(1 << 20) + 1, 4 << 20]))
+    if kind == "long-path":
+        return kind, draw(st.sampled_from([256, 300, 1000, 5000]))
+    if kind == "surrogate":
+        where = draw(st.sampled_from(["description", "suite", "workload", "key", "label", "option", "backend"]))
+        return kind, (BUNDLED[base], where, draw(st.sampled_from(_SURROGATES)))
+    if kind == "module":
+        return kind, (BUNDLED[base], draw(st.sampled_from(_MODULES)))
+    if kind == "shots":
+        return kind, (BUNDLED[base], draw(st.sampled_from(_SHOTS)), draw(st.sampled_from(["matrix", "eval_shots"])))
+    depth = draw(st.integers(2, 50))
+    return kind, (BUNDLED[base], depth, draw(st.sampled_from(_SURROGATES + _MODULES[:4])))
+
+
+def write_shape(folder: Path, shape: tuple[str, Any]) -> Path:
+    """Make the file of one :func:`shapes` draw in ``folder`` and return the path to load."""
+    import os
+
+    kind, detail = shape
+    path = folder / "suite.yaml"
+    for old in (path, folder / "shaped.yaml"):
+        if old.is_symlink() or old.exists():
+            old.unlink()
+    if kind == "fifo":
+        os.mkfifo(path)
+        return path
+    if kind == "device":
+        path.symlink_to(detail)
+        return path
+    if kind == "big":
+        target = folder / "big.bin"
+        if not target.exists() or target.stat().st_size != detail:
+            target.write_bytes(b"#" * detail)
+        path.symlink_to(target)
+        return path
+    if kind == "long-path":
+        return folder / ("a" * (detail - 5) + ".yaml")
+    text = detail[0]
+    if kind == "surrogate":
+        _, where, bad = detail
+        edits = {
+            "description": lambda t: _replace_top(t, f'description: "x{bad}"\n'),
+            "suite": lambda t: _replace_top(t, f'suite: "s{bad}"\n'),
+            "workload": lambda t: _replace_top(t, f'workload: "w{bad}:X"\n'),
+            "key": lambda t: t + f'"k{bad}": 1\n',
+            "label": lambda t: re.sub(r"shots: \[\d+\]", lambda m: f'{m.group()}\n  "p{bad}": [1]', t, count=1),
+            "option": lambda t: _replace_top(t, f'options: {{label: "o{bad}"}}\n'),
+            "backend": lambda t: re.sub(r"backend: \S+", lambda m: f'backend: "b{bad}"', t, count=1),
+        }
+        text = edits[where](text)
+    elif kind == "module":
+        text = _replace_top(text, f"workload: {json.dumps(detail[1].replace('/abs/path', str(folder)))}\n")
+    elif kind == "shots":
+        _, value, where = detail
+        text = (re.sub(r"shots: \[\d+\]", lambda m: f"shots: [{value}]", text) if where == "matrix"
+                else _replace_top(text, f"options: {{eval_shots: {value}}}\n"))
+    else:  # nested: a bad value deep inside options and a named matrix instance
+        _, depth, bad = detail
+        inner = f'"{bad}"'
+        for _ in range(depth):
+            inner = f"{{k: [{inner}]}}"
+        text = _replace_top(text, f"options: {inner}\n")
+    return write_input(folder, text)
 
 
 def _replace_top(text: str, entry: str) -> str:

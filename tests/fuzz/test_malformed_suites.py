@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
-from suite_inputs import BUNDLED, alias_bomb, corrupted, hostile, mutated, outcome, placed, write_input
+from suite_inputs import (BUNDLED, alias_bomb, corrupted, hostile, mutated, outcome, placed, shapes, write_input,
+                          write_shape)
 
 from harness.errors import SuiteError
 from harness.suite import load_suite
@@ -59,6 +60,19 @@ def test_corrupted_text_is_accepted_or_refused_at_a_line(folder, data):
 @given(hostile())
 def test_hostile_files_are_refused_or_accepted_never_crash(folder, data):
     assert_placed(write_input(folder, data), data)
+
+
+@settings(PROFILE, max_examples=min(PROFILE.max_examples, 60))
+@given(shapes())
+def test_hostile_shapes_are_refused_at_their_place_and_never_hang(tmp_path_factory, data):
+    """FIFOs, device links, huge files, long paths, surrogates, module paths, bad shots, nesting."""
+    folder = tmp_path_factory.mktemp("shapes")
+    path = write_shape(folder, data)
+    verdict, message = outcome(path)
+    assert verdict == "valid" or placed(path, message), f"no place in {message[:300]!r} for {data!r:.300}"
+    legit = data[0] == "module" and data[1][1] == "custom_workload:BernsteinVazirani"  # the shipped example
+    if data[0] in ("fifo", "device", "big", "long-path", "surrogate", "module", "nested") and not legit:
+        assert verdict == "refused", data
 
 
 # -- the named attacks, one by one ------------------------------------------------------------------------------
