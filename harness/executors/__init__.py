@@ -29,8 +29,8 @@ from harness.kinds import DEFAULT_PROVIDER, DEVICE_TIERS, HARDWARE, IBM_PREFIX, 
 if TYPE_CHECKING:
     from harness.suite.schema import HardwareSettings, SimulatorSettings
 
-__all__ = ["HARDWARE_DEVICES", "STABILIZER_DEVICE", "Counts", "Device", "Resources", "StageClock", "backend_widths",
-           "known_backends", "make_device"]
+__all__ = ["HARDWARE_DEVICES", "STABILIZER_DEVICE", "Counts", "Device", "Resources", "StageClock", "backend_width",
+           "backend_widths", "known_backends", "make_device"]
 
 HARDWARE_DEVICES: dict[str, str] = {
     PROVIDERS[IBM_PREFIX]: "harness.executors.runtime:RuntimeDevice",
@@ -51,22 +51,28 @@ def known_backends() -> list[str]:
     return sorted(fake_backend_names())
 
 
-@functools.lru_cache(maxsize=1)
-def backend_widths() -> dict[str, int]:
-    """Qubits of every fake backend, read from its configuration file without building the backend."""
+@functools.lru_cache(maxsize=None)
+def backend_width(name: str) -> int | None:
+    """Qubits of the fake backend ``name``, read from its configuration file (no SDK imported); None if unknown."""
+    import importlib.util
     import json
-    import os
+    from pathlib import Path
 
-    from harness.executors.runtime import fake_backend_classes
+    spec = importlib.util.find_spec("qiskit_ibm_runtime")  # a top-level spec: nothing is imported
+    short = name.removeprefix("fake_")
+    for loc in (spec.submodule_search_locations or []) if spec is not None else []:
+        for conf in (Path(loc) / "fake_provider" / "backends" / short).glob("conf_*.json"):
+            try:
+                return int(json.loads(conf.read_text(encoding="utf-8"))["n_qubits"])
+            except (OSError, ValueError, KeyError, TypeError):
+                return None
+    return None
 
-    widths = {}
-    for name, cls in fake_backend_classes().items():
-        try:
-            with open(os.path.join(cls.dirname, cls.conf_filename), encoding="utf-8") as fh:
-                widths[name] = int(json.load(fh)["n_qubits"])
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            continue  # a backend whose file we cannot read is simply not offered
-    return widths
+
+def backend_widths() -> dict[str, int]:
+    """Qubits of every fake backend whose configuration can be read (for naming backends that fit)."""
+    widths = {name: backend_width(name) for name in known_backends()}
+    return {name: w for name, w in widths.items() if w is not None}
 
 
 def make_device(

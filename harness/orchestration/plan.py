@@ -114,16 +114,16 @@ def _check_width(suite: Suite, workload: Workload, options: WorkloadParams, case
     candidates = [hardware.backend] if single else list(hardware.backend)
     if any(c.startswith(IBM_PREFIX) for c in candidates):
         return  # a real backend's width is known only to the service
-    from harness.executors import backend_widths
+    from harness.executors import backend_width, backend_widths
 
-    widths = backend_widths()
+    widths = {c: backend_width(c) for c in candidates}
     for cp in cases:
         need = qubits(cp.params, options)
-        if need is None or any(widths.get(c, need) >= need for c in candidates):
+        if need is None or any((widths.get(c) or need) >= need for c in candidates):
             continue
-        fits = sorted((w, n) for n, w in widths.items() if w >= need)[:4]
+        fits = sorted((w, n) for n, w in backend_widths().items() if w >= need)[:4]
         have = ", ".join(f"{c} has {widths.get(c)}" for c in candidates)
-        raise suite.error(("baselines", "hardware", "backend"),
+        raise suite.error(("baselines", HARDWARE, "backend"),
                           f"case {cp.case.case_id} needs {need} qubits; {have}",
                           hint=(f"use a backend with at least {need} qubits, e.g. "
                                 + ", ".join(f"{n} ({w})" for w, n in fits)) if fits
