@@ -7,24 +7,19 @@ import pytest
 
 from harness.cli import main
 
-SUITE = """\
-suite: ghz-small
-workload: ghz
-seed: 11
-matrix:
-  n: [3]
-  shots: [4000]
-baselines:
-  classical: {}
-  simulator: {engine: aer}
-  hardware:
-    backend: fake_manila
-    optimization_level: 1
-    mitigation: {readout: true}
-metrics:
-  success_probability: {better: higher, tolerance: 0.03}
-  hellinger_fidelity: {better: higher, tolerance: 0.03}
-"""
+from .conftest import BASELINES, HARDWARE, suite_yaml
+
+METRICS = {"success_probability": {"better": "higher", "tolerance": 0.03},
+           "hellinger_fidelity": {"better": "higher", "tolerance": 0.03}}
+
+
+def ghz(**kwargs) -> str:
+    """The CLI's suite: GHZ n=3 at 4000 shots on all three tiers."""
+    kwargs.setdefault("matrix", {"n": [3], "shots": [4000]})
+    return suite_yaml("ghz-small", seed=11, metrics=METRICS, **kwargs)
+
+
+SUITE = ghz()
 
 
 def harness(capsys, *args) -> tuple[int, str, str]:
@@ -57,7 +52,7 @@ def test_promote_then_gate_passes_with_new_seeds_and_fails_when_mitigation_is_of
     assert (project / "reports" / "index.html").exists()
 
     suite = project / "suites" / "ghz.yaml"
-    suite.write_text(SUITE.replace("mitigation: {readout: true}", "mitigation: {readout: false}"))
+    suite.write_text(ghz(baselines={**BASELINES, "hardware": {**HARDWARE, "mitigation": {"readout": False}}}))
     code, out, _ = harness(capsys, "gate", "suites", "--quiet")
     assert code == 1, out + (project / "reports" / "summary.md").read_text()
     assert "REGRESSION ghz-small n=3,shots=4000 [hardware.mitigated] success_probability" in out
@@ -76,7 +71,7 @@ def test_promote_then_gate_passes_with_new_seeds_and_fails_when_mitigation_is_of
 
 
 def test_an_invalid_suite_exits_2_with_the_place_and_no_traceback(project, capsys):
-    (project / "suites" / "ghz.yaml").write_text(SUITE.replace("engine: aer", "engine: aer, colour: red"))
+    (project / "suites" / "ghz.yaml").write_text(ghz(baselines={**BASELINES, "simulator": {"engine": "aer", "colour": "red"}}))
     code, out, err = harness(capsys, "run", "suites")
     assert code == 2
     assert "suites/ghz.yaml:9: baselines.simulator.colour: Extra inputs are not permitted" in err
@@ -84,24 +79,24 @@ def test_an_invalid_suite_exits_2_with_the_place_and_no_traceback(project, capsy
 
 
 def test_an_unknown_workload_is_refused_at_load(project, capsys):
-    (project / "suites" / "ghz.yaml").write_text(SUITE.replace("workload: ghz", "workload: ghx"))
+    (project / "suites" / "ghz.yaml").write_text(suite_yaml("ghz-small", "ghx"))
     code, _, err = harness(capsys, "gate", "suites")
     assert code == 2
     assert "suites/ghz.yaml:2: workload:" in err and "ghz" in err
 
 
 def test_an_unknown_backend_suggests_known_ones(project, capsys):
-    (project / "suites" / "ghz.yaml").write_text(SUITE.replace("fake_manila", "fake_manilla"))
+    (project / "suites" / "ghz.yaml").write_text(ghz(baselines={**BASELINES, "hardware": {**HARDWARE, "backend": "fake_manilla"}}))
     code, _, err = harness(capsys, "run", "suites")
     assert code == 2
     assert "unknown backend 'fake_manilla'" in err and "fake_manila" in err
 
 
 def test_a_case_too_wide_for_the_backend_is_refused_when_planned_naming_backends_that_fit(project, capsys):
-    (project / "suites" / "ghz.yaml").write_text(SUITE.replace("n: [3]", "n: [7]").replace("  classical: {}\n", ""))
+    (project / "suites" / "ghz.yaml").write_text(ghz(matrix={"n": [7], "shots": [4000]}, baselines=("simulator", "hardware")))
     code, out, err = harness(capsys, "run", "suites", "--dry-run")
     assert code == 2, err
-    assert "ghz.yaml:10: baselines.hardware.backend: case n=7,shots=4000 needs 7 qubits; fake_manila has 5" in err
+    assert "ghz.yaml:9: baselines.hardware.backend: case n=7,shots=4000 needs 7 qubits; fake_manila has 5" in err
     assert "use a backend with at least 7 qubits, e.g. fake_" in err
     assert "Traceback" not in out + err
     assert not (project / ".runs").exists()  # refused before anything ran
@@ -115,15 +110,15 @@ def test_compare_without_runs_says_what_to_do(project, capsys):
 
 def test_gate_without_any_baseline_never_passes_and_a_missing_one_fails_strict(project, capsys):
     suite = project / "suites" / "ghz.yaml"
-    suite.write_text(SUITE.replace("  hardware:\n    backend: fake_manila\n    optimization_level: 1\n"
-                                   "    mitigation: {readout: true}\n", ""))
+    suite.write_text(ghz(baselines=("classical", "simulator")))
     for strict in ((), ("--strict",)):
         code, out, _ = harness(capsys, "gate", "suites", "--quiet", *strict)
         assert code == 2 and "FAIL (exit 2, invalid)" in out, out
         assert "no result found a stored baseline" in out and "harness baseline promote latest" in out
         assert json.loads((project / "reports" / "verdicts.json").read_text())["passed"] is False
     harness(capsys, "baseline", "promote", "latest")
-    suite.write_text(suite.read_text().replace("n: [3]", "n: [3, 4]"))  # a new case, not yet promoted
+    # a new case, not yet promoted
+    suite.write_text(ghz(matrix={"n": [3, 4], "shots": [4000]}, baselines=("classical", "simulator")))
     code, out, _ = harness(capsys, "gate", "suites", "--quiet")
     assert code == 0 and "PASS" in out and "had no stored baseline" in out, out
     code, out, _ = harness(capsys, "gate", "suites", "--quiet", "--strict")

@@ -13,21 +13,10 @@ import qiskit_aer  # noqa: F401
 import qiskit_ibm_runtime.fake_provider  # noqa: F401
 import scipy.stats  # noqa: F401
 
-SUITE = """\
-suite: ghz-plugin
-workload: ghz
-seed: 5
-matrix:
-  n: [3]
-  shots: [4000]
-baselines:
-  classical: {}
-  hardware:
-    backend: fake_manila
-    mitigation: {readout: true}
-metrics:
-  success_probability: {better: higher, tolerance: 0.03}
-"""
+from .conftest import suite_yaml
+
+SUITE = suite_yaml("ghz-plugin", matrix={"n": [3], "shots": [4000]},
+                   baselines={"classical": {}, "hardware": {"backend": "fake_manila", "mitigation": {"readout": True}}})
 
 
 @pytest.fixture

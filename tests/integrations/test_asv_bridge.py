@@ -19,24 +19,15 @@ import pytest
 
 from harness import asv_bridge
 
+from ..conftest import suite_yaml
+
 REPO = Path(__file__).resolve().parents[2]
 
-TINY_SUITE = """\
-suite: ghz-tiny
-description: GHZ n=3, ideal tiers only, so asv stays quick
-workload: ghz
-seed: 11
-matrix:
-  n: [3]
-  shots: [1000]
-baselines:
-  classical: {}
-  simulator: {engine: aer}
-metrics:
-  success_probability: {better: higher, tolerance: 0.03}
-  hellinger_fidelity: {better: higher, tolerance: 0.03}
-  time_to_solution: {better: lower, tolerance: 1.0, relative: true, gate: false}
-"""
+TINY_SUITE = suite_yaml("ghz-tiny", description="GHZ n=3, ideal tiers only, so asv stays quick", seed=11,
+                        matrix={"n": [3], "shots": [1000]}, baselines=("classical", "simulator"), metrics={
+                            "success_probability": {"better": "higher", "tolerance": 0.03},
+                            "hellinger_fidelity": {"better": "higher", "tolerance": 0.03},
+                            "time_to_solution": {"better": "lower", "tolerance": 1.0, "relative": True, "gate": False}})
 
 SDKS = ("qiskit", "qiskit_aer", "qiskit_ibm_runtime", "cirq", "mitiq")
 

@@ -8,27 +8,13 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+from ..conftest import BASELINES, suite_yaml
+
 REPO = Path(__file__).resolve().parents[2]
 
-TINY = """\
-suite: overhead-tiny
-workload: ghz
-seed: 3
-matrix:
-  n: [3]
-  shots: [500]
-baselines:
-  classical: {}
-  simulator: {engine: aer}
-  hardware:
-    backend: fake_manila
-    mitigation:
-      readout: true
-      bootstrap: 20
-      zne: {scale_factors: [1, 3, 5], extrapolation: richardson}
-metrics:
-  success_probability: {better: higher, tolerance: 0.05}
-"""
+TINY = suite_yaml("overhead-tiny", seed=3, baselines={**BASELINES, "hardware": {"backend": "fake_manila", "mitigation": {
+    "readout": True, "bootstrap": 20, "zne": {"scale_factors": [1, 3, 5], "extrapolation": "richardson"}}}},
+                  metrics={"success_probability": {"better": "higher", "tolerance": 0.05}})
 
 
 def test_plain_script_reproduces_the_harness_and_figures_print(tmp_path, capsys):

@@ -15,39 +15,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-FAKE_SUITE = """\
-suite: secrets-fake
-workload: ghz
-seed: 5
-matrix:
-  n: [3]
-  shots: [500]
-baselines:
-  classical: {}
-  simulator: {engine: aer}
-  hardware:
-    backend: fake_manila
-    mitigation:
-      readout: true
-      bootstrap: 20
-      zne: {scale_factors: [1, 3], extrapolation: linear}
-metrics:
-  success_probability: {better: higher, tolerance: 0.05}
-"""
+from ..conftest import BASELINES, suite_yaml
 
-IBM_SUITE = """\
-suite: secrets-ibm
-workload: ghz
-seed: 5
-matrix:
-  n: [3]
-  shots: [500]
-baselines:
-  classical: {}
-  hardware: {backend: "ibm:ibm_fake_name"}
-metrics:
-  success_probability: {better: higher, tolerance: 0.05}
-"""
+METRICS = {"success_probability": {"better": "higher", "tolerance": 0.05}}
+
+FAKE_SUITE = suite_yaml("secrets-fake", baselines={**BASELINES, "hardware": {"backend": "fake_manila", "mitigation": {
+    "readout": True, "bootstrap": 20, "zne": {"scale_factors": [1, 3], "extrapolation": "linear"}}}}, metrics=METRICS)
+
+IBM_SUITE = suite_yaml("secrets-ibm", baselines={"classical": {}, "hardware": {"backend": "ibm:ibm_fake_name"}}, metrics=METRICS)
 
 
 def _harness(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:

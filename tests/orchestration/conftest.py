@@ -1,4 +1,4 @@
-"""Shared helpers: a tiny GHZ suite and a device wrapper that injects faults at the executor seam."""
+"""Shared helpers: the GHZ suite of these tests, its plan, and a device wrapper that injects faults at the executor seam."""
 
 from __future__ import annotations
 
@@ -6,31 +6,21 @@ from pathlib import Path
 
 import pytest
 
-GHZ_SUITE = """\
-suite: ghz-orch
-workload: ghz
-seed: 5
-matrix:
-  n: [3]
-  shots: [500]
-baselines:
-  classical: {}
-  simulator: {engine: aer}
-  hardware:
-    backend: fake_manila
-    optimization_level: 1
-    mitigation: {readout: true}
-metrics:
-  success_probability: {better: higher, tolerance: 0.03}
-"""
+from ..conftest import suite_yaml
+
+GHZ_SUITE = suite_yaml("ghz-orch")
+"""GHZ n=3 at 500 shots on all three tiers (fake_manila with readout mitigation for hardware)."""
+
+SIM_ONLY = suite_yaml("ghz-orch", baselines=("classical", "simulator"))
 
 
-def write_plan(tmp_path: Path, text: str = GHZ_SUITE, name: str = "suite.yaml"):
+def write_plan(tmp_path: Path, text: str | None = None, name: str = "suite.yaml", **suite):
+    """The plan of ``text``, or of ``suite_yaml("ghz-orch", **suite)``, written to ``tmp_path / name``."""
     from harness.orchestration.plan import plan_suite
     from harness.suite import load_suite
 
     path = tmp_path / name
-    path.write_text(text)
+    path.write_text(text if text is not None else suite_yaml("ghz-orch", **suite))
     return plan_suite(load_suite(path))
 
 

@@ -8,7 +8,7 @@ from harness.store.untrusted import UntrustedFileWarning
 from harness.orchestration.runner import run_plans
 from harness.orchestration.tiers import Execution
 
-from .conftest import GHZ_SUITE, write_plan
+from .conftest import write_plan
 
 
 def _strip(r):

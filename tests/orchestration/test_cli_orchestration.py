@@ -6,7 +6,7 @@ import pytest
 
 from harness.cli import main
 
-from .conftest import GHZ_SUITE
+from ..conftest import BASELINES, HARDWARE, suite_yaml
 
 
 def harness(capsys, *args):
@@ -19,8 +19,8 @@ def harness(capsys, *args):
 @pytest.fixture
 def project(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "suite.yaml").write_text(GHZ_SUITE.replace("mitigation: {readout: true}",
-                                                           "mitigation: {zne: {scale_factors: [1, 3, 5]}}"))
+    zne = {**HARDWARE, "mitigation": {"zne": {"scale_factors": [1, 3, 5]}}}
+    (tmp_path / "suite.yaml").write_text(suite_yaml("ghz-orch", baselines={**BASELINES, "hardware": zne}))
     return tmp_path
 
 

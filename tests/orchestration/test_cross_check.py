@@ -60,11 +60,10 @@ def test_the_cross_check_uses_drifts_g_test_on_the_two_count_tables(monkeypatch)
 def test_a_suite_asking_for_the_cross_check_records_it(tmp_path):
     from harness.orchestration.runner import run_plans
 
-    from .conftest import GHZ_SUITE, write_plan
+    from .conftest import write_plan
 
-    text = GHZ_SUITE.split("  hardware:")[0].replace("simulator: {engine: aer}", "simulator: {engine: aer, cross_check: cirq}")
-    text += "metrics:\n  success_probability: {better: higher, tolerance: 0.03}\n"
-    run = run_plans([write_plan(tmp_path, text)])
+    run = run_plans([write_plan(tmp_path, baselines={"classical": {},
+                                                     "simulator": {"engine": "aer", "cross_check": "cirq"}})])
     sim = next(r for r in run.results if r.baseline == "simulator")
     check = sim.lineage["cross_check"]
     assert check["verdict"] == "agree" and check["engine"] == "cirq" and check["shots"] == 500

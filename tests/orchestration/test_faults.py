@@ -8,9 +8,8 @@ from harness.orchestration.retry import BackendUnavailable, RetryPolicy
 from harness.orchestration.runner import run_plans
 from harness.orchestration.tiers import Execution
 
-from .conftest import GHZ_SUITE, Sleeps, write_plan
-
-SIM_ONLY = GHZ_SUITE.split("  hardware:")[0] + "metrics:\n  success_probability: {better: higher, tolerance: 0.03}\n"
+from ..conftest import suite_yaml
+from .conftest import SIM_ONLY, Sleeps, write_plan
 
 
 def states(result):
@@ -83,7 +82,7 @@ def test_a_case_too_wide_for_the_backend_falls_back_without_retrying(tmp_path):
 
     # planning refuses a too-wide case; past that check (a real backend's width, known only at run
     # time), the fault is handed to the fallback
-    (tmp_path / "suite.yaml").write_text(GHZ_SUITE.replace("n: [3]", "n: [6]"))
+    (tmp_path / "suite.yaml").write_text(suite_yaml("ghz-orch", matrix={"n": [6], "shots": [500]}))
     plan = plan_suite(load_suite(tmp_path / "suite.yaml"), check_width=False)
     run = run_plans([plan],
                     execution=Execution(policy=RetryPolicy(sleep=Sleeps()), fallback=True))
@@ -120,8 +119,7 @@ def test_a_too_deep_circuit_is_re_transpiled_at_level_3(tmp_path):
             self._check()
             return self._device.sample_batch(*a, **k)
 
-    hw_only = GHZ_SUITE.replace("  classical: {}\n  simulator: {engine: aer}\n", "")
-    run = run_plans([write_plan(tmp_path, hw_only)], execution=Execution(
+    run = run_plans([write_plan(tmp_path, baselines=("hardware",))], execution=Execution(
         policy=RetryPolicy(sleep=Sleeps()), wrap=lambda d, kind: DepthLimited(d) if kind == "hardware" else d))
     raw = by_kind(run)["hardware.raw"]
     assert raw.status == "ok" and raw.tier == "hardware"

@@ -14,19 +14,10 @@ from harness.cli import main
 from harness.store.journal import Journal, read_journal
 from harness.records import Result
 
-SUITE = """\
-suite: ghz-resume
-workload: ghz
-seed: 3
-matrix:
-  n: [2, 3, 4]
-  shots: [300, 400]
-baselines:
-  classical: {}
-  hardware: {backend: fake_manila, optimization_level: 0}
-metrics:
-  success_probability: {better: higher, tolerance: 0.03}
-"""
+from ..conftest import suite_yaml
+
+SUITE = suite_yaml("ghz-resume", seed=3, matrix={"n": [2, 3, 4], "shots": [300, 400]},
+                   baselines={"classical": {}, "hardware": {"backend": "fake_manila", "optimization_level": 0}})
 
 
 RUN_ID = "20260101T000000.000000Z-0a1b2c"

@@ -3,7 +3,8 @@ import pytest
 from harness.errors import UnsupportedError
 from harness.orchestration.selection import _snapshot, score_snapshot, select_backend
 
-from .conftest import GHZ_SUITE, write_plan
+from ..conftest import HARDWARE
+from .conftest import write_plan
 
 SNAP = {"num_qubits": 3,
         "qubits": {"0": {"readout_error": 0.02}, "1": {"readout_error": 0.05}, "2": {"readout_error": 0.01}},
@@ -38,9 +39,8 @@ def test_too_small_backends_are_skipped_and_unknown_policies_refused():
 def test_a_suite_listing_candidates_records_the_choice_in_lineage(tmp_path):
     from harness.orchestration.runner import run_plans
 
-    text = GHZ_SUITE.replace("  classical: {}\n  simulator: {engine: aer}\n", "").replace(
-        "backend: fake_manila", "backend: [fake_manila, fake_nairobi]\n    policy: best_readout")
-    run = run_plans([write_plan(tmp_path, text)])
+    hardware = {**HARDWARE, "backend": ["fake_manila", "fake_nairobi"], "policy": "best_readout"}
+    run = run_plans([write_plan(tmp_path, baselines={"hardware": hardware})])
     raw = next(r for r in run.results if r.baseline == "hardware.raw")
     selection = raw.lineage["backend_selection"]
     assert raw.lineage["device"]["backend"] == selection["chosen"] == raw.lineage["settings"]["backend"]
@@ -51,4 +51,4 @@ def test_an_unknown_candidate_is_a_suite_error(tmp_path):
     from harness.errors import SuiteError
 
     with pytest.raises(SuiteError, match="unknown backend 'fake_nairobbi'"):
-        write_plan(tmp_path, GHZ_SUITE.replace("backend: fake_manila", "backend: [fake_manila, fake_nairobbi]"))
+        write_plan(tmp_path, baselines={"hardware": {**HARDWARE, "backend": ["fake_manila", "fake_nairobbi"]}})

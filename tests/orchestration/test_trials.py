@@ -47,18 +47,17 @@ def test_a_fallback_in_any_trial_shows_in_the_tier():
 
 
 @pytest.mark.slow
-def test_a_suite_with_trials_runs_each_case_with_independent_seeds(tmp_path):
+def test_a_suite_with_trials_runs_each_case_with_independent_seeds(make_suite):
     from harness.orchestration.plan import plan_suite
     from harness.orchestration.runner import run_plans
     from harness.suite import load_suite
 
-    text = ("suite: t\nworkload: ghz\nseed: 4\n{trials}matrix: {{n: [3], shots: [500]}}\n"
-            "baselines:\n  simulator: {{}}\n  hardware: {{backend: fake_manila, mitigation: {{readout: true, bootstrap: 20}}}}\n"
-            "metrics: {{success_probability: {{better: higher, tolerance: 0.05}}}}\n")
-    (tmp_path / "one.yaml").write_text(text.format(trials=""))
-    (tmp_path / "three.yaml").write_text(text.format(trials="trials: 3\n"))
-    single = {r.baseline: r for r in run_plans([plan_suite(load_suite(tmp_path / "one.yaml"))]).results}
-    merged = {r.baseline: r for r in run_plans([plan_suite(load_suite(tmp_path / "three.yaml"))]).results}
+    suite = dict(seed=4, baselines={"simulator": {}, "hardware": {"backend": "fake_manila",
+                                                               "mitigation": {"readout": True, "bootstrap": 20}}},
+                 metrics={"success_probability": {"better": "higher", "tolerance": 0.05}})
+    one, three = make_suite("t", file="one.yaml", **suite), make_suite("t", file="three.yaml", trials=3, **suite)
+    single = {r.baseline: r for r in run_plans([plan_suite(load_suite(one))]).results}
+    merged = {r.baseline: r for r in run_plans([plan_suite(load_suite(three))]).results}
     raw = merged["hardware.raw"]
     assert raw.status == "ok" and raw.lineage["trials"] == 3
     seeds = [s["hardware"] for s in raw.lineage["trial_seeds"]]
@@ -69,18 +68,15 @@ def test_a_suite_with_trials_runs_each_case_with_independent_seeds(tmp_path):
     assert sum(raw.counts.values()) == 1500
 
 
-def test_the_dry_run_estimate_counts_every_trial(tmp_path):
+def test_the_dry_run_estimate_counts_every_trial(make_suite):
     from harness.orchestration.budget import estimate_plans
     from harness.orchestration.plan import plan_suite
     from harness.suite import load_suite
 
-    text = ("suite: t\nworkload: ghz\n{trials}matrix: {{n: [3], shots: [500]}}\n"
-            "baselines:\n  simulator: {{}}\n  hardware: {{backend: fake_manila, mitigation: {{zne: {{}}}}}}\n"
-            "metrics: {{success_probability: {{better: higher}}}}\n")
-    (tmp_path / "one.yaml").write_text(text.format(trials=""))
-    (tmp_path / "four.yaml").write_text(text.format(trials="trials: 4\n"))
-    one = {r.baseline: (r.circuits, r.shots) for r in estimate_plans([plan_suite(load_suite(tmp_path / "one.yaml"))])}
-    four = {r.baseline: (r.circuits, r.shots) for r in estimate_plans([plan_suite(load_suite(tmp_path / "four.yaml"))])}
+    suite = dict(seed=None, baselines={"simulator": {}, "hardware": {"backend": "fake_manila", "mitigation": {"zne": {}}}},
+                 metrics={"success_probability": {"better": "higher"}})
+    paths = make_suite("t", file="one.yaml", **suite), make_suite("t", file="four.yaml", trials=4, **suite)
+    one, four = ({r.baseline: (r.circuits, r.shots) for r in estimate_plans([plan_suite(load_suite(p))])} for p in paths)
     assert four == {k: (4 * c, 4 * s) for k, (c, s) in one.items()}
 
 

@@ -4,24 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-GHZ_SUITE = """\
-suite: ghz-scale
-workload: ghz
-seed: 9
-matrix:
-  n: [3, 4]
-  shots: [500]
-baselines:
-  classical: {}
-  simulator: {engine: aer}
-  hardware:
-    backend: fake_manila
-    optimization_level: 1
-    mitigation: {readout: true}
-metrics:
-  success_probability: {better: higher, tolerance: 0.03}
-  time_to_solution: {better: lower, tolerance: 0.5, relative: true}
-"""
+from ..conftest import METRICS, suite_yaml
+
+GHZ_SUITE = suite_yaml("ghz-scale", seed=9, matrix={"n": [3, 4], "shots": [500]},
+                       metrics={**METRICS, "time_to_solution": {"better": "lower", "tolerance": 0.5, "relative": True}})
 
 
 def _comparable(results) -> list:

@@ -18,22 +18,12 @@ from harness.drift.benchmark_json import MAX_SAMPLES, timing_metric, timings_fro
 from harness.store.benchmark_files import timings_from_json
 from harness.errors import BaselineError
 
+from ..conftest import METRICS, suite_yaml
+
 pytest.importorskip("pytest_benchmark")
 
-SUITE = """\
-suite: ghz-bench
-workload: ghz
-seed: 5
-matrix:
-  n: [3]
-  shots: [500]
-baselines:
-  classical: {}
-  simulator: {engine: aer}
-metrics:
-  success_probability: {better: higher, tolerance: 0.03}
-  time_to_solution: {better: lower, tolerance: 0.5, relative: true}
-"""
+SUITE = suite_yaml("ghz-bench", baselines=("classical", "simulator"),
+                   metrics={**METRICS, "time_to_solution": {"better": "lower", "tolerance": 0.5, "relative": True}})
 
 CASE = "n=3,shots=500"
 BENCH = ("--harness-suites", "-p", "no:cacheprovider", "suites", "--harness-benchmark",

@@ -121,13 +121,11 @@ def test_the_cli_takes_workers_or_a_scheduler_not_both(tmp_path, capsys):
         assert "not both" in capsys.readouterr().err
 
 
-def test_harness_run_with_workers_starts_a_local_cluster_and_records_it(tmp_path, capsys, comparable):
+def test_harness_run_with_workers_starts_a_local_cluster_and_records_it(tmp_path, capsys, comparable, make_suite):
     from harness.cli import main
     from harness.store import load_run
 
-    suite = tmp_path / "ghz.yaml"
-    suite.write_text("suite: ghz-cli\nworkload: ghz\nseed: 2\nmatrix: {n: [3, 5], shots: [100]}\n"
-                     "baselines: {classical: {}}\nmetrics: {success_probability: {better: higher, tolerance: 0.03}}\n")
+    suite = make_suite("ghz-cli", seed=2, matrix={"n": [3, 5], "shots": [100]}, baselines=("classical",), file="ghz.yaml")
     with pytest.raises(SystemExit) as exit_:
         main(["run", str(suite), "--workers", "1", "--runs-dir", str(tmp_path / "runs"), "--quiet"])
     assert exit_.value.code == 0

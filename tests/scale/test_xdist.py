@@ -15,24 +15,12 @@ import harness.drift  # noqa: F401
 import harness.store  # noqa: F401
 import scipy.stats  # noqa: F401
 
+from ..conftest import BASELINES, suite_yaml
+
 pytest.importorskip("xdist")
 
-SUITE = """\
-suite: ghz-xdist
-workload: ghz
-seed: 5
-matrix:
-  n: [3, 4]
-  shots: [500]
-baselines:
-  classical: {}
-  simulator: {engine: aer}
-  hardware:
-    backend: fake_manila
-    mitigation: {readout: true}
-metrics:
-  success_probability: {better: higher, tolerance: 0.03}
-"""
+SUITE = suite_yaml("ghz-xdist", matrix={"n": [3, 4], "shots": [500]},
+                   baselines={**BASELINES, "hardware": {"backend": "fake_manila", "mitigation": {"readout": True}}})
 
 KINDS = ["classical", "simulator", "hardware.raw", "hardware.mitigated"]
 

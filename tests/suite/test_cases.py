@@ -5,22 +5,12 @@ import pytest
 from harness.errors import SuiteError
 from harness.suite import expand, load_suite
 
-SUITE = """\
-suite: demo
-workload: maxcut_qaoa
-seed: 3
-matrix:
-  graph:
-    - {name: tri, edges: [[0, 1], [1, 2], [0, 2]]}
-    - {name: path, edges: [[0, 1], [1, 2]]}
-  reps: [1, 2]
-  shots: [500]
-options: {}
-baselines:
-  hardware: {backend: fake_manila, optimization_level: 1, mitigation: {readout: true}}
-metrics:
-  expected_cut: {better: higher}
-"""
+from ..conftest import suite_yaml
+
+SUITE = suite_yaml("demo", "maxcut_qaoa", seed=3, options={}, baselines=("hardware",),
+                   matrix={"graph": [{"name": "tri", "edges": [[0, 1], [1, 2], [0, 2]]},
+                                     {"name": "path", "edges": [[0, 1], [1, 2]]}], "reps": [1, 2], "shots": [500]},
+                   metrics={"expected_cut": {"better": "higher"}})
 
 
 def load(tmp_path, text=SUITE):

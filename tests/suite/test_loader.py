@@ -7,17 +7,10 @@ import pytest
 from harness.errors import SuiteError
 from harness.suite import load_suite, load_suites
 
-GOOD = """\
-suite: demo
-workload: ghz
-matrix:
-  n: [3, 4]
-  shots: [1000]
-baselines:
-  simulator: {engine: aer}
-metrics:
-  success_probability: {better: higher, tolerance: 0.02}
-"""
+from ..conftest import suite_yaml
+
+GOOD = suite_yaml("demo", seed=None, matrix={"n": [3, 4], "shots": [1000]}, baselines={"simulator": {"engine": "aer"}},
+                  metrics={"success_probability": {"better": "higher", "tolerance": 0.02}})
 
 
 def write(tmp_path: Path, text: str, name: str = "demo.yaml") -> Path:

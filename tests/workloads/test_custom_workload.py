@@ -15,15 +15,9 @@ from harness.suite import load_suite
 from harness.suite.schema import ClassicalSettings
 from harness.workloads import get_workload
 
-SUITES = Path(__file__).resolve().parents[2] / "suites"
+from ..conftest import suite_yaml
 
-SUITE = """\
-suite: mine
-workload: {workload}
-matrix: {{shots: [100]}}
-baselines: {{classical: {{}}}}
-metrics: {{success_probability: {{better: higher}}}}
-"""
+SUITES = Path(__file__).resolve().parents[2] / "suites"
 
 GOOD = """\
 from harness.records import Metric
@@ -61,7 +55,8 @@ def write_suite(tmp_path: Path, workload: str, module: str | None = None, name: 
     if module is not None:
         (tmp_path / name).write_text(textwrap.dedent(module))
     path = tmp_path / "suite.yaml"
-    path.write_text(SUITE.format(workload=workload))
+    path.write_text(suite_yaml("mine", workload, seed=None, matrix={"shots": [100]}, baselines=("classical",),
+                               metrics={"success_probability": {"better": "higher"}}))
     return path
 
 
