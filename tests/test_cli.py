@@ -85,6 +85,7 @@ def test_an_unknown_workload_is_refused_at_load(project, capsys):
     assert "suites/ghz.yaml:2: workload:" in err and "ghz" in err
 
 
+@pytest.mark.sdk
 def test_an_unknown_backend_suggests_known_ones(project, capsys):
     (project / "suites" / "ghz.yaml").write_text(ghz(baselines={**BASELINES, "hardware": {**HARDWARE, "backend": "fake_manilla"}}))
     code, _, err = harness(capsys, "run", "suites")
@@ -92,6 +93,7 @@ def test_an_unknown_backend_suggests_known_ones(project, capsys):
     assert "unknown backend 'fake_manilla'" in err and "fake_manila" in err
 
 
+@pytest.mark.sdk
 def test_a_case_too_wide_for_the_backend_is_refused_when_planned_naming_backends_that_fit(project, capsys):
     (project / "suites" / "ghz.yaml").write_text(ghz(matrix={"n": [7], "shots": [4000]}, baselines=("simulator", "hardware")))
     code, out, err = harness(capsys, "run", "suites", "--dry-run")
@@ -108,6 +110,7 @@ def test_compare_without_runs_says_what_to_do(project, capsys):
     assert "no run records" in err and "harness run" in err
 
 
+@pytest.mark.sdk
 def test_gate_without_any_baseline_never_passes_and_a_missing_one_fails_strict(project, capsys):
     suite = project / "suites" / "ghz.yaml"
     suite.write_text(ghz(baselines=("classical", "simulator")))

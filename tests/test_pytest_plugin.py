@@ -5,13 +5,15 @@ import pytest
 # pytester's in-process runs drop the modules they import when they end; numpy and scipy
 # cannot be imported twice in one process, so the heavy modules are imported here, once.
 import harness.drift  # noqa: F401
-import harness.executors.runtime  # noqa: F401
 import harness.mitigation.readout  # noqa: F401
 import harness.report  # noqa: F401
 import harness.workloads.ghz  # noqa: F401
-import qiskit_aer  # noqa: F401
-import qiskit_ibm_runtime.fake_provider  # noqa: F401
 import scipy.stats  # noqa: F401
+
+pytestmark = pytest.mark.sdk  # every test runs a suite on Aer and fake_manila
+pytest.importorskip("qiskit_aer")
+pytest.importorskip("qiskit_ibm_runtime.fake_provider")
+import harness.executors.runtime  # noqa: E402,F401
 
 from .conftest import suite_yaml
 

@@ -12,6 +12,8 @@ from harness.errors import UnsupportedError
 from harness.executors.aer import AerDevice, circuit_sha256, normalise_counts
 from harness.executors.base import Device
 
+pytestmark = pytest.mark.sdk  # every test runs circuits on Aer
+
 
 def ghz(n: int) -> QuantumCircuit:
     q, c = QuantumRegister(n, "q"), ClassicalRegister(n, "c")

@@ -16,6 +16,8 @@ from harness.executors.calibration import calibration_snapshot, confusion_matrix
 from harness.executors.runtime import RuntimeDevice
 from harness.suite.schema import HardwareSettings, SimulatorSettings
 
+pytestmark = pytest.mark.sdk  # every test builds fake backends or the runtime service
+
 
 def ghz(n: int) -> QuantumCircuit:
     q, c = QuantumRegister(n, "q"), ClassicalRegister(n, "c")

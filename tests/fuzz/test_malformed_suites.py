@@ -38,24 +38,28 @@ def assert_placed(path: Path, data) -> None:
     assert verdict == "valid" or placed(path, message), f"no line in {message[:300]!r} for {data[:300]!r}"
 
 
+@pytest.mark.sdk
 def test_every_bundled_suite_passes_the_oracle(folder):
     assert BUNDLED, "no bundled suites found"
     for name, text in BUNDLED.items():
         assert outcome(write_input(folder, text, name)) == ("valid", None), name
 
 
+@pytest.mark.sdk
 @settings(PROFILE)
 @given(mutated())
 def test_mutated_bundled_suites_are_accepted_or_refused_at_a_line(folder, data):
     assert_placed(write_input(folder, data), data)
 
 
+@pytest.mark.sdk
 @settings(PROFILE)
 @given(corrupted())
 def test_corrupted_text_is_accepted_or_refused_at_a_line(folder, data):
     assert_placed(write_input(folder, data), data)
 
 
+@pytest.mark.sdk
 @settings(PROFILE)
 @given(hostile())
 def test_hostile_files_are_refused_or_accepted_never_crash(folder, data):

@@ -71,6 +71,7 @@ def test_a_hostile_instance_name_or_key_is_refused_at_expand(folder, make, name)
     assert "must be" in str(err.value) or "must not" in str(err.value)
 
 
+@pytest.mark.sdk
 def test_the_longest_names_accepted_still_make_a_file_name(folder, tmp_path):
     assert load_suite(write_input(folder, with_suite_name("s" * 80))).name == "s" * 80
     with pytest.raises(SuiteError, match="at most 80 characters"):

@@ -86,6 +86,7 @@ def test_classes_of_the_bundled_suites_import_no_sdk():
     assert len(out) == len(load_suites([REPO / "suites"]))  # one class per bundled suite
 
 
+@pytest.mark.sdk
 def test_asv_run_in_a_throwaway_repo_tracks_what_the_harness_computes(tmp_path):
     if shutil.which("git") is None:
         pytest.skip("git is not installed")

@@ -8,7 +8,11 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+import pytest
+
 from ..conftest import BASELINES, suite_yaml
+
+pytestmark = pytest.mark.sdk  # runs the suite and the plain script on Aer and fake_manila
 
 REPO = Path(__file__).resolve().parents[2]
 

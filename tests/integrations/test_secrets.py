@@ -15,7 +15,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from ..conftest import BASELINES, suite_yaml
+
+pytestmark = pytest.mark.sdk  # runs a gate on fake_manila and the runtime service path
 
 METRICS = {"success_probability": {"better": "higher", "tolerance": 0.05}}
 

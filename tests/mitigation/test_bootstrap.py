@@ -115,6 +115,7 @@ def _ghz(n: int) -> QuantumCircuit:
     return qc
 
 
+@pytest.mark.sdk
 def test_zne_bootstrap_matches_binomial_error_propagation_and_scores_plain_dicts():
     """Richardson at scales 1, 3, 5 is sum(w * p_scale) over independent runs: its variance is
     sum(w^2 p (1 - p) / shots). The workload's score still gets one plain dict per resample."""
@@ -136,6 +137,7 @@ def test_zne_bootstrap_matches_binomial_error_propagation_and_scores_plain_dicts
     assert again.metrics == out.metrics  # seeded: the same standard error to the last bit
 
 
+@pytest.mark.sdk
 def test_readout_bootstrap_is_seeded_and_amplifies_shot_noise():
     def score(probs, n_shots):
         p = probs.get("000", 0.0) + probs.get("111", 0.0)

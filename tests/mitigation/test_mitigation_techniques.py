@@ -51,6 +51,7 @@ def raw() -> MitigationOutcome:
     return run(MitigationSettings(bootstrap=100))
 
 
+@pytest.mark.sdk
 def test_raw_is_one_execution_with_bootstrap_stderr(raw):
     m = raw.metrics["success_probability"]
     assert m.kind == "proportion" and m.n == SHOTS
@@ -62,6 +63,7 @@ def test_raw_is_one_execution_with_bootstrap_stderr(raw):
     json.dumps(raw.details)
 
 
+@pytest.mark.sdk
 def test_readout_mitigation_moves_ghz_toward_one(raw):
     rem = run(MitigationSettings(readout=True, bootstrap=100))
     r, m = raw.metrics["success_probability"], rem.metrics["success_probability"]
@@ -73,6 +75,7 @@ def test_readout_mitigation_moves_ghz_toward_one(raw):
     assert rem.resources["extra_circuits"] == 2 and rem.resources["jobs"] == 1
 
 
+@pytest.mark.sdk
 def test_zne_extrapolates_toward_the_ideal_and_scales_two_qubit_gates(raw):
     out = run(MitigationSettings(zne=ZNESettings(scale_factors=[1, 3, 5]), bootstrap=100))
     z = out.details["zne"]
@@ -88,6 +91,7 @@ def test_zne_extrapolates_toward_the_ideal_and_scales_two_qubit_gates(raw):
     json.dumps(out.details)
 
 
+@pytest.mark.sdk
 def test_zne_with_readout_and_random_folding_runs_and_records_settings():
     settings = MitigationSettings(readout=True, bootstrap=30,
                                   zne=ZNESettings(scale_factors=[1, 2, 3], extrapolation="linear",
@@ -99,6 +103,7 @@ def test_zne_with_readout_and_random_folding_runs_and_records_settings():
     assert 0.9 < out.metrics["success_probability"].value < 1.1
 
 
+@pytest.mark.sdk
 def test_an_optimising_transpile_would_cancel_the_folds():
     # why folds are run at level 0: level 1 turns U U^-1 U back into U
     dev = device()
@@ -146,12 +151,14 @@ def test_simplex_projection_is_the_nearest_distribution():
     assert np.allclose(project_to_simplex(np.array([0.2, 0.8])), [0.2, 0.8])
 
 
+@pytest.mark.sdk
 def test_the_readout_model_needs_a_calibrated_device():
     with pytest.raises(UnsupportedError, match="readout"):
         mitigate(AerDevice(seed_simulator=0), ghz(2), 100, ghz_score,
                  MitigationSettings(readout=ReadoutSettings(confusion="model")), np.random.default_rng(0))
 
 
+@pytest.mark.sdk
 def test_measured_readout_on_an_ideal_device_measures_no_error_and_changes_nothing():
     out = mitigate(AerDevice(seed_simulator=0), ghz(2), 1000, ghz_score,
                    MitigationSettings(readout=True, bootstrap=20), np.random.default_rng(0))

@@ -6,12 +6,13 @@ import numpy as np
 import pytest
 from qiskit import QuantumCircuit
 
-from harness.executors.aer import AerDevice
 from harness.executors.runtime import RuntimeDevice
 from harness.mitigation import mitigate
 from harness.mitigation.raw import execute as raw
 from harness.records import Metric
 from harness.suite.schema import MitigationSettings, ZNESettings
+
+from ..fake_device import FakeDevice, ideal
 
 
 def prepared(bits: str) -> QuantumCircuit:
@@ -34,13 +35,14 @@ def pair_score(probs_list, shots):
 
 @pytest.mark.parametrize("settings", [
     MitigationSettings(bootstrap=20),
-    MitigationSettings(bootstrap=20, zne=ZNESettings(scale_factors=[1, 3], extrapolation="linear")),
+    pytest.param(MitigationSettings(bootstrap=20, zne=ZNESettings(scale_factors=[1, 3], extrapolation="linear")),
+                 marks=pytest.mark.sdk),  # mitiq's folding imports its qiskit interface, which needs Aer
 ])
 def test_each_distribution_reaches_the_score_in_circuit_order(settings):
-    out = mitigate(AerDevice(seed_simulator=0), [prepared("00"), prepared("11")], 200, pair_score, settings,
+    out = mitigate(FakeDevice(ideal), [prepared("00"), prepared("11")], 200, pair_score, settings,
                    np.random.default_rng(0))
     assert out.metrics["first_00"].value == pytest.approx(1.0) and out.metrics["second_11"].value == pytest.approx(1.0)
-    swapped = mitigate(AerDevice(seed_simulator=0), [prepared("11"), prepared("00")], 200, pair_score, settings,
+    swapped = mitigate(FakeDevice(ideal), [prepared("11"), prepared("00")], 200, pair_score, settings,
                        np.random.default_rng(0))
     assert swapped.metrics["first_00"].value == pytest.approx(0.0)
     k = len(settings.zne.scale_factors) if settings.zne else 1
@@ -53,12 +55,13 @@ def test_each_distribution_reaches_the_score_in_circuit_order(settings):
 
 
 def test_a_single_circuit_keeps_the_single_distribution_interface():
-    out = raw(AerDevice(seed_simulator=0), prepared("01"), 100,
+    out = raw(FakeDevice(ideal), prepared("01"), 100,
               lambda probs, shots: {"p": Metric(probs.get("01", 0.0), "proportion", n=shots)},
               MitigationSettings(bootstrap=20), np.random.default_rng(0))
     assert out.metrics["p"].value == 1.0 and isinstance(out.details["counts"], dict)
 
 
+@pytest.mark.sdk
 def test_h2_energy_on_a_noisy_backend_moves_toward_exact_with_mitigation():
     from qiskit.quantum_info import Statevector
     from scipy.optimize import minimize

@@ -15,6 +15,7 @@ def _strip(r):
     return (r.baseline, r.tier, r.counts, {k: m.value for k, m in r.metrics.items() if k != "time_to_solution"})
 
 
+@pytest.mark.sdk
 def test_a_rerun_is_served_from_the_cache_with_identical_results_and_another_seed_is_not(tmp_path):
     plan = write_plan(tmp_path)
     cache = ResultCache(tmp_path / "cache")

@@ -8,6 +8,8 @@ from harness.cli import main
 
 from ..conftest import BASELINES, HARDWARE, suite_yaml
 
+pytestmark = pytest.mark.sdk  # every test plans a suite on fake_manila
+
 
 def harness(capsys, *args):
     with pytest.raises(SystemExit) as exit_:

@@ -6,6 +6,7 @@ from harness.executors.cirq_device import aer_noisy_counts, cirq_counts, cross_c
 from harness.workloads.ghz import ghz_circuit
 
 
+@pytest.mark.sdk
 def test_ghz_agrees_and_cirq_keeps_qiskit_bit_order():
     from qiskit import ClassicalRegister, QuantumCircuit, QuantumRegister
 
@@ -27,6 +28,7 @@ def test_a_different_circuit_is_a_disagreement():
     assert check["verdict"] == "disagree" and check["p_value"] < 1e-10
 
 
+@pytest.mark.sdk
 def test_the_shared_depolarising_model_matches_its_closed_form_on_both_simulators():
     from qiskit import ClassicalRegister, QuantumCircuit, QuantumRegister
 
@@ -57,6 +59,7 @@ def test_the_cross_check_uses_drifts_g_test_on_the_two_count_tables(monkeypatch)
     assert cross_check(ghz_circuit(1), {"0": 10}, shots=10, seed=1)["p_value"] == 1.0  # one outcome: cannot differ
 
 
+@pytest.mark.sdk
 def test_a_suite_asking_for_the_cross_check_records_it(tmp_path):
     from harness.orchestration.runner import run_plans
 

@@ -20,6 +20,7 @@ def by_kind(run):
     return {r.baseline: r for r in run.results}
 
 
+@pytest.mark.sdk
 def test_transient_errors_are_retried_with_backoff_and_the_case_completes(tmp_path, inject):
     sleeps = Sleeps()
     wrap = inject({"simulator": [TimeoutError("job did not finish within 600 s"), ConnectionResetError("reset")]})
@@ -35,6 +36,7 @@ def test_transient_errors_are_retried_with_backoff_and_the_case_completes(tmp_pa
     assert by_kind(run)["classical"].events[-1]["state"] == "completed"
 
 
+@pytest.mark.sdk
 def test_malformed_counts_are_retried_once_then_the_tier_fails(tmp_path, inject):
     run = run_plans([write_plan(tmp_path, SIM_ONLY)],
                     execution=Execution(policy=RetryPolicy(sleep=Sleeps()), wrap=inject({"simulator": ["malformed"]})))
@@ -48,6 +50,7 @@ def test_malformed_counts_are_retried_once_then_the_tier_fails(tmp_path, inject)
     assert states(sim)[-1] == "failed" and states(sim).count("submitted") == 2
 
 
+@pytest.mark.sdk
 def test_a_user_error_is_never_retried_nor_hidden_by_a_fallback(tmp_path, inject):
     wrap = inject({"simulator": [UnsupportedError("engine misconfigured")]})
     run = run_plans([write_plan(tmp_path, SIM_ONLY)],
@@ -57,6 +60,7 @@ def test_a_user_error_is_never_retried_nor_hidden_by_a_fallback(tmp_path, inject
     assert "retried" not in states(sim) and "fallen_back" not in states(sim) and inject.made[0].calls == 1
 
 
+@pytest.mark.sdk
 def test_a_vanished_backend_falls_back_to_the_simulator_and_the_report_marks_it(tmp_path, inject):
     from harness.report import write_reports
 
@@ -76,6 +80,7 @@ def test_a_vanished_backend_falls_back_to_the_simulator_and_the_report_marks_it(
     assert "produced by simulator (fallback)" in html
 
 
+@pytest.mark.sdk
 def test_a_case_too_wide_for_the_backend_falls_back_without_retrying(tmp_path):
     from harness.orchestration.plan import plan_suite
     from harness.suite import load_suite
@@ -95,6 +100,7 @@ def test_a_case_too_wide_for_the_backend_falls_back_without_retrying(tmp_path):
     assert raw.metrics["success_probability"].value == pytest.approx(1.0)
 
 
+@pytest.mark.sdk
 def test_a_too_deep_circuit_is_re_transpiled_at_level_3(tmp_path):
     from qiskit.exceptions import QiskitError
 
@@ -129,6 +135,7 @@ def test_a_too_deep_circuit_is_re_transpiled_at_level_3(tmp_path):
     assert len(retried) == 1 and "optimization_level 3" in retried[0]["detail"]["remediation"]
 
 
+@pytest.mark.sdk
 def test_a_spent_shot_budget_hands_hardware_down_to_the_classical_tier(tmp_path):
     meter = BudgetMeter(Budget(shots=600))
     run = run_plans([write_plan(tmp_path)], execution=Execution(policy=RetryPolicy(sleep=Sleeps()), meter=meter,

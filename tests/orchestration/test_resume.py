@@ -39,6 +39,7 @@ def test_a_torn_last_line_is_ignored_and_keys_are_counted_once(tmp_path):
     assert sorted(again.done) == [("s", "c1", "classical"), ("s", "c2", "hardware.mitigated"), ("s", "c2", "hardware.raw")]
 
 
+@pytest.mark.sdk
 def test_sigkill_midway_then_resume_records_every_result_exactly_once(tmp_path, monkeypatch, capsys):
     (tmp_path / "suite.yaml").write_text(SUITE)
     runs = tmp_path / "runs"

@@ -8,6 +8,7 @@ from harness.orchestration.retry import (BackendUnavailable, Malformed, RetryPol
 from .conftest import Sleeps
 
 
+@pytest.mark.sdk
 def test_a_real_transpiler_error_for_a_too_wide_circuit_is_too_wide():
     from qiskit import transpile
     from qiskit_ibm_runtime.fake_provider import FakeManilaV2
@@ -20,6 +21,7 @@ def test_a_real_transpiler_error_for_a_too_wide_circuit_is_too_wide():
     assert classify(info.value) == "too_wide"
 
 
+@pytest.mark.sdk
 def test_runtime_service_errors_by_name():
     from qiskit_ibm_runtime.exceptions import (IBMBackendApiError, RuntimeJobMaxTimeoutError,
                                                RuntimeJobTimeoutError)

@@ -18,6 +18,7 @@ def test_scores_read_the_best_couplings_and_qubits_of_the_snapshot():
     assert score_snapshot(SNAP, "best_readout", width=2) == pytest.approx((0.01 + 0.02) / 2)
 
 
+@pytest.mark.sdk
 def test_the_choice_is_the_lowest_score_and_its_reason_names_the_policy():
     candidates = ["fake_manila", "fake_nairobi", "fake_lima"]
     for policy in ("fewest_two_qubit_errors", "best_readout"):
@@ -29,6 +30,7 @@ def test_the_choice_is_the_lowest_score_and_its_reason_names_the_policy():
     assert chosen == "fake_manila" and set(why["scores"].values()) == {0.0}  # fakes have no queue: suite order
 
 
+@pytest.mark.sdk
 def test_too_small_backends_are_skipped_and_unknown_policies_refused():
     chosen, why = select_backend(["fake_manila", "fake_nairobi"], "best_readout", width=6)
     assert chosen == "fake_nairobi" and "fake_manila" in why["skipped"]
@@ -36,6 +38,7 @@ def test_too_small_backends_are_skipped_and_unknown_policies_refused():
         select_backend(["fake_manila"], "coin_toss")
 
 
+@pytest.mark.sdk
 def test_a_suite_listing_candidates_records_the_choice_in_lineage(tmp_path):
     from harness.orchestration.runner import run_plans
 
@@ -47,6 +50,7 @@ def test_a_suite_listing_candidates_records_the_choice_in_lineage(tmp_path):
     assert selection["policy"] == "best_readout" and selection["width"] == 3
 
 
+@pytest.mark.sdk
 def test_an_unknown_candidate_is_a_suite_error(tmp_path):
     from harness.errors import SuiteError
 

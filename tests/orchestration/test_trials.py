@@ -68,6 +68,7 @@ def test_a_suite_with_trials_runs_each_case_with_independent_seeds(make_suite):
     assert sum(raw.counts.values()) == 1500
 
 
+@pytest.mark.sdk
 def test_the_dry_run_estimate_counts_every_trial(make_suite):
     from harness.orchestration.budget import estimate_plans
     from harness.orchestration.plan import plan_suite

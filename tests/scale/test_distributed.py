@@ -21,6 +21,7 @@ pytest.importorskip("distributed")
 REPO = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.sdk
 def test_two_workers_return_what_a_serial_run_returns_in_its_order(ghz_suite, dask_cluster, comparable):
     # the custom workload is loaded from a file beside its suite: it travels to the workers by value
     custom = [replace(p, cases=p.cases[:1]) for p in plan_suites([REPO / "suites" / "custom-bv.yaml"])]
@@ -42,6 +43,7 @@ def test_two_workers_return_what_a_serial_run_returns_in_its_order(ghz_suite, da
     assert mitigated.metrics["time_to_solution"].value == pytest.approx(raw.metrics["time_to_solution"].value + spent)
 
 
+@pytest.mark.sdk
 def test_a_resumed_run_on_the_cluster_keeps_journaled_results_and_records_the_rest(
         ghz_suite, tmp_path, dask_cluster, comparable):
     runs = tmp_path / "runs"
@@ -60,6 +62,7 @@ def test_a_resumed_run_on_the_cluster_keeps_journaled_results_and_records_the_re
     assert run.environment["scale_out"]["executor"] == "dask"
 
 
+@pytest.mark.sdk
 def test_a_shot_budget_is_never_overspent_by_cases_in_flight(ghz_suite, dask_cluster):
     plans = plan_suites([ghz_suite])
     # a case spends 1500 shots (simulator 500, hardware loop 500, readout mitigation 500); the two
@@ -72,6 +75,7 @@ def test_a_shot_budget_is_never_overspent_by_cases_in_flight(ghz_suite, dask_clu
     assert all(r.error.startswith("budget: BudgetExceeded") for r in run.results if r.status == "failed")
 
 
+@pytest.mark.sdk
 def test_workers_see_the_run_clock_so_a_spent_time_budget_cancels_cases_they_start(ghz_suite, dask_cluster):
     import time
 
@@ -92,6 +96,7 @@ class _LostWorkers(cf.Executor):
         return future
 
 
+@pytest.mark.sdk
 def test_a_case_whose_worker_died_is_recorded_as_failed_and_the_run_goes_on(ghz_suite):
     run = run_plans(plan_suites([ghz_suite]), executor=_LostWorkers(), slots=2)
     assert [r.status for r in run.results] == ["failed"] * 8

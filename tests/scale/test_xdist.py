@@ -25,6 +25,7 @@ SUITE = suite_yaml("ghz-xdist", matrix={"n": [3, 4], "shots": [500]},
 KINDS = ["classical", "simulator", "hardware.raw", "hardware.mitigated"]
 
 
+@pytest.mark.sdk
 def test_two_workers_run_whole_cases_write_one_record_and_store_intact_baselines(pytester):
     from harness.store import load_baselines, load_run
 

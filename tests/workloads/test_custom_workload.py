@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 
 from harness.errors import SuiteError, UnsupportedError
-from harness.executors.aer import AerDevice
 from harness.orchestration.plan import plan_suite
 from harness.suite import load_suite
 from harness.suite.schema import ClassicalSettings
 from harness.workloads import get_workload
 
 from ..conftest import suite_yaml
+from ..fake_device import FakeDevice, ideal
 
 SUITES = Path(__file__).resolve().parents[2] / "suites"
 
@@ -66,6 +66,7 @@ def plan_error(path: Path) -> str:
     return str(info.value)
 
 
+@pytest.mark.sdk
 def test_the_shipped_example_loads_next_to_its_suite_and_finds_the_secret():
     plan = plan_suite(load_suite(SUITES / "custom-bv.yaml"))
     wl = plan.workload
@@ -73,7 +74,7 @@ def test_the_shipped_example_loads_next_to_its_suite_and_finds_the_secret():
     problem = wl.build(plan.cases[1].params, plan.options)
     classical = wl.classical(problem, ClassicalSettings(), np.random.default_rng(0))
     assert classical.info["found"] == "1011" and classical.metrics["queries"].value == 4
-    out = wl.quantum(problem, AerDevice(seed_simulator=0), np.random.default_rng(0))
+    out = wl.quantum(problem, FakeDevice(ideal, seed=0), np.random.default_rng(0))
     assert out.counts == {"1011": problem.shots}  # one query, exact on an ideal device
     assert wl.score(problem, {"1011": 0.9, "0011": 0.1}, 1000)["success_probability"].value == pytest.approx(0.9)
 

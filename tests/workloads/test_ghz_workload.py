@@ -9,7 +9,6 @@ import pytest
 from pydantic import ValidationError
 
 from harness.errors import UnsupportedError
-from harness.executors.aer import AerDevice
 from harness.suite.schema import ClassicalSettings
 from harness.workloads.ghz import (
     GHZ,
@@ -20,6 +19,8 @@ from harness.workloads.ghz import (
     sparse_distribution,
 )
 
+from ..fake_device import FakeDevice, ideal
+
 
 def _problem(n: int, shots: int = 4000):
     return GHZ().build(GHZ.Params(n=n, shots=shots), GHZ.Options())
@@ -29,9 +30,9 @@ def _uniform(n: int) -> dict[str, float]:
     return {format(i, f"0{n}b"): 2.0**-n for i in range(2**n)}
 
 
-def test_ideal_run_on_aer_is_perfect():
+def test_an_ideal_run_is_perfect():
     wl, problem = GHZ(), _problem(5)
-    out = wl.quantum(problem, AerDevice(seed_simulator=11), np.random.default_rng(0))
+    out = wl.quantum(problem, FakeDevice(ideal, seed=11), np.random.default_rng(0))
     assert set(out.counts) <= {"00000", "11111"} and sum(out.counts.values()) == 4000
     metrics = wl.score(problem, {k: v / out.shots for k, v in out.counts.items()}, out.shots)
     assert metrics["success_probability"].value == 1.0

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 
 from harness.errors import UnsupportedError
-from harness.executors.aer import AerDevice
 from harness.suite.schema import ClassicalSettings
 from harness.workloads.maxcut import MaxCutQAOA, parameter_order, qaoa_circuit
+
+from ..fake_device import FakeDevice, ideal
 
 CUBE_EDGES = [[0, 1], [0, 2], [0, 4], [1, 3], [1, 5], [2, 3], [2, 6], [3, 7], [4, 5], [4, 6], [5, 7], [6, 7]]
 CUBE = {"name": "cube", "edges": CUBE_EDGES}
@@ -121,13 +122,13 @@ def test_published_p1_optimum_by_exact_grid():
     assert _exact_expected_cut(problem, bound) == pytest.approx(best, abs=1e-9)
 
 
-def test_published_p1_optimum_on_aer():
-    """Farhi-Goldstone-Gutmann 2014, published value 0.6924 |E|: the sampled QAOA loop on Aer reaches it.
+def test_the_sampled_loop_reaches_the_published_p1_optimum():
+    """Farhi-Goldstone-Gutmann 2014, published value 0.6924 |E|: the sampled QAOA loop on an ideal device reaches it.
 
     The final expected cut must lie within 3 standard errors (20000 shots) of 0.6924 * 12.
     """
     wl, problem = _problem(shots=20000, evaluation="shots")
-    out = wl.quantum(problem, AerDevice(seed_simulator=3), np.random.default_rng(1))
+    out = wl.quantum(problem, FakeDevice(ideal, seed=3), np.random.default_rng(1))
     assert out.info["evaluation"] == "shots"
     assert out.shots == 20000 and sum(out.counts.values()) == 20000
     assert out.circuit.num_parameters == 0 and out.circuit.num_clbits == 8
@@ -149,7 +150,7 @@ def test_other_optimizers_reach_the_ring_optimum(optimizer):
     """On the 4-cycle (2-regular, triangle-free) the p = 1 optimum is 1/2 + 1/4 per edge: a cut of 3."""
     ring = {"name": "c4", "edges": [[0, 1], [1, 2], [2, 3], [3, 0]]}
     wl, problem = _problem(ring, shots=4000, optimizer=optimizer, starts=2, maxiter=60)
-    out = wl.quantum(problem, AerDevice(seed_simulator=5), np.random.default_rng(2))
+    out = wl.quantum(problem, FakeDevice(ideal, seed=5), np.random.default_rng(2))
     assert out.info["optimizer"] == optimizer
     assert _exact_expected_cut(problem, out.circuit) == pytest.approx(3.0, abs=0.05)
     assert all(s["nfev"] <= 60 + 2 for s in out.info["starts"])

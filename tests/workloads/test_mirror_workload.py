@@ -5,9 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from harness.executors.aer import AerDevice, two_qubit_gate_count
+from harness.executors.aer import two_qubit_gate_count
 from harness.suite.schema import ClassicalSettings
 from harness.workloads.mirror import Mirror, polarization
+
+from ..fake_device import FakeDevice, ideal
 
 
 def build(width, depth, seed=0, **opts):
@@ -22,7 +24,7 @@ def test_the_ideal_output_is_the_propagated_bitstring(width, depth, seed):
     assert "1" in p.target and len(p.target) == width
     probs = Statevector(p.circuit.remove_final_measurements(inplace=False)).probabilities_dict()
     assert probs[p.target] == pytest.approx(1.0, abs=1e-9)
-    out = Mirror().quantum(p, AerDevice(seed_simulator=1), np.random.default_rng(0))
+    out = Mirror().quantum(p, FakeDevice(ideal, seed=1), np.random.default_rng(0))
     assert out.counts == {p.target: 500}
     m = Mirror().score(p, {k: v / 500 for k, v in out.counts.items()}, 500)
     assert {k: v.value for k, v in m.items()} == {"success_probability": 1.0, "hellinger_fidelity": 1.0,
@@ -55,6 +57,7 @@ def test_polarization_maps_uniform_noise_to_zero():
     assert got == pytest.approx((s - 4**-4) / (1 - 4**-4))
 
 
+@pytest.mark.sdk
 def test_level_one_transpilation_keeps_every_two_qubit_gate():
     from harness.executors.runtime import RuntimeDevice
 

@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from harness.executors.aer import AerDevice
 from harness.suite.schema import ClassicalSettings
 from harness.workloads.ising import all_bits, ising_qaoa_circuit, qubo_to_ising, qubo_values
 from harness.workloads.portfolio import Portfolio, greedy, swap_local_search
+
+from ..fake_device import FakeDevice, ideal
 
 FOUR = {"name": "four", "returns": [0.12, 0.10, 0.07, 0.03],
         "covariance": [[0.10, 0.02, 0.01, 0.00], [0.02, 0.08, 0.01, 0.00],
@@ -95,7 +96,7 @@ def test_score_of_known_distributions():
 
 def test_qaoa_on_the_ideal_simulator_beats_uniform_sampling():
     wl, p = Portfolio(), build(options={"maxiter": 25, "starts": 2})
-    out = wl.quantum(p, AerDevice(seed_simulator=2), np.random.default_rng(2))
+    out = wl.quantum(p, FakeDevice(ideal, seed=2), np.random.default_rng(2))
     m = wl.score(p, {k: v / p.shots for k, v in out.counts.items()}, p.shots)
     uniform = wl.score(p, {format(z, "04b"): 1 / 16 for z in range(16)}, p.shots)
     assert uniform["p_feasible"].value == pytest.approx(6 / 16)

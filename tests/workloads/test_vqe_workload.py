@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 
 from harness.errors import UnsupportedError
-from harness.executors.aer import AerDevice
 from harness.suite.schema import ClassicalSettings
 from harness.workloads.vqe import VQEH2, VQETFIM, ry_ansatz
+
+from ..fake_device import FakeDevice, ideal
 
 EXACT_H2 = -1.137306036
 
@@ -50,7 +51,7 @@ def test_tfim_mean_field_is_above_the_exact_energy():
 def test_h2_vqe_on_the_ideal_simulator_reaches_the_ground_energy():
     wl = VQEH2()
     problem = wl.build(VQEH2.Params(shots=4000), VQEH2.Options(maxiter=40, starts=1, eval_shots=2000))
-    out = wl.quantum(problem, AerDevice(seed_simulator=3), np.random.default_rng(3))
+    out = wl.quantum(problem, FakeDevice(ideal, seed=3), np.random.default_rng(3))
     assert len(out.circuits) == len(out.counts_list) == 2 and out.circuit is out.circuits[0]
     assert out.info["bases"] == ["ZZ", "XX"] and all(c.num_parameters == 0 for c in out.circuits)
     assert out.trace[0]["phase"] == "sweep" and out.info["init"] == "mean_field"
@@ -64,7 +65,7 @@ def test_h2_vqe_on_the_ideal_simulator_reaches_the_ground_energy():
 def test_tfim_vqe_respects_the_variational_bound():
     wl = VQETFIM()
     problem = wl.build(VQETFIM.Params(n=3, reps=1, shots=4000), VQETFIM.Options(maxiter=20, starts=2))
-    out = wl.quantum(problem, AerDevice(seed_simulator=5), np.random.default_rng(5))
+    out = wl.quantum(problem, FakeDevice(ideal, seed=5), np.random.default_rng(5))
     m = wl.score(problem, probs_of(out), out.shots)
     assert m["energy_error"].value > -4 * m["energy"].stderr  # no state lies below the ground energy
     assert m["energy"].value < -2.5  # far below a random state's energy (about 0)
@@ -102,6 +103,7 @@ def test_score_needs_one_distribution_per_basis():
         wl.score(problem, [{"00": 1.0}], 10)
 
 
+@pytest.mark.sdk
 def test_runner_scores_every_basis_on_simulator_and_hardware(tmp_path: Path):
     from harness.orchestration.plan import plan_suite
     from harness.orchestration.runner import run_plans
