@@ -17,7 +17,7 @@ import pytest
 
 pytest_plugins = ["pytester"]
 
-__all__ = ["BASELINES", "HARDWARE", "METRICS", "suite_yaml"]
+__all__ = ["BASELINES", "HARDWARE", "METRICS", "run_cli", "suite_yaml"]
 
 HARDWARE: dict[str, Any] = {"backend": "fake_manila", "optimization_level": 1, "mitigation": {"readout": True}}
 """The default hardware block: a fake backend with real calibration data, readout mitigation."""
@@ -87,6 +87,16 @@ def suite_yaml(name: str = "ghz-test", workload: str = "ghz", *, seed: Any = 5,
             else:
                 lines.append(f"  {_flow(k)}: {_flow(v)}")
     return "\n".join(lines) + "\n"
+
+
+def run_cli(capsys, *args: Any) -> tuple[int, str, str]:
+    """``harness ARGS...`` through the real entry point: ``(exit code, stdout, stderr)``."""
+    from harness.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return exit_.value.code or 0, out, err
 
 
 @pytest.fixture

@@ -5,9 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.cli import main
-
-from .conftest import BASELINES, HARDWARE, suite_yaml
+from .conftest import BASELINES, HARDWARE, run_cli as harness, suite_yaml
 
 METRICS = {"success_probability": {"better": "higher", "tolerance": 0.03},
            "hellinger_fidelity": {"better": "higher", "tolerance": 0.03}}
@@ -21,12 +19,6 @@ def ghz(**kwargs) -> str:
 
 SUITE = ghz()
 
-
-def harness(capsys, *args) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_:
-        main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return exit_.value.code or 0, out, err
 
 
 @pytest.fixture

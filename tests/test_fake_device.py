@@ -6,19 +6,11 @@ from qiskit import QuantumCircuit
 from scipy import stats
 
 from harness.executors.base import Device
+from harness.workloads.ghz import ghz_circuit as ghz
 
 from .fake_device import FakeDevice, ideal
 
 DIST = {"000": 0.5, "111": 0.4, "010": 0.1}
-
-
-def ghz(n: int) -> QuantumCircuit:
-    qc = QuantumCircuit(n, n, name=f"ghz{n}")
-    qc.h(0)
-    for i in range(n - 1):
-        qc.cx(i, i + 1)
-    qc.measure(range(n), range(n))
-    return qc
 
 
 def test_it_is_a_device_and_records_what_it_ran():

@@ -11,18 +11,9 @@ from qiskit.circuit import Parameter
 from harness.errors import UnsupportedError
 from harness.executors.aer import AerDevice, circuit_sha256, normalise_counts
 from harness.executors.base import Device
+from harness.workloads.ghz import ghz_circuit as ghz
 
 pytestmark = pytest.mark.sdk  # every test runs circuits on Aer
-
-
-def ghz(n: int) -> QuantumCircuit:
-    q, c = QuantumRegister(n, "q"), ClassicalRegister(n, "c")
-    qc = QuantumCircuit(q, c, name=f"ghz{n}")
-    qc.h(0)
-    for i in range(n - 1):
-        qc.cx(i, i + 1)
-    qc.measure(q, c)
-    return qc
 
 
 def test_is_a_device_and_ghz_counts_are_only_all_zeros_and_all_ones():

@@ -15,18 +15,9 @@ from harness.executors.base import Device
 from harness.executors.calibration import calibration_snapshot, confusion_matrix, snapshot_hash
 from harness.executors.runtime import RuntimeDevice
 from harness.suite.schema import HardwareSettings, SimulatorSettings
+from harness.workloads.ghz import ghz_circuit as ghz
 
 pytestmark = pytest.mark.sdk  # every test builds fake backends or the runtime service
-
-
-def ghz(n: int) -> QuantumCircuit:
-    q, c = QuantumRegister(n, "q"), ClassicalRegister(n, "c")
-    qc = QuantumCircuit(q, c, name=f"ghz{n}")
-    qc.h(0)
-    for i in range(n - 1):
-        qc.cx(i, i + 1)
-    qc.measure(q, c)
-    return qc
 
 
 @pytest.fixture(scope="module")

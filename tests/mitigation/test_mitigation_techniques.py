@@ -7,7 +7,6 @@ from functools import reduce
 
 import numpy as np
 import pytest
-from qiskit import ClassicalRegister, QuantumCircuit, QuantumRegister
 
 from harness.errors import UnsupportedError
 from harness.executors.aer import AerDevice, two_qubit_gate_count
@@ -17,18 +16,9 @@ from harness.mitigation.readout import correct, project_to_simplex
 from harness.mitigation.zne import extrapolate, fold
 from harness.records import Metric
 from harness.suite.schema import MitigationSettings, ReadoutSettings, ZNESettings
+from harness.workloads.ghz import ghz_circuit as ghz
 
 SHOTS = 4000
-
-
-def ghz(n: int) -> QuantumCircuit:
-    q, c = QuantumRegister(n, "q"), ClassicalRegister(n, "c")
-    qc = QuantumCircuit(q, c, name=f"ghz{n}")
-    qc.h(0)
-    for i in range(n - 1):
-        qc.cx(i, i + 1)
-    qc.measure(q, c)
-    return qc
 
 
 def ghz_score(probs, shots):

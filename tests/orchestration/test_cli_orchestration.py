@@ -4,18 +4,9 @@ import json
 
 import pytest
 
-from harness.cli import main
-
-from ..conftest import BASELINES, HARDWARE, suite_yaml
+from ..conftest import BASELINES, HARDWARE, run_cli as harness, suite_yaml
 
 pytestmark = pytest.mark.sdk  # every test plans a suite on fake_manila
-
-
-def harness(capsys, *args):
-    with pytest.raises(SystemExit) as exit_:
-        main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return exit_.value.code or 0, out, err
 
 
 @pytest.fixture
