@@ -195,6 +195,7 @@ def _benchmark(item: "CaseItem", plan, cp, tier: str, kinds: list[str], seed: in
     fixture = BenchmarkFixture(item, add_stats=bs.benchmarks.append, logger=bs.logger, warner=item.warn,
                                disabled=False, **bs.options)
     fixture.group, fixture.param, fixture.params = plan.suite.name, cp.case.case_id, dict(cp.case.params)
+    fixture.name = f"{item.case_id}::{item.kind}"  # the item is named by its kind alone; keep the case in view
     fixture.extra_info.update(benchmark_info(plan.suite.name, cp.case.case_id, kinds, tier))
     setup, solve = timed_solve(plan, cp, tier, seed=seed)
     try:
@@ -239,7 +240,7 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector):
 
 
 class SuiteFile(pytest.File):
-    def collect(self) -> Iterator[pytest.Item]:
+    def collect(self) -> Iterator[pytest.Item | pytest.Collector]:
         from harness.suite import expand, load_suite
 
         try:
@@ -250,9 +251,20 @@ class SuiteFile(pytest.File):
             return
         kinds = declared_kinds(suite.model.baselines)
         for case in cases:
-            for kind in kinds:
-                yield CaseItem.from_parent(self, name=f"{case.case_id}::{kind}", suite=suite,
-                                           case_id=case.case_id, kind=kind)
+            yield CaseNode.from_parent(self, name=case.case_id, suite=suite, kinds=kinds)
+
+
+class CaseNode(pytest.Collector):
+    """One case of a suite; its items are the baseline kinds. A real level of the tree, so the node id
+    ``suites/x.yaml::<case>::<kind>`` parses back into the same parts (``--lf``/``--ff`` find the items)."""
+
+    def __init__(self, *, suite, kinds: list[str], **kw):
+        super().__init__(**kw)
+        self.suite, self.kinds = suite, kinds
+
+    def collect(self) -> Iterator[pytest.Item]:
+        for kind in self.kinds:
+            yield CaseItem.from_parent(self, name=kind, suite=self.suite, case_id=self.name, kind=kind)
 
 
 class HarnessFailure(Exception):
