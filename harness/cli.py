@@ -9,6 +9,7 @@ comes from its one outcome (:mod:`harness.drift.outcome`), which every report re
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import time
 import traceback
@@ -19,6 +20,53 @@ import click
 from harness.errors import HarnessError
 
 __all__ = ["main"]
+
+log = logging.getLogger("harness")
+
+_LEVELS = (logging.CRITICAL, logging.ERROR, logging.WARNING, logging.INFO, logging.DEBUG)
+"""Log level by verbosity, from ``-qq`` to ``-vv`` (the default, 0, is WARNING)."""
+
+
+class _Stderr(logging.StreamHandler):
+    """A handler on whatever ``sys.stderr`` is when a record is written (not the one at setup)."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+
+def _verbosity(verbose: int, quiet: int) -> int:
+    """Set the ``harness`` logger (on stderr) for ``-v``/``-q`` counts; returns the verbosity, -2 to 2.
+
+    ``-vv`` also shows the SDKs' debug logs (qiskit's transpiler passes, the runtime's jobs).
+    """
+    verbosity = max(-2, min(2, verbose - quiet))
+    handler = next((h for h in log.handlers if isinstance(h, _Stderr)), None)
+    if handler is None:
+        handler = _Stderr()
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        log.addHandler(handler)
+    log.setLevel(_LEVELS[verbosity + 2])
+    for name in ("qiskit", "qiskit_aer", "qiskit_ibm_runtime"):
+        sdk = logging.getLogger(name)
+        if verbosity == 2:
+            sdk.setLevel(logging.DEBUG)
+            sdk.addHandler(handler)
+        elif handler in sdk.handlers:
+            sdk.setLevel(logging.NOTSET)
+            sdk.removeHandler(handler)
+    return verbosity
+
+
+def _quiet_progress(quiet: bool) -> bool:
+    """A subcommand's ``--quiet``, or the global ``-q``."""
+    ctx = click.get_current_context(silent=True)
+    return quiet or bool(ctx and (ctx.find_root().obj or {}).get("verbosity", 0) < 0)
+
 
 _dirs = [
     click.option("--baselines", "baselines_dir", type=click.Path(path_type=Path), default=None,
@@ -82,7 +130,7 @@ def _with(options):
 
 
 class _Progress:
-    """A tqdm bar on a terminal; one plain line per case otherwise (CI logs)."""
+    """A tqdm bar on a terminal; one plain line per case otherwise (CI logs); an INFO log line with ``-v``."""
 
     def __init__(self, enabled: bool):
         self.enabled = enabled
@@ -91,7 +139,9 @@ class _Progress:
     def __call__(self, label: str, index: int, total: int) -> None:
         if not self.enabled:
             return
-        if sys.stderr.isatty():
+        if log.isEnabledFor(logging.INFO):
+            log.info("case %d/%d: %s", index + 1, total, label)
+        elif sys.stderr.isatty():
             from tqdm import tqdm
 
             if self.bar is None:
@@ -110,7 +160,10 @@ class _Progress:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="qharness")
-def cli() -> None:
+@click.option("-v", "--verbose", count=True, help="More log output on stderr: -v info (each case), -vv debug, SDKs too.")
+@click.option("-q", "--quiet", count=True, help="Less output: errors only and no progress; -qq critical only.")
+@click.pass_context
+def cli(ctx: click.Context, verbose: int, quiet: int) -> None:
     """Benchmark hybrid quantum-classical workflows and gate regressions.
 
     \b
@@ -125,6 +178,7 @@ def cli() -> None:
       harness report latest                HTML, Markdown, JUnit and JSON into reports/
       harness check suites/                gating metrics that cannot detect their tolerance, and the fix
     """
+    ctx.obj = {"verbosity": _verbosity(verbose, quiet)}
     _plain_warnings()
 
 
@@ -180,7 +234,7 @@ def run(suites, baselines_dir, runs_dir, seed, quiet, resume, max_shots, max_cir
             raise click.UsageError("--dry-run needs SUITES")
         click.echo(estimate(suites, budget=budget))
         sys.exit(0)
-    progress = _Progress(not quiet)
+    progress = _Progress(not _quiet_progress(quiet))
     start = time.perf_counter()
     record, path = record_run(list(suites), runs_dir=runs_dir, seed=seed, progress=progress, budget=budget,
                               cache=cache, fallback=fallback, resume=resume, workers=workers, scheduler=scheduler)
@@ -356,7 +410,7 @@ def gate_cmd(suites, baselines_dir, runs_dir, out_dir, seed, alpha, strict, quie
         sys.exit(0)
     if strict:  # before running: a doomed strict gate fails in seconds
         _strict_check(baselines_dir)
-    progress = _Progress(not quiet)
+    progress = _Progress(not _quiet_progress(quiet))
     start = time.perf_counter()
     done = gate(suites, baselines_dir=baselines_dir, runs_dir=runs_dir, out_dir=out_dir, seed=seed,
                 alpha=alpha, strict=strict, progress=progress, budget=budget, cache=cache, fallback=fallback,
