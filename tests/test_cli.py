@@ -121,8 +121,7 @@ def test_gate_without_any_baseline_never_passes_and_a_missing_one_fails_strict(p
     summary = (project / "reports" / "summary.md").read_text()
     assert "FAIL (exit 1" in summary and "PASS" not in summary
 
-LIGHT = SUITE.replace("  hardware:\n    backend: fake_manila\n    optimization_level: 1\n"
-                      "    mitigation: {readout: true}\n", "")
+LIGHT = ghz(baselines=("classical", "simulator"))
 
 
 def test_paths_resolve_from_the_project_root_not_the_current_directory(project, capsys, monkeypatch):

@@ -8,7 +8,7 @@ from harness.store.untrusted import UntrustedFileWarning
 from harness.orchestration.runner import run_plans
 from harness.orchestration.tiers import Execution
 
-from .conftest import write_plan
+from .conftest import SIM_ONLY, write_plan
 
 
 def _strip(r):
@@ -113,8 +113,7 @@ def test_the_cli_names_a_discarded_entry_in_one_line(tmp_path, monkeypatch, caps
     from harness.cli import main
 
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "suite.yaml").write_text(GHZ_SUITE.split("  hardware:")[0] + "metrics:\n"
-                                         "  success_probability: {better: higher, tolerance: 0.03}\n")
+    (tmp_path / "suite.yaml").write_text(SIM_ONLY)
     for attempt in range(2):
         with pytest.raises(SystemExit) as exit_:
             main(["run", "suite.yaml", "--quiet"])

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -104,18 +102,15 @@ def test_score_needs_one_distribution_per_basis():
 
 
 @pytest.mark.sdk
-def test_runner_scores_every_basis_on_simulator_and_hardware(tmp_path: Path):
+def test_runner_scores_every_basis_on_simulator_and_hardware(make_suite):
     from harness.orchestration.plan import plan_suite
     from harness.orchestration.runner import run_plans
     from harness.suite import load_suite
 
-    path = tmp_path / "h2.yaml"
-    path.write_text(
-        "suite: h2-mini\nworkload: vqe_h2\nseed: 3\nmatrix: {shots: [1000]}\n"
-        "options: {maxiter: 6, starts: 1}\n"
-        "baselines:\n  simulator: {}\n  hardware:\n    backend: fake_manila\n"
-        "    mitigation: {readout: true, bootstrap: 20, zne: {scale_factors: [1, 3], extrapolation: linear}}\n"
-        "metrics: {energy: {better: lower, tolerance: 0.05}}\n")
+    mitigation = {"readout": True, "bootstrap": 20, "zne": {"scale_factors": [1, 3], "extrapolation": "linear"}}
+    path = make_suite("h2-mini", "vqe_h2", seed=3, matrix={"shots": [1000]}, options={"maxiter": 6, "starts": 1},
+                      baselines={"simulator": {}, "hardware": {"backend": "fake_manila", "mitigation": mitigation}},
+                      metrics={"energy": {"better": "lower", "tolerance": 0.05}}, file="h2.yaml")
     run = run_plans([plan_suite(load_suite(path))])
     by = {r.baseline: r for r in run.results}
     assert set(by) == {"simulator", "hardware.raw", "hardware.mitigated"}
