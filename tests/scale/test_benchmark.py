@@ -9,8 +9,10 @@ import pytest
 # pytester's in-process runs drop the modules they import when they end; numpy and scipy
 # cannot be imported twice in one process, so the heavy modules are imported here, once.
 import harness.drift  # noqa: F401
+import harness.executors.aer  # noqa: F401
 import harness.report  # noqa: F401
 import harness.workloads.ghz  # noqa: F401
+import qiskit_aer  # noqa: F401
 import scipy.stats  # noqa: F401
 from harness.drift.benchmark_json import MAX_SAMPLES, timing_metric, timings_from_dict
 from harness.store.benchmark_files import timings_from_json
@@ -20,8 +22,6 @@ from ..conftest import METRICS, suite_yaml
 
 pytest.importorskip("pytest_benchmark")
 pytestmark = pytest.mark.sdk  # every test runs the suite on Aer
-pytest.importorskip("qiskit_aer")
-import harness.executors.aer  # noqa: E402,F401
 
 SUITE = suite_yaml("ghz-bench", baselines=("classical", "simulator"),
                    metrics={**METRICS, "time_to_solution": {"better": "lower", "tolerance": 0.5, "relative": True}})
