@@ -85,7 +85,7 @@ class FakeDevice:
                 "seed_derivation": "numpy default_rng([seed, job_index])", "jobs": self._jobs}
 
     # -- internals -------------------------------------------------------------------------
-    def probabilities(self, circuit: Any, parameters: Sequence[float] | None = None) -> dict[str, float]:
+    def distribution_of(self, circuit: Any, parameters: Sequence[float] | None = None) -> dict[str, float]:
         """The normalised distribution ``circuit`` measures (ValueError for an empty or negative one)."""
         dist = self._distribution
         probs = dict(dist(circuit, parameters) if callable(dist) else dist)
@@ -101,7 +101,7 @@ class FakeDevice:
         out: list[Counts] = []
         with self.clock.stage("execute"):
             for circuit, parameters in items:
-                probs = self.probabilities(circuit, parameters)
+                probs = self.distribution_of(circuit, parameters)
                 keys = sorted(probs)
                 p = np.array([probs[k] for k in keys])
                 drawn = np.rint(p * shots).astype(int) if self.exact else rng.multinomial(int(shots), p)
