@@ -24,7 +24,7 @@ import math
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
-from scipy import stats
+from scipy import special, stats
 
 from harness.drift.stat_tests import POWER, binomial_stderr
 from harness.records import Metric, Result
@@ -76,7 +76,8 @@ def holm_level(alpha: float, m: int) -> float:
 
 def mde_factor(level: float) -> float:
     """``z(1 - level) + z(POWER)``: the mde in standard errors of the difference."""
-    return float(stats.norm.ppf(1 - level) + stats.norm.ppf(POWER))
+    # special.ndtri is stats.norm.ppf exactly, without its per-call argument checks (~0.5 ms a call)
+    return float(special.ndtri(1 - level) + special.ndtri(POWER))
 
 
 def _stored_se(m: Metric) -> float | None:

@@ -32,7 +32,7 @@ from functools import lru_cache
 from typing import Literal, Mapping, Sequence
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 
 __all__ = [
     "POWER",
@@ -94,7 +94,7 @@ def _exact(test: str, d: float, better: str, scale: str = "additive", note: str 
 @lru_cache(maxsize=64)
 def _zq(q: float) -> float:
     """Standard normal quantile, cached: a run asks for the same few thousands of times."""
-    return float(stats.norm.ppf(q))
+    return float(special.ndtri(q))  # = stats.norm.ppf, without its per-call argument checks (~0.5 ms)
 
 
 def binomial_stderr(p: float, n: int | None) -> float | None:
@@ -121,7 +121,7 @@ def z_test(new: float, se_new: float, base: float, se_base: float, *, better: st
     half, eq_half = _zq(1 - alpha / 2) * se, _zq(1 - alpha) * se
     mde = (_zq(1 - alpha) + _zq(POWER)) * se
     return Comparison(test, d, (d - half, d + half), (d - eq_half, d + eq_half),
-                      float(stats.norm.sf(z)), float(stats.norm.sf(-z)), mde, scale, note)
+                      float(special.ndtr(-z)), float(special.ndtr(z)), mde, scale, note)
 
 
 def welch_test(new: Sequence[float], base: Sequence[float], *, better: str, alpha: float) -> Comparison:
