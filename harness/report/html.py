@@ -207,7 +207,8 @@ def _drill(r: Result, verdicts: list[Verdict], stored: Stored) -> dict[str, Any]
                                       "the change."} if not rows else
                         {"h": h, "t": [["key", "stored baseline", "this run"], *map(list, rows)]})
     for title, d in (("Lineage", r.lineage), ("Resources", r.resources)):
-        rows = [[str(k), v] for k, v in d.items()]  # values as recorded: the script indents nested ones
+        # Values as recorded (the script indents nested ones); a long list of job ids is cut (the run record has all).
+        rows = [[str(k), _cut(v) if title == "Resources" else v] for k, v in d.items()]
         sections.append({"h": title, "t": [["key", "value"], *rows]} if rows else {"h": title, "p": "none recorded"})
     columns = list(dict.fromkeys(k for e in r.events for k in e))
     events = [[e.get(c, "") for c in columns] for e in r.events]
@@ -264,6 +265,12 @@ def json_script(data: Any) -> Markup:
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)
     text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     return Markup(text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+def _cut(v: Any) -> Any:
+    if isinstance(v, (list, tuple)) and len(v) > 2 * _TRACE_ENDS:
+        return [*v[:_TRACE_ENDS], f"… {len(v) - 2 * _TRACE_ENDS} more in the run record …", *v[-_TRACE_ENDS:]]
+    return v
 
 
 def _header(run: Run) -> dict[str, Any]:

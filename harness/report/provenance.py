@@ -89,10 +89,13 @@ def attention(results: Mapping[str, Result], verdicts: Iterable[Verdict]) -> lis
         if r.status == "failed":
             out.append({"status": "failed", "label": "failed", "why": f"{label(k)}: {r.error or 'no error recorded'}"})
     verdicts = list(verdicts)
+    regressed: dict[tuple[bool, str], list[str]] = {}  # (blocks, metric) -> kinds
     for v in verdicts:
         if v.status == "regression":
-            out.append({"status": "regression", "label": "regression" + (" (blocks)" if v.gate else ""),
-                        "why": f"{v.metric} on {label(v.baseline)}"})
+            regressed.setdefault((not v.gate, v.metric), []).append(label(v.baseline))
+    for (report_only, metric), kinds in sorted(regressed.items(), key=lambda kv: kv[0][0]):
+        out.append({"status": "regression", "label": "regression" + ("" if report_only else " (blocks)"),
+                    "why": f"{metric} on {', '.join(kinds)}"})
     for k, r in results.items():
         if is_fallback(r):
             out.append({"status": "fallback", "label": "fallback", "why": f"{label(k)} produced by {r.tier}"})
