@@ -537,7 +537,7 @@ def main(argv=None) -> int:
     print(f"\nEngine columns computed by the vectorised pure functions; `harness.drift.compare` on real records "
           f"agreed on {agree}/{total} verdicts ({check_n} night(s), 9 steps of 5 sd each).\n")
 
-    rep = repeated_regressions(rng)
+    rep = repeated_regressions(rng, quiet=10, nights=12) if args.quick else repeated_regressions(rng)
     print("## Repeated regressions: the gate's own loop (compare, history, learning), 40 proportions, "
           "8 sd worse\n")
     print("| learning from | alternate nights: caught (worst night) | held 10 nights: caught (worst night) |")

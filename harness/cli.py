@@ -381,6 +381,7 @@ def check(suites, baselines_dir, runs_dir, alpha):
     from harness.commands import check as predict
     from harness.drift.power import format_predictions
 
+    baselines_dir, runs_dir, _ = _project(suites, baselines_dir, runs_dir)
     preds = predict(list(suites), baselines_dir=baselines_dir, runs_dir=runs_dir, alpha=alpha)
     click.echo(format_predictions(preds, alpha=alpha))
     sys.exit(1 if any(q.underpowered for q in preds) else 0)

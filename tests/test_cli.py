@@ -37,7 +37,7 @@ def test_promote_then_gate_passes_with_new_seeds_and_fails_when_mitigation_is_of
 
     code, out, _ = harness(capsys, "baseline", "promote", "latest")
     assert code == 0 and "promoted run" in out
-    assert (project / "baselines" / "ghz-small" / "n=3,shots=4000.json").exists()
+    assert (project / "baselines" / "ghz-small" / "n=3.json").exists()
 
     code, out, _ = harness(capsys, "gate", "suites", "--seed", "12345", "--quiet")
     assert code == 0, out  # other seeds, same code: no false alarm
@@ -47,7 +47,7 @@ def test_promote_then_gate_passes_with_new_seeds_and_fails_when_mitigation_is_of
     suite.write_text(ghz(baselines={**BASELINES, "hardware": {**HARDWARE, "mitigation": {"readout": False}}}))
     code, out, _ = harness(capsys, "gate", "suites", "--quiet")
     assert code == 1, out + (project / "reports" / "summary.md").read_text()
-    assert "REGRESSION ghz-small n=3,shots=4000 [hardware.mitigated] success_probability" in out
+    assert "REGRESSION ghz-small n=3 [hardware.mitigated] success_probability" in out
 
     from harness.store.history import History
 
@@ -90,7 +90,7 @@ def test_a_case_too_wide_for_the_backend_is_refused_when_planned_naming_backends
     (project / "suites" / "ghz.yaml").write_text(ghz(matrix={"n": [7], "shots": [4000]}, baselines=("simulator", "hardware")))
     code, out, err = harness(capsys, "run", "suites", "--dry-run")
     assert code == 2, err
-    assert "ghz.yaml:9: baselines.hardware.backend: case n=7,shots=4000 needs 7 qubits; fake_manila has 5" in err
+    assert "ghz.yaml:9: baselines.hardware.backend: case n=7 needs 7 qubits; fake_manila has 5" in err
     assert "use a backend with at least 7 qubits, e.g. fake_" in err
     assert "Traceback" not in out + err
     assert not (project / ".runs").exists()  # refused before anything ran
@@ -146,7 +146,7 @@ def test_a_suite_no_longer_collected_leaves_orphaned_baselines_that_fail_strict(
     (project / "suites" / "other.yml").rename(project / "suites" / "other.yml.off")  # no longer a suite
     code, out, err = harness(capsys, "gate", "suites", "--quiet")
     assert code == 0 and "2 stored baselines orphaned" in out
-    assert "ORPHANED baseline other n=3,shots=4000 [classical]" in err
+    assert "ORPHANED baseline other n=3 [classical]" in err
     code, out, err = harness(capsys, "gate", "suites", "--quiet", "--strict")
     assert code == 1 and "strict: 2 stored baselines orphaned" in out
     doc = json.loads((project / "reports" / "verdicts.json").read_text())
@@ -173,7 +173,7 @@ def test_a_change_to_a_custom_workloads_scoring_is_named_outside_git(project, ca
     (project / "suites" / "custom_workload.py").write_text(worse)
     code, out, _ = harness(capsys, "gate", "suites", "--quiet")
     assert code == 1, out
-    assert "REGRESSION custom-bv secret=101,shots=2000 [simulator] success_probability" in out
+    assert "REGRESSION custom-bv secret=101 [simulator] success_probability" in out
     assert "changed: workload_sha256" in out
     doc = json.loads((project / "reports" / "verdicts.json").read_text())
     assert {v["changed_layer"] for v in doc["verdicts"] if v["status"] == "regression"} == {"workload_sha256"}

@@ -37,9 +37,9 @@ def test_each_case_and_baseline_kind_is_an_item(pytester, suites):
     (pytester.path / "suites" / "other.yaml").write_text("name: not a suite\n")
     result = run(pytester, "--collect-only", "-q")
     result.stdout.fnmatch_lines([
-        "suites/ghz.yaml::n=3,shots=4000::classical",
-        "suites/ghz.yaml::n=3,shots=4000::hardware.raw",
-        "suites/ghz.yaml::n=3,shots=4000::hardware.mitigated",
+        "suites/ghz.yaml::n=3::classical",
+        "suites/ghz.yaml::n=3::hardware.raw",
+        "suites/ghz.yaml::n=3::hardware.mitigated",
         "3 tests collected*",
     ])
     assert "other.yaml" not in result.stdout.str()  # YAML that is not a suite is left alone
@@ -53,14 +53,14 @@ def test_nothing_is_collected_unless_enabled(pytester, suites):
 def test_a_missing_baseline_fails_and_says_how_to_store_one(pytester, suites):
     result = run(pytester)
     result.assert_outcomes(failed=3)
-    result.stdout.fnmatch_lines(["*no stored baseline for ghz-plugin n=3,shots=4000 [[]classical[]]*",
+    result.stdout.fnmatch_lines(["*no stored baseline for ghz-plugin n=3 [[]classical[]]*",
                                  "*fix: run `pytest suites/ghz.yaml --harness-update`*"])
     assert "Traceback" not in result.stdout.str()
 
 
 def test_update_stores_baselines_then_a_rerun_passes_and_a_regression_fails_with_its_table(pytester, suites):
     run(pytester, "--harness-update").assert_outcomes(passed=3)
-    assert (pytester.path / "baselines" / "ghz-plugin" / "n=3,shots=4000.json").exists()
+    assert (pytester.path / "baselines" / "ghz-plugin" / "n=3.json").exists()
     assert list((pytester.path / ".runs").glob("*.json"))
 
     run(pytester, "--harness-seed", "77").assert_outcomes(passed=3)
@@ -69,7 +69,7 @@ def test_update_stores_baselines_then_a_rerun_passes_and_a_regression_fails_with
     result = run(pytester)
     result.assert_outcomes(passed=2, failed=1)
     out = result.stdout.str()
-    assert "regression in success_probability (ghz-plugin n=3,shots=4000 [hardware.mitigated])" in out
+    assert "regression in success_probability (ghz-plugin n=3 [hardware.mitigated])" in out
     result.stdout.fnmatch_lines(["*metric*stored*new*effect*interval*verdict*",
                                  "*success_probability*REGRESSION*"])
     assert "Traceback" not in out and "def runtest" not in out
@@ -141,11 +141,11 @@ def test_strict_fails_the_session_on_orphaned_baselines(pytester, suites):
     run(pytester, "--harness-update").assert_outcomes(passed=3)
     gone = pytester.path / "baselines" / "ghz-gone"
     gone.mkdir()
-    (pytester.path / "baselines" / "ghz-plugin" / "n=3,shots=4000.json").rename(gone / "n=3,shots=4000.json")
+    (pytester.path / "baselines" / "ghz-plugin" / "n=3.json").rename(gone / "n=3.json")
     run(pytester, "--harness-update").assert_outcomes(passed=3)  # the case's baseline again
     result = run(pytester)
     result.assert_outcomes(passed=3)
-    assert result.ret == 0 and "ORPHANED baseline ghz-gone n=3,shots=4000 [classical]" in result.stdout.str()
+    assert result.ret == 0 and "ORPHANED baseline ghz-gone n=3 [classical]" in result.stdout.str()
     result = run(pytester, "--harness-strict")
     result.assert_outcomes(passed=3)
     assert result.ret == 1 and "strict: 3 stored baselines orphaned" in result.stdout.str()

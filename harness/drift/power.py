@@ -27,6 +27,7 @@ from typing import Mapping, Sequence
 from scipy import special, stats
 
 from harness.drift.stat_tests import POWER, binomial_stderr
+from harness.kinds import CLASSICAL
 from harness.records import Metric, Result
 
 __all__ = ["Planned", "Prediction", "format_predictions", "holm_level", "mde_factor", "predict"]
@@ -112,7 +113,8 @@ def predict(planned: Sequence[Planned], stored: Mapping[tuple[str, str, str], Re
             out.append(_timing(p, old, z))
             continue
         if old is not None and (se_old := _stored_se(old)) is not None:
-            se_new = se_old * math.sqrt(old.n / n_new) if old.n else se_old
+            # shots set the precision of the device tiers; the classical heuristics' comes from their restarts
+            se_new = se_old * math.sqrt(old.n / n_new) if old.n and p.baseline != CLASSICAL else se_old
             tol = p.tolerance * abs(old.value) if p.relative else p.tolerance
             basis = f"stored baseline (se {se_old:.3g} at n={old.n})"
         elif p.kind in ("proportion", "distribution") and not p.relative:
@@ -123,15 +125,24 @@ def predict(planned: Sequence[Planned], stored: Mapping[tuple[str, str, str], Re
             out.append(Prediction(p, None, p.tolerance, "no stored baseline and no shot-noise model: unknown"))
             continue
         ex = excess.get(p.key, 0.0)
-        mde = z * math.sqrt(se_new ** 2 + se_old ** 2 + 2 * ex)
+        zk = z
+        if p.trials >= 2 and p.kind != "proportion" and len(old.samples if old is not None else ()) >= 2:
+            # judged by Welch's t on the trials (harness.drift.compare): its quantiles at 2 (T - 1) df
+            level, df = holm_level(alpha, len(planned)), 2.0 * (p.trials - 1)
+            zk = float(stats.t.ppf(1 - level, df) + stats.t.ppf(POWER, df))
+            basis = basis + f", Welch on {p.trials} trials"
+        mde = zk * math.sqrt(se_new ** 2 + se_old ** 2 + 2 * ex)
         out.append(Prediction(p, mde, tol, basis + (f", learned excess sd {math.sqrt(ex):.3g}" if ex else ""),
-                              _fix(p, z, se_new, se_old, ex, tol) if mde > tol else ""))
+                              _fix(p, zk, se_new, se_old, ex, tol) if mde > tol else ""))
     return out
 
 
 def _fix(p: Planned, z: float, se_new: float, se_old: float, ex: float, tol: float) -> str:
     """The shots (per trial) or trials that bring the mde down to ``tol``."""
     room = (tol / z) ** 2 - 2 * ex
+    if p.baseline == CLASSICAL and room > 0:
+        return (f"about {math.ceil((se_new ** 2 + se_old ** 2) / room)}x the classical solvers' restarts "
+                "(their spread, not shots, sets the classical precision), then re-promote")
     if room <= 0:
         return ("no number of shots: the night-to-night spread alone exceeds the tolerance; widen the tolerance "
                 "or reduce the spread (more trials average seeds and optimizer starts)")

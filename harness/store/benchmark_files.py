@@ -17,7 +17,7 @@ def timings_from_json(path: str | Path, *, max_samples: int = MAX_SAMPLES) -> di
 
     Example:
         >>> t = timings_from_json("bench.json")                       # doctest: +SKIP
-        >>> t[("ghz", "n=3,shots=4000", "classical")].samples[:3]     # doctest: +SKIP
+        >>> t[("ghz", "n=3", "classical")].samples[:3]     # doctest: +SKIP
         (2.7e-05, 2.6e-05, 2.7e-05)
 
     Raises:

@@ -1,4 +1,10 @@
-"""Expand a suite's matrix into cases. A case's id is its identity: instance and declared conditions."""
+"""Expand a suite's matrix into cases. A case's id is its identity: instance and declared conditions.
+
+Precision is not identity: a matrix key of :data:`PRECISION_KEYS` (``shots``) with a single value
+is left out of the case id, so raising or cutting a suite's shots is judged against the stored
+baseline with both standard errors instead of orphaning it. A precision key that takes several
+values (a sweep over shots) names different cases and stays in the id.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,10 @@ from typing import Any, Mapping
 
 from harness.suite.loader import Suite
 
-__all__ = ["Case", "expand"]
+__all__ = ["PRECISION_KEYS", "Case", "expand"]
+
+PRECISION_KEYS = ("shots",)
+"""Matrix keys that set how precisely a case is measured, not which case it is."""
 
 _LABEL = re.compile(r"[A-Za-z0-9_.+-]{1,64}")
 """Matched with ``fullmatch``: ``$`` would also accept a trailing newline."""
@@ -21,8 +30,9 @@ MAX_CASE_ID = 200
 class Case:
     """One point of a suite's matrix.
 
-    ``case_id`` reads like ``graph=cube,reps=1,shots=4000``: stable across runs and
-    machines, and safe as a file name. Execution settings are not part of it.
+    ``case_id`` reads like ``graph=cube,reps=1``: stable across runs and machines, and safe as a
+    file name. Execution settings and a single ``shots`` value (precision) are not part of it;
+    ``params`` holds every matrix value, shots included.
     """
 
     suite: str
@@ -57,9 +67,10 @@ def expand(suite: Suite) -> list[Case]:
                           "starting with a letter or digit", hint="rename it")
     keys = list(matrix)
     labelled = [[(v, _label(suite, k, i, v)) for i, v in enumerate(matrix[k])] for k in keys]
+    named = [k for k in keys if not (k in PRECISION_KEYS and len(matrix[k]) == 1)] or keys
     cases, seen = [], set()
     for combo in itertools.product(*labelled):
-        case_id = ",".join(f"{k}={label}" for k, (_, label) in zip(keys, combo))
+        case_id = ",".join(f"{k}={label}" for k, (_, label) in zip(keys, combo) if k in named)
         if len(case_id) > MAX_CASE_ID:
             raise suite.error(("matrix",), f"case id {case_id[:60]!r}... is {len(case_id)} characters; "
                               f"the limit is {MAX_CASE_ID}", hint="use shorter instance names or parameter values")

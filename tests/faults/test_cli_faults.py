@@ -142,7 +142,7 @@ def test_a_disk_that_fills_mid_run_keeps_the_journal_and_the_run_resumes(project
     monkeypatch.setattr(Journal, "append", real)  # space freed
     code, _, err = harness(capsys, *args, "--quiet")
     assert code == 0, err
-    assert _recorded(Path(".runs")) == Counter({(f"n={n},shots=200", "classical"): 1 for n in (2, 3, 4)})
+    assert _recorded(Path(".runs")) == Counter({(f"n={n}", "classical"): 1 for n in (2, 3, 4)})
 
 
 def test_a_full_disk_when_the_record_is_written_leaves_a_resumable_run(project, capsys, monkeypatch):

@@ -301,7 +301,7 @@ def hostile(draw: st.DrawFn, max_depth: int = 400) -> str | bytes:
         if where == "key":
             return base + f"{blob.strip() or 'k'}: 1\n"
         if where == "label":
-            return base.replace("shots: [4000]", f"shots: ['{blob}']")
+            return re.sub(r"shots: \[\d+\]", lambda _: f"shots: ['{blob}']", base, count=1)
         if where == "backend":
             return re.sub(r"backend: \S+", f"backend: '{blob}'", base)
         return _replace_top(base, f"{where}: '{blob}'\n")
@@ -309,7 +309,7 @@ def hostile(draw: st.DrawFn, max_depth: int = 400) -> str | bytes:
         digits = draw(st.integers(300, 20_000))
         number = draw(st.sampled_from(["9" * digits, "0x" + "f" * digits, "1." + "9" * digits, "1e" + "9" * 6,
                                        "-" + "1_" * (digits // 2) + "1", "0o" + "7" * digits]))
-        return base.replace("shots: [4000]", f"shots: [{number}]") if draw(st.booleans()) else \
+        return re.sub(r"shots: \[\d+\]", lambda _: f"shots: [{number}]", base, count=1) if draw(st.booleans()) else \
             re.sub(r"seed: \d+", f"seed: {number}", base)
     if kind == "tag":
         tag = draw(st.sampled_from([

@@ -167,6 +167,6 @@ def test_other_encodings_are_refused(folder, encoding):
 
 
 def test_a_huge_flat_matrix_is_refused_by_its_size(folder):
-    text = BUNDLED["ghz.yaml"].replace("n: [3, 4]", f"n: {list(range(2, 202))}").replace(
-        "shots: [4000]", f"shots: {list(range(1, 102))}")
+    text = re.sub(r"shots: \[\d+\]", f"shots: {list(range(1, 102))}",
+                  BUNDLED["ghz.yaml"].replace("n: [3, 4]", f"n: {list(range(2, 202))}"))
     assert "20200 cases; the limit is 10000" in refusal(write_input(folder, text))

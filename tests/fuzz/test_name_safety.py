@@ -82,9 +82,9 @@ def test_the_longest_names_accepted_still_make_a_file_name(folder, tmp_path):
 
 
 def test_an_over_long_case_id_is_refused_at_expand(folder):
-    keys = "\n".join(f"  {k * 64}: [{'v' * 64}]" for k in "abcd")  # with shots=4000: 530 characters
+    keys = "\n".join(f"  {k * 64}: [{'v' * 64}]" for k in "abcd")  # 519 characters (a single shots value is not in the id)
     suite = load_suite(write_input(folder, BUNDLED["ghz.yaml"].replace("  n: [3, 4]", keys)))
-    with pytest.raises(SuiteError, match=r":8: matrix: case id .* is 530 characters; the limit is 200"):
+    with pytest.raises(SuiteError, match=r":8: matrix: case id .* is 519 characters; the limit is 200"):
         expand(suite)
 
 

@@ -125,9 +125,9 @@ def test_map_cases_runs_the_case_function_it_is_given(tmp_path):
     with cf.ThreadPoolExecutor(2) as pool:
         out = map_cases(cases, _canned, pool, slots=2, seed=None, env=environment("."), execution=Execution())
     assert [[(r.case_id, r.baseline, r.status) for r in rs] for rs in out] == [
-        [("n=3,shots=500", CLASSICAL, "ok")],
+        [("n=3", CLASSICAL, "ok")],
         # the task that did not come back: every kind of the case is failed, with the cause
-        [("n=4,shots=500", k, "failed") for k in (CLASSICAL, SIMULATOR, HARDWARE_RAW, HARDWARE_MITIGATED)],
-        [("n=5,shots=500", CLASSICAL, "ok")],
+        [("n=4", k, "failed") for k in (CLASSICAL, SIMULATOR, HARDWARE_RAW, HARDWARE_MITIGATED)],
+        [("n=5", CLASSICAL, "ok")],
     ]
     assert "worker lost" in out[1][0].error

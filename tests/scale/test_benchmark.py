@@ -26,7 +26,7 @@ pytestmark = pytest.mark.sdk  # every test runs the suite on Aer
 SUITE = suite_yaml("ghz-bench", baselines=("classical", "simulator"),
                    metrics={**METRICS, "time_to_solution": {"better": "lower", "tolerance": 0.5, "relative": True}})
 
-CASE = "n=3,shots=500"
+CASE = "n=3"
 BENCH = ("--harness-suites", "-p", "no:cacheprovider", "suites", "--harness-benchmark",
          "--benchmark-min-rounds=12", "--benchmark-max-time=0.02")
 

@@ -37,20 +37,20 @@ def test_two_workers_run_whole_cases_write_one_record_and_store_intact_baselines
 
     # the four items of a case ran on one worker, and the two cases on different workers
     worker_of: dict[str, set[str]] = {}
-    for m in re.finditer(r"\[(gw\d)\].*PASSED suites/ghz.yaml::(n=\d,shots=500)::", result.stdout.str()):
+    for m in re.finditer(r"\[(gw\d)\].*PASSED suites/ghz.yaml::(n=\d)::", result.stdout.str()):
         worker_of.setdefault(m.group(2), set()).add(m.group(1))
-    assert sorted(worker_of) == ["n=3,shots=500", "n=4,shots=500"]
+    assert sorted(worker_of) == ["n=3", "n=4"]
     assert all(len(w) == 1 for w in worker_of.values())
-    assert worker_of["n=3,shots=500"] != worker_of["n=4,shots=500"]
+    assert worker_of["n=3"] != worker_of["n=4"]
 
     records = list((pytester.path / ".runs").glob("*.json"))
     assert len(records) == 1  # merged by the controller, not one per worker
     run = load_run(records[0])
     assert run.environment["xdist_workers"] == 2
-    assert [(r.case_id, r.baseline) for r in run.results] == [(c, k) for c in ("n=3,shots=500", "n=4,shots=500")
+    assert [(r.case_id, r.baseline) for r in run.results] == [(c, k) for c in ("n=3", "n=4")
                                                               for k in KINDS]
-    stored = load_baselines(pytester.path / "baselines", [("ghz-xdist", "n=3,shots=500"),
-                                                          ("ghz-xdist", "n=4,shots=500")])
+    stored = load_baselines(pytester.path / "baselines", [("ghz-xdist", "n=3"),
+                                                          ("ghz-xdist", "n=4")])
     assert len(stored) == 8  # every kind of both cases, checksums intact
 
     pytester.runpytest(*args).assert_outcomes(passed=8)  # the same seeds on other workers: no drift

@@ -22,10 +22,20 @@ def load(tmp_path, text=SUITE):
 def test_cases_are_the_matrix_product_in_order(tmp_path):
     cases = expand(load(tmp_path))
     assert [c.case_id for c in cases] == [
-        "graph=tri,reps=1,shots=500", "graph=tri,reps=2,shots=500",
-        "graph=path,reps=1,shots=500", "graph=path,reps=2,shots=500",
+        "graph=tri,reps=1", "graph=tri,reps=2", "graph=path,reps=1", "graph=path,reps=2",
     ]
     assert cases[0].params["graph"]["edges"] == [[0, 1], [1, 2], [0, 2]]
+    assert cases[0].params["shots"] == 500  # precision: in the parameters, not in the id
+
+
+def test_precision_is_not_identity_unless_it_is_swept(tmp_path):
+    before = [c.case_id for c in expand(load(tmp_path))]
+    assert [c.case_id for c in expand(load(tmp_path, SUITE.replace("[500]", "[4000]")))] == before
+    swept = [c.case_id for c in expand(load(tmp_path, SUITE.replace("[500]", "[500, 4000]")))]
+    assert swept[:2] == ["graph=tri,reps=1,shots=500", "graph=tri,reps=1,shots=4000"]
+    only = "suite: s\nworkload: ghz\nmatrix: {shots: [100]}\nbaselines: {classical: {}}\n" \
+           "metrics: {success_probability: {better: higher}}\n"
+    assert [c.case_id for c in expand(load(tmp_path, only))] == ["shots=100"]  # nothing else to name it by
 
 
 def test_execution_settings_are_not_identity(tmp_path):
@@ -51,3 +61,21 @@ def test_duplicate_case_ids_are_refused(tmp_path):
     suite = load(tmp_path, SUITE.replace("name: path", "name: tri"))
     with pytest.raises(SuiteError, match="two cases share the id"):
         expand(suite)
+
+
+def test_a_change_of_shots_is_judged_with_both_standard_errors(tmp_path):
+    import math
+
+    from harness.drift import compare
+    from harness.records import Metric, Result, Run
+
+    (old_case,) = expand(load(tmp_path))[:1]
+    (new_case,) = expand(load(tmp_path, SUITE.replace("[500]", "[4000]")))[:1]
+    assert old_case.case_id == new_case.case_id  # the same case, measured more precisely
+    old = Result("demo", old_case.case_id, "simulator", "simulator", "ok", {"p": Metric(0.80, "proportion", n=500)})
+    new = Result("demo", new_case.case_id, "simulator", "simulator", "ok", {"p": Metric(0.78, "proportion", n=4000)})
+    run = Run("r", "2026-01-01", (new,), {"demo": {"metrics": {"p": {"better": "higher", "tolerance": 0.05}}}})
+    (v,) = compare(run, {old.key: old})
+    assert v.status != "no_baseline" and v.test == "z"
+    se = math.hypot(math.sqrt(0.8 * 0.2 / 500), math.sqrt(0.78 * 0.22 / 4000))
+    assert v.ci_high - v.effect == pytest.approx(2.5758 * se, rel=1e-3)
