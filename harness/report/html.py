@@ -206,6 +206,9 @@ def _drill(r: Result, verdicts: list[Verdict], stored: Stored) -> dict[str, Any]
                         {"h": h, "p": "Lineage identical to the stored baseline: no recorded setting explains "
                                       "the change."} if not rows else
                         {"h": h, "t": [["key", "stored baseline", "this run"], *map(list, rows)]})
+    circuit = _circuit(r)
+    if circuit:
+        sections.append({"h": "Transpiled circuit", "t": [["property", "value"], *circuit]})
     for title, d in (("Lineage", r.lineage), ("Resources", r.resources)):
         # Values as recorded (the script indents nested ones); a long list of job ids is cut (the run record has all).
         rows = [[str(k), _cut(v) if title == "Resources" else v] for k, v in d.items()]
@@ -267,6 +270,19 @@ def json_script(data: Any) -> Markup:
     return Markup(text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
 
+_CIRCUIT = (("width", "resources", "width"), ("transpiled depth", "device", "transpiled_depth"),
+            ("depth", "resources", "depth"), ("two-qubit gates", "device", "transpiled_two_qubit_gates"),
+            ("physical qubits", "device", "physical_qubits"), ("optimization level", "device", "optimization_level"),
+            ("OpenQASM", "device", "transpiled_qasm"), ("sha256 of its OpenQASM 3", "device", "transpiled_sha256"))
+
+
+def _circuit(r: Result) -> list[list[Any]]:
+    """What the result records of the circuit that ran (the executors keep its hash; its text when recorded)."""
+    device = r.lineage.get("device") if isinstance(r.lineage.get("device"), Mapping) else {}
+    where = {"resources": r.resources, "device": device}
+    return [[label, where[src][key]] for label, src, key in _CIRCUIT if where[src].get(key) is not None]
+
+
 def _cut(v: Any) -> Any:
     if isinstance(v, (list, tuple)) and len(v) > 2 * _TRACE_ENDS:
         return [*v[:_TRACE_ENDS], f"… {len(v) - 2 * _TRACE_ENDS} more in the run record …", *v[-_TRACE_ENDS:]]
@@ -315,7 +331,10 @@ def render_html(run: Run, judged: GateOutcome | Iterable[Verdict], stored: Store
                        "trends": trend_rows(run, results, vmap, stored, history) if history is not None else [],
                        "drill": [_drill(r, vmap.get(r.key, []), stored) for r in results]})
     drill = json_script(_pack({d["anchor"]: d["sections"] for s in suites for d in s["drill"]}))
-    regs = [{"v": v, "effect": effect_text(v), "anchor": anchor((v.suite, v.case_id, v.baseline))}
+    by_key = {r.key: r for r in run.results}
+    regs = [{"v": v, "effect": effect_text(v), "anchor": anchor((v.suite, v.case_id, v.baseline)),
+             "setup": setup_text(by_key[v.suite, v.case_id, v.baseline])
+             if (v.suite, v.case_id, v.baseline) in by_key else ""}
             for v in regressions(run, verdicts)]
     return _env().get_template("report.html.j2").render(
         header=header, outcome=outcome, drill_data=drill, counts=outcome.counts, regressions=regs, suites=suites,

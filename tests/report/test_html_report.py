@@ -215,3 +215,11 @@ def test_every_result_column_names_its_setup_and_cases_say_why(page):
     assert "⚠ failed</span>: classical: ExecutionError: solver crashed" in n6
     # The drill-down's summary line repeats it, so a linked regression reads the same.
     assert "fake_manila · seed 7 · 4,000 shots" in _details(page, ("maxcut", "n=4", "hardware.mitigated"))
+
+
+def test_regressions_name_the_setup_and_drill_downs_the_circuit(page):
+    regs = _section(page, "verdict").split('<table class="regressions">')[1].split("</table>")[0]
+    assert "hardware mitigated<br><span class=\"small\">fake_manila · seed 7 · 4,000 shots</span>" in regs
+    circuit = _drill(page, ("maxcut", "n=4", "hardware.mitigated"))["Transpiled circuit"]["t"]
+    assert circuit[0] == ["property", "value"] and ["depth", "31"] in circuit  # as the result records it
+    assert "Transpiled circuit" not in _drill(page, ("maxcut", "n=6", "classical"))  # no circuit ran
