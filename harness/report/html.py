@@ -160,6 +160,32 @@ def _case_view(run: Run, suite: str, case_id: str, results: dict[str, Result], v
             "attention": attention(results, cverdicts)}
 
 
+_GAIN_W, _GAIN_ROW = 240, 16  # px: the gain chart's plot width and row height
+
+
+def _gain_chart(cases: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The mitigation gain (mitigated − raw, ± its standard error) of every case and metric of a suite as
+    horizontal bars around zero; gains across a fallback are left out (they measure the tier, not the
+    mitigation). None when no case has one."""
+    rows = [{"label": f"{c['case_id']} · {row['name']}", "metric": row["name"], "value": row["gain"]["value"],
+             "se": row["gain"]["stderr"] or 0.0, "helps": row["gain"]["helps"]}
+            for c in cases for row in c["rows"]
+            if row["gain"] is not None and not row["gain"]["fallback"] and math.isfinite(row["gain"]["value"])]
+    if not rows:
+        return None
+    rows.sort(key=lambda r: r["metric"])  # one scale per metric: their units differ
+    span: dict[str, float] = {}
+    for r in rows:
+        reach = abs(r["value"]) + (r["se"] if math.isfinite(r["se"]) else 0.0)
+        span[r["metric"]] = max(span.get(r["metric"], 0.0), reach)
+    for i, r in enumerate(rows):
+        se = r["se"] if math.isfinite(r["se"]) else 0.0
+        x = lambda v: round(_GAIN_W / 2 + v / (span[r["metric"]] or 1.0) * (_GAIN_W / 2 - 4), 1)  # noqa: E731
+        r.update(y=i * _GAIN_ROW, x0=min(x(0), x(r["value"])), w=round(abs(x(r["value"]) - x(0)), 1),
+                 lo=x(r["value"] - se), hi=x(r["value"] + se), text=f"{fmt(r['value'], '+.3g')} ± {fmt(se, '.2g')}")
+    return {"rows": rows, "w": _GAIN_W, "h": len(rows) * _GAIN_ROW, "zero": _GAIN_W / 2, "row": _GAIN_ROW}
+
+
 def _seconds(t: Any) -> float:
     # A missing or broken timing draws as nothing rather than shifting every later segment.
     t = float(t) if t is not None else 0.0
@@ -326,7 +352,8 @@ def render_html(run: Run, judged: GateOutcome | Iterable[Verdict], stored: Store
     for meta in header["suites"]:
         cases = grouped[meta["name"]]
         results = [r for c in cases.values() for k in sorted(c, key=kind_order) for r in (c[k],)]
-        suites.append({**meta, "cases": [_case_view(run, meta["name"], cid, rs, vmap) for cid, rs in cases.items()],
+        views = [_case_view(run, meta["name"], cid, rs, vmap) for cid, rs in cases.items()]
+        suites.append({**meta, "cases": views, "gain": _gain_chart(views),
                        "latency": _latency(results),
                        "trends": trend_rows(run, results, vmap, stored, history) if history is not None else [],
                        "drill": [_drill(r, vmap.get(r.key, []), stored) for r in results]})

@@ -223,3 +223,13 @@ def test_regressions_name_the_setup_and_drill_downs_the_circuit(page):
     circuit = _drill(page, ("maxcut", "n=4", "hardware.mitigated"))["Transpiled circuit"]["t"]
     assert circuit[0] == ["property", "value"] and ["depth", "31"] in circuit  # as the result records it
     assert "Transpiled circuit" not in _drill(page, ("maxcut", "n=6", "classical"))  # no circuit ran
+
+
+def test_mitigation_gain_chart_draws_each_gain_with_its_interval(page):
+    results = _section(page, "results")
+    assert '<table class="gain">' in results
+    chart = results.split('<table class="gain">')[1].split("</table>")[0]
+    rows = chart.split("<tr>")[1:]
+    assert rows and all('<rect class="g-bar"' in r and '<line class="g-se"' in r for r in rows)
+    assert "n=3 ·" not in chart  # n=3's raw result is a simulator fallback: no mitigation gain drawn
+    assert all(re.search(r'[+-][\d.e+-]+ ± [\d.e+-]+', r) for r in rows)  # the numbers, in words too
