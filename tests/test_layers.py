@@ -28,18 +28,6 @@ LAYERS: dict[str, int] = {
 }
 """Layer of each top-level part of ``harness`` ("" is ``harness/__init__.py``)."""
 
-KNOWN_CYCLES: dict[str, str] = {
-    "harness.mitigation": "mitigation/__init__ imports its technique modules (inside mitigate()) and they import "
-                          "its bootstrap helpers; helper `mitig` is moving the helpers into their own module and "
-                          "the techniques into a registry (issue 10): remove this entry when that lands",
-}
-"""Packages inside which an import cycle is tolerated for now, with the reason and who removes it."""
-
-
-def _known(cycle: list[str]) -> bool:
-    return any(all(m == p or m.startswith(p + ".") for m in cycle) for p in KNOWN_CYCLES)
-
-
 @dataclass(frozen=True)
 class Edge:
     importer: str
@@ -194,14 +182,8 @@ def test_a_layer_imports_only_from_the_layers_above_it():
 def test_no_import_cycles():
     """TYPE_CHECKING imports count too: a cycle of types is still two modules that need each other."""
     edges = all_edges()
-    found = [c for c in cycles(edges) if not _known(c)]
+    found = cycles(edges)
     detail = [" <-> ".join(c) + "\n    " + "\n    ".join(str(e) for e in edges if e.importer in c and e.imported in c)
               for c in found]
     assert not found, "import cycles:\n" + "\n".join(detail)
 
-
-def test_known_cycles_are_still_there():
-    found = cycles(all_edges())
-    for package in KNOWN_CYCLES:
-        assert any(all(m == package or m.startswith(package + ".") for m in c) for c in found), (
-            f"no import cycle is left inside {package}: remove it from KNOWN_CYCLES")

@@ -138,7 +138,7 @@ def _run_classical(case: TierCase, settings: Any) -> Result:
 def _run_quantum(case: TierCase, tier: str, settings: Any, factory: DeviceFactory) -> tuple[list[Result], Any]:
     """The simulator result, or the hardware raw and mitigated pair, and the loop's outcome."""
     from harness.mitigation import mitigate
-    from harness.mitigation.raw import execute as mitigate_raw
+    from harness.mitigation import execute_raw as mitigate_raw
     from harness.suite.schema import MitigationSettings
 
     started = _now()

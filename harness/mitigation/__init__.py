@@ -45,6 +45,7 @@ __all__ = [
     "as_circuits",
     "bootstrap_stderr",
     "joint_score",
+    "execute_raw",
     "mitigate",
     "probabilities",
     "probabilities_many",
@@ -80,3 +81,26 @@ def mitigate(
     from harness.mitigation.pipeline import run_stack
 
     return run_stack(device, circuit, shots, score, settings, rng, counts=counts)
+
+
+def execute_raw(
+    device: Any,
+    circuit: "QuantumCircuit | Sequence[QuantumCircuit]",
+    shots: int,
+    score: Score,
+    settings: "MitigationSettings",
+    rng: np.random.Generator,
+    *,
+    counts: Sequence[Mapping[str, int]] | None = None,
+) -> MitigationOutcome:
+    """Score ``circuit`` (or each of a list, in one batch) without mitigation; bootstrap stderr.
+
+    ``counts`` (one mapping per circuit) are counts the caller already has for exactly these
+    circuits on this device, e.g. the hybrid loop's final execution: they are scored instead of
+    running the circuits again. Any technique in ``settings`` is ignored (only its bootstrap size is kept).
+    """
+    from harness.mitigation.pipeline import run_stack
+    from harness.suite.schema import MitigationSettings
+
+    return run_stack(device, circuit, shots, score, MitigationSettings(bootstrap=settings.bootstrap), rng,
+                     counts=counts)

@@ -8,7 +8,7 @@ from qiskit import QuantumCircuit
 
 from harness.executors.runtime import RuntimeDevice
 from harness.mitigation import mitigate
-from harness.mitigation.raw import execute as raw
+from harness.mitigation import execute_raw as raw
 from harness.records import Metric
 from harness.suite.schema import MitigationSettings, ZNESettings
 
