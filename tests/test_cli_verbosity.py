@@ -18,7 +18,7 @@ def suite(tmp_path):
 def test_default_prints_one_progress_line_a_case_and_no_log(suite, tmp_path, capsys):
     code, out, err = harness(capsys, "run", suite, "--runs-dir", tmp_path / "runs")
     assert code == 0 and "record: " in out
-    assert "[1/2] ghz-verbosity n=3,shots=100" in err and "[2/2]" in err
+    assert "[1/2] ghz-verbosity n=3" in err and "[2/2]" in err
     assert "INFO" not in err
     assert logging.getLogger("harness").level == logging.WARNING
 
@@ -26,7 +26,7 @@ def test_default_prints_one_progress_line_a_case_and_no_log(suite, tmp_path, cap
 def test_v_logs_each_case_at_info_and_vv_turns_on_debug_with_the_sdks(suite, tmp_path, capsys):
     code, _, err = harness(capsys, "-v", "run", suite, "--runs-dir", tmp_path / "runs")
     assert code == 0
-    assert "INFO harness: case 1/2: ghz-verbosity n=3,shots=100" in err and "case 2/2" in err
+    assert "INFO harness: case 1/2: ghz-verbosity n=3" in err and "case 2/2" in err
     assert "[1/2]" not in err  # the log line replaces the progress line
     code, _, err = harness(capsys, "-vv", "run", suite, "--runs-dir", tmp_path / "runs")
     assert code == 0 and "INFO harness: case 1/2" in err

@@ -11,7 +11,7 @@ import scipy.stats  # noqa: F401
 
 from .conftest import suite_yaml
 
-IDS = ["suites/ghz.yaml::n=3,shots=100::classical", "suites/ghz.yaml::n=4,shots=100::classical"]
+IDS = ["suites/ghz.yaml::n=3::classical", "suites/ghz.yaml::n=4::classical"]
 
 
 @pytest.fixture
@@ -21,7 +21,7 @@ def one_failing(pytester):
     (pytester.path / "suites" / "ghz.yaml").write_text(
         suite_yaml("ghz-rerun", matrix={"n": [3, 4], "shots": [100]}, baselines=("classical",)))
     pytester.runpytest("--harness-suites", "suites", "--harness-update").assert_outcomes(passed=2)
-    (pytester.path / "baselines" / "ghz-rerun" / "n=4,shots=100.json").unlink()
+    (pytester.path / "baselines" / "ghz-rerun" / "n=4.json").unlink()
     first = pytester.runpytest("--harness-suites", "suites", "-v")
     first.assert_outcomes(passed=1, failed=1)
     first.stdout.fnmatch_lines([f"{IDS[0]} PASSED*", f"{IDS[1]} FAILED*"])
