@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from qiskit import QuantumCircuit
 
 __all__ = [
+    "clbit_qubits",
     "Closeable",
     "Counts",
     "Device",
@@ -193,3 +194,24 @@ class ExactDistributions(Protocol):
     ) -> list[dict[str, float]]:
         """Exact probabilities of ``circuit``'s classical bits per parameter set (keys like counts)."""
         ...
+
+
+def clbit_qubits(isa: Any, device_name: str, circuit_name: str) -> list[int]:
+    """The physical qubit each classical bit of the transpiled circuit ``isa`` reads (clbit 0 first).
+
+    A later measurement into the same classical bit wins, as in execution.
+
+    Raises:
+        UnsupportedError: a classical bit is never measured.
+    """
+    from harness.errors import UnsupportedError
+
+    physical: dict[int, int] = {}
+    for inst in isa.data:
+        if inst.operation.name == "measure":
+            physical[isa.find_bit(inst.clbits[0]).index] = isa.find_bit(inst.qubits[0]).index
+    missing = [i for i in range(isa.num_clbits) if i not in physical]
+    if missing:
+        raise UnsupportedError(f"{device_name}: classical bits {missing} of {circuit_name!r} are never measured",
+                               hint="measure every classical bit the score reads")
+    return [physical[i] for i in range(isa.num_clbits)]

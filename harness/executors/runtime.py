@@ -35,7 +35,7 @@ from harness.executors.aer import (
     two_qubit_gate_count,
     wait_for_job,
 )
-from harness.executors.base import Counts, Resources, StageClock
+from harness.executors.base import Counts, Resources, StageClock, clbit_qubits
 from harness.executors.calibration import (
     calibration_snapshot,
     confusion_matrix,
@@ -275,21 +275,8 @@ class RuntimeDevice:
         Fake backends use the readout model the simulator applies (see
         :func:`~harness.executors.calibration.readout_probabilities`).
         """
-        isa = self.transpile(circuit)
-        physical: dict[int, int] = {}
-        for inst in isa.data:  # a later measurement into the same clbit wins, as in execution
-            if inst.operation.name == "measure":
-                physical[isa.find_bit(inst.clbits[0]).index] = isa.find_bit(inst.qubits[0]).index
-        missing = [i for i in range(isa.num_clbits) if i not in physical]
-        if missing:
-            raise UnsupportedError(
-                f"{self.name}: classical bits {missing} of {circuit.name!r} are never measured",
-                hint="measure every classical bit the score reads",
-            )
-        return [
-            confusion_matrix(*readout_probabilities(self._snap, physical[i], as_simulated=self.simulated))
-            for i in range(isa.num_clbits)
-        ]
+        return [confusion_matrix(*readout_probabilities(self._snap, q, as_simulated=self.simulated))
+                for q in clbit_qubits(self.transpile(circuit), self.name, circuit.name)]
 
     def lineage(self) -> dict[str, Any]:
         """Backend, primitive, transpiler settings, seeds, transpiled circuit and calibration."""

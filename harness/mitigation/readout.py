@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 import numpy as np
 
 from harness.errors import UnsupportedError
-from harness.executors.base import PhysicalCircuits, ReadoutCalibrated, supports
+from harness.executors.base import PhysicalCircuits, ReadoutCalibrated, clbit_qubits, supports
 from harness.mitigation.base import Context, Technique
 
 if TYPE_CHECKING:
@@ -71,18 +71,7 @@ def measured_qubits(device: Any, circuit: "QuantumCircuit") -> list[int]:
             hint="readout mitigation needs a hardware device (baselines.hardware); set readout: false",
         )
     _check_width(circuit)
-    isa = device.transpile(circuit)
-    physical: dict[int, int] = {}
-    for inst in isa.data:  # a later measurement into the same clbit wins, as in execution
-        if inst.operation.name == "measure":
-            physical[isa.find_bit(inst.clbits[0]).index] = isa.find_bit(inst.qubits[0]).index
-    missing = [i for i in range(isa.num_clbits) if i not in physical]
-    if missing:
-        raise UnsupportedError(
-            f"{getattr(device, 'name', device)}: classical bits {missing} of {circuit.name!r} are never measured",
-            hint="measure every classical bit the score reads",
-        )
-    return [physical[i] for i in range(isa.num_clbits)]
+    return clbit_qubits(device.transpile(circuit), str(getattr(device, 'name', device)), circuit.name)
 
 
 def project_to_simplex(v: np.ndarray) -> np.ndarray:
