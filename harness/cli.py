@@ -36,7 +36,8 @@ class _Stderr(logging.StreamHandler):
 
     @stream.setter
     def stream(self, value) -> None:
-        pass
+        """Ignored on purpose: ``StreamHandler.__init__`` assigns the stream it was given, but this handler
+        always writes to the current ``sys.stderr`` (click's test runner and pytest swap it per call)."""
 
 
 def _verbosity(verbose: int, quiet: int) -> int:
