@@ -195,8 +195,6 @@ def planned_metrics(plans) -> list:
 
 def _amplification(plans) -> dict:
     """The mitigation's variance amplification per planned mitigated result, where the technique knows it."""
-    from harness.kinds import HARDWARE_MITIGATED
-
     try:
         from harness.mitigation.registry import variance_amplification
     except ImportError:  # techniques that cannot say: worst case is not assumed, 1 is (stated in the basis)
@@ -206,9 +204,10 @@ def _amplification(plans) -> dict:
         hw = plan.suite.model.baselines.hardware
         if hw is None:
             continue
-        amp = variance_amplification(hw.mitigation)
-        if amp is not None:
-            out.update({(plan.suite.name, cp.case.case_id, HARDWARE_MITIGATED): float(amp) for cp in plan.cases})
+        for kind, mitigation in hw.mitigated().items():  # hardware.mitigated and each compared strategy
+            amp = variance_amplification(mitigation)
+            if amp is not None:
+                out.update({(plan.suite.name, cp.case.case_id, kind): float(amp) for cp in plan.cases})
     return out
 
 

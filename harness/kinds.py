@@ -39,9 +39,13 @@ __all__ = [
     "declared_kinds",
     "declared_tiers",
     "is_real_backend",
+    "kind_label",
     "kind_order",
     "provider_of",
     "stands_in",
+    "strategy_kind",
+    "strategy_of",
+    "tier_kinds",
     "tier_of",
 ]
 
@@ -80,6 +84,33 @@ KIND_LABELS: dict[str, str] = {k: k.replace(".", " ") for k in BASELINE_KINDS}
 """How reports title each baseline kind ("hardware raw")."""
 
 
+STRATEGY_PATTERN = r"^[a-z0-9][a-z0-9_+-]*$"
+"""A mitigation strategy's name (``rem+zne``): it becomes part of a baseline kind and a case's identity."""
+
+
+def strategy_kind(strategy: str) -> str:
+    """The baseline kind of mitigation strategy ``strategy``: ``hardware.mitigated.rem+zne``.
+
+    A suite that compares strategies (``hardware.strategies``) gets one result per strategy beside
+    ``hardware.raw`` and ``hardware.mitigated``; each is judged against its own stored baseline.
+    """
+    return f"{HARDWARE_MITIGATED}.{strategy}"
+
+
+def strategy_of(kind: str) -> str | None:
+    """The strategy a baseline kind names (``hardware.mitigated.pec`` -> ``pec``), else None."""
+    prefix = HARDWARE_MITIGATED + "."
+    return kind[len(prefix):] if kind.startswith(prefix) and len(kind) > len(prefix) else None
+
+
+def kind_label(kind: str) -> str:
+    """How reports title a baseline kind, strategy kinds included (``hardware mitigated [pec]``)."""
+    strategy = strategy_of(kind)
+    if strategy is not None:
+        return f"{KIND_LABELS[HARDWARE_MITIGATED]} [{strategy}]"
+    return KIND_LABELS.get(kind, kind)
+
+
 def tier_of(kind: str) -> str:
     """The tier that produces baseline kind ``kind`` (``hardware.raw`` -> ``hardware``)."""
     return kind.split(".", 1)[0]
@@ -90,9 +121,14 @@ def stands_in(tier: str, kind: str) -> bool:
     return tier_of(kind) != tier
 
 
-def kind_order(kind: str) -> int:
-    """Sort key of a baseline kind: its place in :data:`BASELINE_KINDS`, unknown kinds last."""
-    return BASELINE_KINDS.index(kind) if kind in BASELINE_KINDS else len(BASELINE_KINDS)
+def kind_order(kind: str) -> float:
+    """Sort key of a baseline kind: its place in :data:`BASELINE_KINDS`, strategy kinds just after
+    ``hardware.mitigated`` (among themselves by name: sort on ``(kind_order(k), k)``), unknown kinds last."""
+    if kind in BASELINE_KINDS:
+        return BASELINE_KINDS.index(kind)
+    if strategy_of(kind) is not None:
+        return BASELINE_KINDS.index(HARDWARE_MITIGATED) + 0.5
+    return len(BASELINE_KINDS)
 
 
 def declared_tiers(baselines: Any) -> tuple[str, ...]:
@@ -100,9 +136,17 @@ def declared_tiers(baselines: Any) -> tuple[str, ...]:
     return tuple(t for t in TIERS if getattr(baselines, t, None) is not None)
 
 
+def tier_kinds(tier: str, settings: Any) -> tuple[str, ...]:
+    """The baseline kinds ``tier`` produces with its suite block ``settings``: :data:`TIER_KINDS`,
+    and for hardware one :func:`strategy_kind` per strategy its ``strategies`` mapping lists."""
+    strategies = getattr(settings, "strategies", None) if tier == HARDWARE else None
+    return TIER_KINDS[tier] + tuple(strategy_kind(name) for name in (strategies or {}))
+
+
 def declared_kinds(baselines: Any) -> tuple[str, ...]:
-    """The baseline kinds a suite's ``baselines`` block produces, in :data:`BASELINE_KINDS` order."""
-    return tuple(k for t in declared_tiers(baselines) for k in TIER_KINDS[t])
+    """The baseline kinds a suite's ``baselines`` block produces, in :data:`BASELINE_KINDS` order
+    (a hardware block's strategies after ``hardware.mitigated``, in the order listed)."""
+    return tuple(k for t in declared_tiers(baselines) for k in tier_kinds(t, getattr(baselines, t)))
 
 
 # --- metric kinds and their drift tests -------------------------------------------------------

@@ -8,7 +8,8 @@ with which settings and on which (guarded) device, and what happens when it fail
   circuit(s) also run on cirq and the agreement is lineage;
 - ``hardware``: the hybrid loop on the device, then two sides scored alike: ``hardware.raw`` (the
   loop's own final execution) and ``hardware.mitigated`` (the suite's mitigation of that circuit,
-  reusing the same counts: no technique configured, no second job).
+  reusing the same counts: no technique configured, no second job), then one result per strategy
+  the suite compares (``hardware.mitigated.<name>``, paired with raw through shared resamples).
 
 Every value in and out is plain (:class:`TierCase` in, :class:`~harness.records.Result` out), so
 the same function runs in this process, on a worker or under a benchmark.
@@ -177,19 +178,26 @@ def _run_quantum(case: TierCase, tier: str, settings: Any, factory: DeviceFactor
         loop_timings = dict(device.clock.seconds)
         loop_resources = device.resources.to_dict()
         final = list(outcome.counts_list) if multi else [outcome.counts]
-        raw_kind, mitigated_kind = TIER_KINDS[tier]
+        raw_kind = TIER_KINDS[tier][0]
+        circuits = list(outcome.circuits) if multi else outcome.circuit
+        compare: dict[str, Any] = {}
+        if settings.strategies:  # strategies compared: paired bootstraps, errors against the exact ideal
+            from harness.mitigation.ideal import ideal_values
+
+            ideal, source = ideal_values(circuits, score, outcome.shots)
+            compare = {"pair_seed": case.seeds["mitigation"], "ideal": ideal}
+            common["ideal"] = {"values": ideal, "source": source}
         out = []
-        for kind, technique, mitigation in (
-            # both sides reuse the loop's own final execution: no technique runs the same circuit again
-            (raw_kind, mitigate_raw, MitigationSettings()),
-            (mitigated_kind, mitigate, settings.mitigation),
-        ):
+        # every side reuses the loop's own final execution: no technique runs the same circuit again
+        sides = [(raw_kind, mitigate_raw, MitigationSettings()),
+                 *((kind, mitigate, s) for kind, s in settings.mitigated().items())]
+        for kind, technique, mitigation in sides:
             before = dict(device.clock.seconds)
-            m = technique(device, list(outcome.circuits) if multi else outcome.circuit, outcome.shots, score, mitigation,
-                          np.random.default_rng(case.seeds["mitigation"]), counts=final)
+            m = technique(device, circuits, outcome.shots, score, mitigation,
+                          np.random.default_rng(case.seeds["mitigation"]), counts=final, **compare)
             spent = {s: loop_timings[s] + device.clock.seconds[s] - before[s] for s in STAGES}
             # the mitigated time to solution is the loop plus the mitigation run itself
-            extra = m.seconds if kind == mitigated_kind else 0.0
+            extra = m.seconds if kind != raw_kind else 0.0
             metrics = {**m.metrics, "time_to_solution": _timing(loop_seconds + extra)}
             details = dict(m.details)
             counts = details.pop("counts", None)
@@ -279,7 +287,10 @@ def estimate_tier(tier: str, settings: Any, *, loop: tuple[int, int], shots: int
     if tier == SIMULATOR:
         return [(SIMULATOR, *loop, f"{settings.engine}_{settings.method}")]
     backend = settings.backend if isinstance(settings.backend, str) else "|".join(settings.backend)
-    raw_kind, mitigated_kind = TIER_KINDS[tier]
-    circuits, mitigated_shots = mitigation_cost(settings.mitigation, shots)
-    # the loop runs once (per trial) for both sides; raw scores the loop's final execution
-    return [(raw_kind, *loop, backend), (mitigated_kind, trials * circuits, trials * mitigated_shots, backend)]
+    raw_kind = TIER_KINDS[tier][0]
+    # the loop runs once (per trial) for every side; raw scores the loop's final execution
+    rows = [(raw_kind, *loop, backend)]
+    for kind, mitigation in settings.mitigated().items():
+        circuits, mitigated_shots = mitigation_cost(mitigation, shots)
+        rows.append((kind, trials * circuits, trials * mitigated_shots, backend))
+    return rows

@@ -64,6 +64,9 @@ def mitigate(
     settings: "MitigationSettings",
     rng: np.random.Generator,
     counts: Sequence[Mapping[str, int]] | None = None,
+    *,
+    pair_seed: int | None = None,
+    ideal: Mapping[str, float] | None = None,
 ) -> MitigationOutcome:
     """Run the mitigation stack ``settings`` configure on ``circuit`` and score it.
 
@@ -77,10 +80,15 @@ def mitigate(
         counts: counts the caller already has for exactly these circuits (one mapping per
             circuit: the hybrid loop's final execution). A stack that needs the unmodified
             circuit uses them instead of running it again; raw then submits no job at all.
+        pair_seed: set when strategies are compared (the same for all of them, raw included): the
+            reused ``counts`` are resampled alike in every strategy's bootstrap, so differences are
+            paired, and the details keep the bootstrap values (``bootstrap_draws``).
+        ideal: the exact ideal metric values (:func:`harness.mitigation.ideal.ideal_values`); with
+            ``pair_seed`` the details give each metric's error against it (``error``).
     """
     from harness.mitigation.pipeline import run_stack
 
-    return run_stack(device, circuit, shots, score, settings, rng, counts=counts)
+    return run_stack(device, circuit, shots, score, settings, rng, counts=counts, pair_seed=pair_seed, ideal=ideal)
 
 
 def execute_raw(
@@ -92,15 +100,18 @@ def execute_raw(
     rng: np.random.Generator,
     *,
     counts: Sequence[Mapping[str, int]] | None = None,
+    pair_seed: int | None = None,
+    ideal: Mapping[str, float] | None = None,
 ) -> MitigationOutcome:
     """Score ``circuit`` (or each of a list, in one batch) without mitigation; bootstrap stderr.
 
     ``counts`` (one mapping per circuit) are counts the caller already has for exactly these
     circuits on this device, e.g. the hybrid loop's final execution: they are scored instead of
     running the circuits again. Any technique in ``settings`` is ignored (only its bootstrap size is kept).
+    ``pair_seed`` and ``ideal``: as for :func:`mitigate` (raw is then paired with the strategies).
     """
     from harness.mitigation.pipeline import run_stack
     from harness.suite.schema import MitigationSettings
 
     return run_stack(device, circuit, shots, score, MitigationSettings(bootstrap=settings.bootstrap), rng,
-                     counts=counts)
+                     counts=counts, pair_seed=pair_seed, ideal=ideal)

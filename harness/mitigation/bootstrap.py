@@ -17,11 +17,13 @@ from harness.records import Metric
 
 __all__ = [
     "Distributions",
+    "bootstrap_draws",
     "bootstrap_stderr",
     "probabilities",
     "probabilities_many",
     "resample",
     "resample_many",
+    "stderr_of",
     "values_of",
     "with_values",
 ]
@@ -64,6 +66,39 @@ def probabilities_many(keys: Sequence[str], draws: np.ndarray) -> list[dict[str,
     return out
 
 
+def bootstrap_draws(
+    estimate: Callable[[Sequence[Mapping[str, float]]], Mapping[str, float]],
+    counts: Sequence[Mapping[str, int]],
+    repeats: int,
+    rng: np.random.Generator,
+    distributions: Distributions | None = None,
+    rngs: Sequence[np.random.Generator | None] | None = None,
+) -> dict[str, np.ndarray]:
+    """Every bootstrap value of each value of ``estimate``, resample by resample (see :func:`bootstrap_stderr`).
+
+    ``rngs`` (one per counts mapping, None for ``rng``) draws a mapping's resamples from its own
+    generator: two pipelines that share a mapping (the hybrid loop's counts) and give it the same
+    seeded generator see the same resamples of it, so their draws are paired resample by resample.
+    """
+    to_dists = distributions or (lambda i, keys, draws: probabilities_many(keys, draws))
+    gens = list(rngs) if rngs is not None else [None] * len(counts)
+    per_circuit = [to_dists(i, *resample_many(c, repeats, gens[i] or rng)) for i, c in enumerate(counts)]
+    draws: dict[str, list[float]] = {}
+    for dists in zip(*per_circuit):  # one resample: a distribution per circuit
+        for name, v in estimate(list(dists)).items():
+            draws.setdefault(name, []).append(float(v))
+    return {name: np.asarray(vs, dtype=float) for name, vs in draws.items()}
+
+
+def stderr_of(draws: Mapping[str, np.ndarray]) -> dict[str, float | None]:
+    """The standard deviation of each metric's finite bootstrap values; None below two."""
+    out: dict[str, float | None] = {}
+    for name, arr in draws.items():
+        arr = arr[np.isfinite(arr)]
+        out[name] = float(np.std(arr, ddof=1)) if arr.size >= 2 else None
+    return out
+
+
 def bootstrap_stderr(
     estimate: Callable[[Sequence[Mapping[str, float]]], Mapping[str, float]],
     counts: Sequence[Mapping[str, int]],
@@ -81,18 +116,7 @@ def bootstrap_stderr(
     Returns:
         ``{name: stderr}``; None for a metric with fewer than two finite bootstrap values.
     """
-    to_dists = distributions or (lambda i, keys, draws: probabilities_many(keys, draws))
-    per_circuit = [to_dists(i, *resample_many(c, repeats, rng)) for i, c in enumerate(counts)]
-    draws: dict[str, list[float]] = {}
-    for dists in zip(*per_circuit):  # one resample: a distribution per circuit
-        for name, v in estimate(list(dists)).items():
-            draws.setdefault(name, []).append(float(v))
-    out: dict[str, float | None] = {}
-    for name, vs in draws.items():
-        arr = np.asarray(vs)
-        arr = arr[np.isfinite(arr)]
-        out[name] = float(np.std(arr, ddof=1)) if arr.size >= 2 else None
-    return out
+    return stderr_of(bootstrap_draws(estimate, counts, repeats, rng, distributions))
 
 
 def with_values(

@@ -24,7 +24,7 @@ import numpy as np
 
 from harness.executors.base import PhysicalCircuits, supports
 from harness.mitigation.base import Context, MitigationOutcome, Score, Technique, as_circuits, joint_score
-from harness.mitigation.bootstrap import bootstrap_stderr, probabilities_many, values_of, with_values
+from harness.mitigation.bootstrap import bootstrap_draws, probabilities_many, stderr_of, values_of, with_values
 from harness.mitigation.ranges import check_range
 
 if TYPE_CHECKING:
@@ -60,6 +60,9 @@ def run_stack(
     settings: "MitigationSettings",
     rng: np.random.Generator,
     counts: Sequence[Mapping[str, int]] | None = None,
+    *,
+    pair_seed: int | None = None,
+    ideal: Mapping[str, float] | None = None,
 ) -> MitigationOutcome:
     """See :func:`harness.mitigation.mitigate`."""
     from harness.mitigation.registry import stack
@@ -126,7 +129,12 @@ def run_stack(
     if estimate:
         points = [values_of(scored([_mix(row[i], dists) for i in range(m)], shots)) for row in groups]
         estimate[0].record(points, values, ctx)
-    stderr = bootstrap_stderr(evaluate, leaf_counts, settings.bootstrap, rng, distributions)
+    # a reused leaf (the caller's counts) is resampled from a generator of its own, seeded by
+    # ``pair_seed``: every strategy given the same seed sees the same resamples of the shared data
+    rngs = [np.random.default_rng([int(pair_seed), leaf.reuse]) if pair_seed is not None and leaf.reuse is not None
+            else None for leaf in leaves]
+    draws = bootstrap_draws(evaluate, leaf_counts, settings.bootstrap, rng, distributions, rngs)
+    stderr = stderr_of(draws)
     metrics = with_values(template, values, stderr)
     flagged = check_range(metrics)
 
@@ -146,12 +154,18 @@ def run_stack(
     }
     if flagged:
         details["out_of_range"] = flagged
+    if pair_seed is not None:  # a strategy comparison: the paired draws, the ideal and the errors
+        details.update(_comparison(metrics, draws, ideal, rngs))
     executed = [c for leaf, c in zip(leaves, leaf_counts) if leaf.reuse is None]
     raw_like = not techniques or (readout is not None and len(techniques) == 1)
     if raw_like:  # one distribution per circuit: the counts the result keeps
         details["counts"] = [dict(c) for c in leaf_counts] if multi else dict(leaf_counts[0])
     else:
         details["counts_executed"] = len(executed)
+    reused = [leaf for leaf in leaves if leaf.reuse is not None]
+    # what the estimate rests on: what ran plus the caller's counts it reused
+    details["cost"] = {"circuits": spent["circuits"] + len(reused),
+                       "shots": spent["shots"] + sum(leaf.shots for leaf in reused)}
     base_shots = int(shots) * m
     seconds = time.perf_counter() - started
     details["seconds"] = seconds
@@ -162,6 +176,21 @@ def run_stack(
         details=details,
         seconds=seconds,
     )
+
+
+def _comparison(metrics: Mapping[str, Any], draws: Mapping[str, np.ndarray], ideal: Mapping[str, float] | None,
+                rngs: Sequence[Any]) -> dict[str, Any]:
+    """What the strategy ranking reads: per metric the bootstrap values (paired with every other
+    strategy's through the shared resamples), the ideal value and the error against it."""
+    from harness.mitigation.ideal import errors
+
+    kept = {name: [float(f"{v:.6g}") for v in draws[name]] for name, m in metrics.items()
+            if name in draws and m.kind != "timing"}
+    out: dict[str, Any] = {"bootstrap_draws": kept, "paired": any(r is not None for r in rngs)}
+    if ideal is not None:
+        out["error"] = errors({n: m.value for n, m in metrics.items()}, {n: m.stderr for n, m in metrics.items()},
+                              ideal)
+    return out
 
 
 def _execute(device: Any, leaves: list[_Leaf], counts: Sequence[Mapping[str, int]] | None,

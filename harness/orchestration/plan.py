@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from harness.errors import SuiteError, UnsupportedError
 from harness.executors.tier import TierCase, case_lineage
-from harness.kinds import CLASSICAL, HARDWARE, IBM_PREFIX, TIER_KINDS, declared_kinds, declared_tiers, is_real_backend
+from harness.kinds import CLASSICAL, HARDWARE, IBM_PREFIX, declared_kinds, declared_tiers, is_real_backend, tier_kinds
 from harness.lineage import source_sha256
 from harness.suite import Case, Suite, expand
 from harness.workloads.base import MetricInfo, Workload, WorkloadParams
@@ -42,7 +42,8 @@ class SuitePlan:
     @property
     def tier_groups(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
         """The (tier, baseline kinds) groups a case runs, in run order."""
-        return tuple((t, TIER_KINDS[t]) for t in declared_tiers(self.suite.model.baselines))
+        b = self.suite.model.baselines
+        return tuple((t, tier_kinds(t, getattr(b, t))) for t in declared_tiers(b))
 
     def tier_case(self, cp: CasePlan, seeds: Mapping[str, int], env: Mapping[str, Any] | None, *,
                   seed: int | None = None) -> TierCase:

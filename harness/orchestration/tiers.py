@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
-from harness.kinds import FALLBACK_CHAIN, HARDWARE, HARDWARE_MITIGATED
+from harness.kinds import FALLBACK_CHAIN, HARDWARE, HARDWARE_MITIGATED, strategy_of
 from harness.orchestration.budget import BudgetMeter
 from harness.orchestration.jobs import Job, utc_now
 from harness.orchestration.retry import FALLBACK_CAUSES, RetryPolicy, classify, describe
@@ -104,7 +104,7 @@ def _finish(results: Sequence["Result"], kinds: Sequence[str], requested: str, j
         if job.tier != requested:
             lineage["fallback"] = {"requested": requested, "tier": job.tier, "handovers": handovers,
                                    "note": "mitigation is not applied on a stand-in tier" if kind ==
-                                   HARDWARE_MITIGATED else None}
+                                   HARDWARE_MITIGATED or strategy_of(kind) else None}
         out.append(replace(r, baseline=kind, tier=job.tier, lineage=lineage, events=job.history()))
     return out
 

@@ -27,7 +27,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from harness.kinds import IBM_PREFIX, is_real_backend
+from harness.kinds import HARDWARE_MITIGATED, IBM_PREFIX, STRATEGY_PATTERN, is_real_backend, strategy_kind
 
 __all__ = [
     "Baselines",
@@ -167,6 +167,10 @@ class HardwareSettings(Strict):
     the calibrated errors in Pauli form: any width up to the device's; see
     :mod:`harness.executors.stabilizer`)."""
     mitigation: MitigationSettings = Field(default_factory=MitigationSettings)
+    strategies: dict[str, MitigationSettings] = Field(default_factory=dict, max_length=12)
+    """Mitigation strategies to compare, by name (``rem+zne: {readout: true, zne: {...}}``): each is
+    its own result, ``hardware.mitigated.<name>``, beside raw and ``mitigation``'s result, with its
+    error against the ideal value, its cost and an interval; the report ranks them per case."""
     job_timeout: float = Field(600.0, gt=0)
     """Seconds to poll a submitted job before it is cancelled and retried as a transient failure."""
 
@@ -181,6 +185,22 @@ class HardwareSettings(Strict):
             if any(is_real_backend(b) for b in v):
                 raise ValueError(f"backend selection works on fake backends; name one {IBM_PREFIX}<backend> alone")
         return v
+
+    @field_validator("strategies")
+    @classmethod
+    def _strategy_names(cls, v: dict[str, MitigationSettings]) -> dict[str, MitigationSettings]:
+        import re
+
+        for name in v:
+            if not re.fullmatch(STRATEGY_PATTERN, name) or len(name) > 40:
+                raise ValueError(f"strategy name {name!r}: use at most 40 lower-case letters, digits and _ + - "
+                                 "(it becomes part of the result's baseline kind)")
+        return v
+
+    def mitigated(self) -> dict[str, MitigationSettings]:
+        """Every mitigated baseline kind of this block and its settings: ``hardware.mitigated``
+        (``mitigation``), then one kind per strategy, in the order listed."""
+        return {HARDWARE_MITIGATED: self.mitigation, **{strategy_kind(n): s for n, s in self.strategies.items()}}
 
     @model_validator(mode="after")
     def _stabilizer_on_fakes(self) -> "HardwareSettings":
