@@ -80,6 +80,36 @@ _out = click.option("--out", "out_dir", type=click.Path(path_type=Path), default
                     help="Folder of the reports. Default: reports/ of the project root.")
 
 
+def _url(ctx, param, value):
+    from harness.report import check_report_url
+
+    try:
+        return check_report_url(value)
+    except HarnessError as exc:
+        raise click.BadParameter(f"{exc} ({exc.hint})") from None
+
+
+_publish = [
+    click.option("--report-url", envvar="QHARNESS_REPORT_URL", default=None, callback=_url, metavar="URL",
+                 help="Where index.html will be published: linked from summary.md and comment.md "
+                      "[env: QHARNESS_REPORT_URL]. Without it the Markdown has no link."),
+    click.option("--webhook", "webhook_url", envvar="QHARNESS_WEBHOOK_URL", default=None, metavar="URL",
+                 help="POST the outcome as JSON to URL once the reports are written [env: QHARNESS_WEBHOOK_URL]; "
+                      "a failed post is a warning and never changes the exit code."),
+]
+
+
+def _notify(webhook_url, run, outcome, stored, report_url) -> None:
+    """Post the outcome to the webhook, if one is set; a failure is one warning line on stderr."""
+    if not webhook_url:
+        return
+    from harness.report.webhook import post_webhook, webhook_payload
+
+    problem = post_webhook(webhook_url, webhook_payload(run, outcome, stored, report_url))
+    if problem:
+        click.echo(f"warning: {problem}", err=True)
+
+
 def _project(suites, baselines_dir, runs_dir, out_dir=None):
     """The folders to use: those given, else the project root's (found from the suites, not the cwd)."""
     from harness.store.project import project_paths
@@ -350,7 +380,8 @@ def compare(run_ref, baselines_dir, runs_dir, alpha, as_json, strict, timings_fi
 @_out
 @click.option("--alpha", type=click.FloatRange(1e-6, 0.5), default=0.01, show_default=True)
 @click.option("--strict", is_flag=True, help="Judge as a strict gate (missing, fallback, orphaned baselines fail).")
-def report(run_ref, baselines_dir, runs_dir, out_dir, alpha, strict):
+@_with(_publish)
+def report(run_ref, baselines_dir, runs_dir, out_dir, alpha, strict, report_url, webhook_url):
     """Write the HTML report (and CI outputs) of RUN and print the gate's outcome for it."""
     from harness.commands import judge_run, open_history
     from harness.report import write_reports
@@ -362,9 +393,10 @@ def report(run_ref, baselines_dir, runs_dir, out_dir, alpha, strict):
     record = load_run(resolve_run(run_ref, runs_dir))
     history = open_history(runs_dir)
     outcome, stored = judge_run(record, baselines_dir, alpha=alpha, strict=strict, history=history)
-    paths = write_reports(record, outcome, stored, out_dir, history=history)
+    paths = write_reports(record, outcome, stored, out_dir, history=history, report_url=report_url)
     click.echo(outcome.headline())
     click.echo(f"report: {paths['html']}")
+    _notify(webhook_url, record, outcome, stored, report_url)
 
 
 @cli.command()
@@ -398,9 +430,13 @@ def check(suites, baselines_dir, runs_dir, alpha):
               help="A missing, fallback or orphaned baseline fails the gate; baselines must be as git has committed "
                    "them (use in nightly CI).")
 @click.option("--quiet", is_flag=True, help="No progress output.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the outcome as JSON on stdout (the schema of verdicts.json, plus record and reports; "
+                   "see README, 'Reports and CI'); the other lines go to stderr.")
+@_with(_publish)
 @_with(_execution_options)
-def gate_cmd(suites, baselines_dir, runs_dir, out_dir, seed, alpha, strict, quiet, max_shots, max_circuits,
-             max_seconds, cache, fallback, dry_run, workers, scheduler):
+def gate_cmd(suites, baselines_dir, runs_dir, out_dir, seed, alpha, strict, quiet, as_json, report_url, webhook_url,
+             max_shots, max_circuits, max_seconds, cache, fallback, dry_run, workers, scheduler):
     """Run SUITES, compare with the stored baselines, write reports, exit 1 on regression."""
     from harness.commands import dry_run as estimate, gate
 
@@ -408,6 +444,8 @@ def gate_cmd(suites, baselines_dir, runs_dir, out_dir, seed, alpha, strict, quie
     baselines_dir, runs_dir, out_dir = _project(suites, baselines_dir, runs_dir, out_dir)
     budget = _budget(max_shots, max_circuits, max_seconds)
     if dry_run:
+        if as_json:
+            raise click.UsageError("--json prints a gate's outcome; --dry-run runs nothing: give one of them")
         click.echo(estimate(suites, budget=budget))
         sys.exit(0)
     if strict:  # before running: a doomed strict gate fails in seconds
@@ -416,25 +454,33 @@ def gate_cmd(suites, baselines_dir, runs_dir, out_dir, seed, alpha, strict, quie
     start = time.perf_counter()
     done = gate(suites, baselines_dir=baselines_dir, runs_dir=runs_dir, out_dir=out_dir, seed=seed,
                 alpha=alpha, strict=strict, progress=progress, budget=budget, cache=cache, fallback=fallback,
-                workers=workers, scheduler=scheduler)
+                workers=workers, scheduler=scheduler, report_url=report_url)
     progress.close()
-    _print_outcome(done.run, done.outcome, time.perf_counter() - start)
-    click.echo(f"record: {done.run_path}")
-    click.echo(f"report: {done.reports['html']}")
+    _print_outcome(done.run, done.outcome, time.perf_counter() - start, err=as_json)
+    click.echo(f"record: {done.run_path}", err=as_json)
+    click.echo(f"report: {done.reports['html']}", err=as_json)
+    if as_json:
+        from harness.report import verdicts_json
+
+        doc = {**verdicts_json(done.run, done.outcome), "record": str(done.run_path),
+               "reports": {kind: str(p) for kind, p in done.reports.items()}}
+        click.echo(json.dumps(doc, indent=2, allow_nan=False))
+    _notify(webhook_url, done.run, done.outcome, done.stored, report_url)
     sys.exit(done.code)
 
 
-def _print_outcome(run, outcome, seconds: float) -> None:
-    """The gate's lines: counts, then the headline and every reason, then what blocks or failed."""
+def _print_outcome(run, outcome, seconds: float, err: bool = False) -> None:
+    """The gate's lines: counts, then the headline and every reason, then what blocks or failed
+    (on stderr with ``err``, when stdout is the JSON)."""
     click.echo(f"run {run.run_id} in {seconds:.1f} s: "
-               + ", ".join(f"{n} {k}" for k, n in outcome.counts.items() if n))
-    click.echo(outcome.headline())
+               + ", ".join(f"{n} {k}" for k, n in outcome.counts.items() if n), err=err)
+    click.echo(outcome.headline(), err=err)
     for reason in outcome.reasons[1:]:
-        click.echo(f"  - {reason}")
+        click.echo(f"  - {reason}", err=err)
     for v in outcome.blocking:
         click.echo(f"  REGRESSION {v.suite} {v.case_id} [{v.baseline}] {v.metric}: "
                    f"{v.baseline_value:.4g} -> {v.new_value:.4g} (effect {v.effect:+.4g})"
-                   + (f"; changed: {v.changed_layer}" if v.changed_layer else ""))
+                   + (f"; changed: {v.changed_layer}" if v.changed_layer else ""), err=err)
     for r in run.results:
         if r.status == "failed":
             click.echo(f"  FAILED {r.suite} {r.case_id} [{r.baseline}]: {r.error}", err=True)

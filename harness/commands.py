@@ -5,7 +5,7 @@ Each takes plain arguments (paths, numbers) so tests call them without a command
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable, Mapping, Sequence
 
@@ -306,6 +306,8 @@ class GateRun:
     run_path: Path
     outcome: GateOutcome
     reports: Mapping[str, Path]
+    stored: Mapping[tuple, Result] = field(default_factory=dict)
+    """The stored baselines the run was judged against."""
 
     @property
     def verdicts(self) -> list[Verdict]:
@@ -319,10 +321,12 @@ class GateRun:
 def gate(paths: Iterable[str | Path], *, baselines_dir: Path, runs_dir: Path, out_dir: Path,
          seed: int | None = None, alpha: float = 0.01, strict: bool = False,
          progress: Callable[[str, int, int], None] | None = None, budget=None, cache: bool = True,
-         fallback: bool = False, workers: int | None = None, scheduler: str | None = None) -> GateRun:
+         fallback: bool = False, workers: int | None = None, scheduler: str | None = None,
+         report_url: str | None = None) -> GateRun:
     """The nightly command: run, record, compare with the stored baselines, report, and decide.
 
-    ``budget``, ``cache``, ``fallback``, ``workers`` and ``scheduler`` are as in :func:`record_run`.
+    ``budget``, ``cache``, ``fallback``, ``workers`` and ``scheduler`` are as in :func:`record_run`;
+    ``report_url`` is where the HTML report will be published (linked from the Markdown outputs).
     """
     from harness.report import write_reports
 
@@ -350,9 +354,9 @@ def gate(paths: Iterable[str | Path], *, baselines_dir: Path, runs_dir: Path, ou
 
         outcome = replace(outcome, code=EXIT_ENVIRONMENT,
                           reasons=(f"the history was not used: {fault.message}", *outcome.reasons))
-    reports = write_reports(run, outcome, stored, out_dir, history=history)
+    reports = write_reports(run, outcome, stored, out_dir, history=history, report_url=report_url)
     if fault is not None:
         fault.message += (f"; the run record {run_path} and the reports in {out_dir} were written, judged "
                           "without the history, and the run is not in it")
         raise fault
-    return GateRun(run, run_path, outcome, reports)
+    return GateRun(run, run_path, outcome, reports, stored)

@@ -13,7 +13,7 @@ from harness.drift.verdict import Verdict
 from harness.kinds import KIND_LABELS
 from harness.records import Result
 
-__all__ = ["attention", "backend_text", "mitigation_text", "setup_text"]
+__all__ = ["attention", "backend_text", "changed_settings", "mitigation_text", "setup_text"]
 
 _SETTINGS_SHOWN = 4  # key settings per technique
 
@@ -62,6 +62,36 @@ def mitigation_text(r: Result) -> str | None:
     if technique == "raw" and not parts:
         return "raw (no mitigation)"
     return f"{technique} ({'; '.join(parts)})" if parts else technique
+
+
+def _leaf(lineage: Mapping[str, Any], key: str) -> tuple[bool, Any]:
+    """The value of a dotted key as :func:`harness.drift.layers.changed_layers` names it (one level deep)."""
+    if key in lineage:
+        return True, lineage[key]
+    head, _, rest = key.partition(".")
+    inner = lineage.get(head)
+    if rest and isinstance(inner, Mapping) and rest in inner:
+        return True, inner[rest]
+    return False, None
+
+
+def changed_settings(v: Verdict, stored: Result | None, new: Result | None) -> str:
+    """The settings a verdict's ``changed_layer`` names, with their values: ``device.optimization_level 3 → 1``.
+
+    Keys only when either result is missing; ``—`` when no recorded setting changed.
+    """
+    if not v.changed_layer:
+        return "—"
+    text, more = v.changed_layer, ""
+    if text.endswith(" more)") and " (+" in text:
+        text, more = text.rsplit(" (+", 1)
+        more = f" (+{more}"
+    parts = []
+    for key in text.split(", "):
+        old = _leaf(stored.lineage, key) if stored is not None else (False, None)
+        cur = _leaf(new.lineage, key) if new is not None else (False, None)
+        parts.append(f"{key} {_short(old[1])} → {_short(cur[1])}" if old[0] and cur[0] else key)
+    return "; ".join(parts) + more
 
 
 def setup_text(r: Result) -> str:

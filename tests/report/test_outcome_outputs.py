@@ -16,7 +16,8 @@ import pytest
 from harness.cli import _print_outcome
 from harness.drift import compare, gate_outcome
 from harness.records import Metric, Result, Run
-from harness.report import render_html, render_junit, render_markdown, verdicts_json
+from harness.report import render_comment, render_html, render_junit, render_markdown, verdicts_json
+from harness.report.validate import check_junit, check_outcome
 
 SPECS = {"p": {"better": "higher", "tolerance": 0.03}}
 
@@ -66,6 +67,7 @@ def test_every_output_renders_the_one_outcome(name, results, strict, orphaned, c
     passed = code == 0
 
     doc = json.loads(json.dumps(verdicts_json(run, outcome), allow_nan=False))
+    assert check_outcome(doc, code) == []  # against the documented schema
     assert doc["passed"] is passed and doc["exit_code"] == code and doc["reasons"] == list(outcome.reasons)
     assert [tuple(o.values()) for o in doc["orphaned"]] == [tuple(k) for k in orphaned]
 
@@ -77,7 +79,12 @@ def test_every_output_renders_the_one_outcome(name, results, strict, orphaned, c
     banner = re.search(r'<div class="banner (pass|fail)"', render_html(run, outcome, STORED)).group(1)
     assert banner == ("pass" if passed else "fail")
 
-    root = ET.fromstring(render_junit(run, outcome))
+    comment = render_comment(run, outcome, STORED).splitlines()[0]
+    assert ("✔ PASS" in comment) is passed and (passed or f"FAIL (exit {code}," in comment)
+
+    junit = render_junit(run, outcome)
+    assert check_junit(junit, code) == []  # the JUnit schema, the counts, and the gate testcase's outcome
+    root = ET.fromstring(junit)
     gate = next(c for c in root.iter("testcase") if c.get("name") == "gate")
     assert (len(gate.findall("failure")) + len(gate.findall("error")) == 0) is passed
     assert (int(root.get("failures")) + int(root.get("errors")) == 0) is passed

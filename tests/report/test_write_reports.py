@@ -1,4 +1,4 @@
-"""write_reports: four files, each replaced atomically, nothing left behind."""
+"""write_reports: five files, each replaced atomically, nothing left behind."""
 
 from __future__ import annotations
 
@@ -11,13 +11,13 @@ import pytest
 from harness.errors import HarnessError
 from harness.report import write_reports
 
-NAMES = {"index.html", "summary.md", "junit.xml", "verdicts.json"}
+NAMES = {"index.html", "summary.md", "comment.md", "junit.xml", "verdicts.json"}
 
 
-def test_writes_all_four_files_and_no_temp_files(judged, passing, tmp_path):
+def test_writes_every_file_and_no_temp_files(judged, passing, tmp_path):
     out = tmp_path / "reports" / "nested"
     paths = write_reports(*judged, out)
-    assert {p.name for p in paths.values()} == NAMES and set(paths) == {"html", "markdown", "junit", "json"}
+    assert {p.name for p in paths.values()} == NAMES and set(paths) == {"html", "markdown", "comment", "junit", "json"}
     assert set(os.listdir(out)) == NAMES
     assert all(p.stat().st_mode & 0o044 == 0o044 for p in paths.values())  # readable, unlike mkstemp's 0600
     assert json.loads(paths["json"].read_text())["passed"] is False
