@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
     from harness.suite.schema import MitigationSettings
 
-__all__ = ["run_stack"]
+__all__ = ["draws_of", "run_stack"]
 
 
 @dataclass
@@ -178,13 +178,22 @@ def run_stack(
     )
 
 
+def draws_of(details: Mapping[str, Any], metric: str) -> np.ndarray | None:
+    """The bootstrap values of ``metric`` a strategy comparison kept in a result's details (None: none kept)."""
+    kept = (details.get("bootstrap_draws") or {}).get(metric)
+    if kept is None:
+        return None
+    return np.array(kept.split() if isinstance(kept, str) else kept, dtype=float)
+
+
 def _comparison(metrics: Mapping[str, Any], draws: Mapping[str, np.ndarray], ideal: Mapping[str, float] | None,
                 rngs: Sequence[Any]) -> dict[str, Any]:
     """What the strategy ranking reads: per metric the bootstrap values (paired with every other
-    strategy's through the shared resamples), the ideal value and the error against it."""
+    strategy's through the shared resamples; see :func:`draws_of`), the ideal value and the error against it."""
     from harness.mitigation.ideal import errors
 
-    kept = {name: [float(f"{v:.6g}") for v in draws[name]] for name, m in metrics.items()
+    # one space-separated string per metric: a single line of a stored file, not hundreds
+    kept = {name: " ".join(f"{v:.6g}" for v in draws[name]) for name, m in metrics.items()
             if name in draws and m.kind != "timing"}
     out: dict[str, Any] = {"bootstrap_draws": kept, "paired": any(r is not None for r in rngs)}
     if ideal is not None:

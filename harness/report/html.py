@@ -24,6 +24,7 @@ from harness.kinds import BASELINE_KINDS, HARDWARE_MITIGATED, HARDWARE_RAW, KIND
 from harness.records import STAGES, Result, Run
 from harness.report.ci import STATUS_ICONS, STATUS_LABELS, effect_text, fmt, regressions, sort_verdicts
 from harness.report.provenance import attention, setup_text
+from harness.report.strategies import strategy_view
 from harness.report.trends import SeriesSource, trend_rows
 from harness.report.volumetric import volumetric_view
 
@@ -365,5 +366,6 @@ def render_html(run: Run, judged: GateOutcome | Iterable[Verdict], stored: Store
             for v in regressions(run, verdicts)]
     return _env().get_template("report.html.j2").render(
         header=header, outcome=outcome, drill_data=drill, counts=outcome.counts, regressions=regs, suites=suites,
-        kind_labels=KIND_LABELS, trends=history is not None, volumetric=volumetric_view(run, run.results, KIND_LABELS))
+        kind_labels=KIND_LABELS, trends=history is not None, volumetric=volumetric_view(run, run.results, KIND_LABELS),
+        strategies=strategy_view(run))
 

@@ -195,6 +195,9 @@ class HardwareSettings(Strict):
             if not re.fullmatch(STRATEGY_PATTERN, name) or len(name) > 40:
                 raise ValueError(f"strategy name {name!r}: use at most 40 lower-case letters, digits and _ + - "
                                  "(it becomes part of the result's baseline kind)")
+            if name in ("raw", "mitigated"):
+                raise ValueError(f"strategy name {name!r} is taken by the hardware.raw or hardware.mitigated "
+                                 "result; name the stack (e.g. rem+zne)")
         return v
 
     def mitigated(self) -> dict[str, MitigationSettings]:

@@ -11,6 +11,7 @@ from harness.kinds import HARDWARE_MITIGATED, HARDWARE_RAW, declared_kinds, kind
     strategy_of, tier_kinds
 from harness.mitigation import execute_raw, mitigate
 from harness.mitigation.ideal import errors, exact_distribution, ideal_values
+from harness.mitigation.pipeline import draws_of
 from harness.records import Metric
 from harness.suite.schema import Baselines, HardwareSettings, MitigationSettings
 
@@ -101,7 +102,7 @@ def test_strategies_sharing_the_loops_counts_are_paired_resample_by_resample():
     settings = MitigationSettings(bootstrap=100)
     runs = [execute_raw(device, bell(), 1000, score, settings, np.random.default_rng(seed), counts=counts,
                         pair_seed=7, ideal={"p": 1.0}) for seed in (1, 2)]
-    a, b = (np.asarray(r.details["bootstrap_draws"]["p"]) for r in runs)
+    a, b = (draws_of(r.details, "p") for r in runs)
     assert np.array_equal(a, b)  # the same seed: the same resamples of the shared counts, whatever the rng
     assert runs[0].details["paired"] is True
     assert runs[0].details["error"]["p"]["error"] == pytest.approx(-0.15)
@@ -152,9 +153,8 @@ def test_a_suite_gives_one_result_per_strategy_with_its_cost_error_and_paired_dr
     details = zne.lineage["mitigation_details"]
     assert details["cost"] == {"circuits": 4, "shots": 2400}  # the loop's reused run, the fold, 2 calibrations
     assert details["error"]["success_probability"]["ideal"] == pytest.approx(1.0)
-    raw = np.asarray(results[HARDWARE_RAW].lineage["mitigation_details"]["bootstrap_draws"]["success_probability"])
-    rem = np.asarray(results["hardware.mitigated.rem"].lineage["mitigation_details"]["bootstrap_draws"][
-        "success_probability"])
+    raw = draws_of(results[HARDWARE_RAW].lineage["mitigation_details"], "success_probability")
+    rem = draws_of(results["hardware.mitigated.rem"].lineage["mitigation_details"], "success_probability")
     assert (len(raw), len(rem)) == (200, 20)  # raw keeps the default bootstrap; the first 20 resamples are shared
     # the same resamples of the shared counts (the calibration adds its own noise): paired, not independent
     assert np.corrcoef(raw[:20], rem)[0, 1] > 0.5
