@@ -114,7 +114,8 @@ def predict(planned: Sequence[Planned], stored: Mapping[tuple[str, str, str], Re
             continue
         if old is not None and (se_old := _stored_se(old)) is not None:
             # shots set the precision of the device tiers; the classical heuristics' comes from their restarts
-            se_new = se_old * math.sqrt(old.n / n_new) if old.n and p.baseline != CLASSICAL else se_old
+            ratio = _precision_ratio(old_res, old, n_new)
+            se_new = se_old * math.sqrt(ratio) if ratio and p.baseline != CLASSICAL else se_old
             tol = p.tolerance * abs(old.value) if p.relative else p.tolerance
             basis = f"stored baseline (se {se_old:.3g} at n={old.n})"
         elif p.kind in ("proportion", "distribution") and not p.relative:
@@ -135,6 +136,19 @@ def predict(planned: Sequence[Planned], stored: Mapping[tuple[str, str, str], Re
         out.append(Prediction(p, mde, tol, basis + (f", learned excess sd {math.sqrt(ex):.3g}" if ex else ""),
                               _fix(p, zk, se_new, se_old, ex, tol) if mde > tol else ""))
     return out
+
+
+def _precision_ratio(res: Result, old: Metric, n_new: int) -> float | None:
+    """How much more (< 1) or less precise tonight's side is than the stored one: stored over planned shots.
+
+    Compared as shots per circuit x trials on both sides (the suite's own knobs), read from the stored
+    result's lineage; a metric's ``n`` counts every shot of every circuit (20 QV circuits at 1000 shots
+    are n = 20000), so it is only the fallback for records without ``params.shots``.
+    """
+    shots = (res.lineage.get("params") or {}).get("shots")
+    if isinstance(shots, (int, float)) and shots > 0:
+        return float(shots) * int(res.lineage.get("trials", 1) or 1) / n_new
+    return old.n / n_new if old.n else None
 
 
 def _fix(p: Planned, z: float, se_new: float, se_old: float, ex: float, tol: float) -> str:

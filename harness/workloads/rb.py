@@ -48,8 +48,6 @@ def fit_decay(lengths: Sequence[int], survival: Sequence[float], d: int) -> dict
     standard RB); ``p`` is bounded to [0, 1]. Returns ``p``, ``p_stderr``, ``A``, ``B``, ``epc``
     and ``epc_stderr``.
     """
-    from scipy.optimize import curve_fit
-
     m = np.asarray(lengths, dtype=float)
     y = np.asarray(survival, dtype=float)
 
@@ -57,14 +55,26 @@ def fit_decay(lengths: Sequence[int], survival: Sequence[float], d: int) -> dict
         return a * p**x + b
 
     guess = [1 - 1 / d, 0.99, 1 / d]
+    if np.ptp(y) < 1e-12:
+        # no decay at all (an ideal device: survival 1 at every length): p = 1 exactly, and a rerun
+        # gives the same; a fit pinned to its bound would report an artifact of its covariance instead
+        a, p, b, p_err = float(y[0]) - 1 / d, 1.0, 1 / d, 0.0
+    else:
+        (a, p, b), p_err = _least_squares(model, m, y, guess, d)
+    scale = (d - 1) / d
+    return {"p": float(p), "p_stderr": p_err, "A": float(a), "B": float(b), "epc": float((1 - p) * scale),
+            "epc_stderr": float(p_err * scale)}
+
+
+def _least_squares(model, m: np.ndarray, y: np.ndarray, guess: list[float], d: int):
+    from scipy.optimize import curve_fit
+
     try:
         (a, p, b), cov = curve_fit(model, m, y, p0=guess, bounds=([0, 0, 0], [1, 1, 1]), maxfev=20000)
         p_err = float(math.sqrt(max(cov[1, 1], 0.0))) if np.all(np.isfinite(cov)) else float("nan")
     except RuntimeError:  # no fit: report the crudest estimate, and say so through a nan stderr
         a, p, b, p_err = guess[0], float(np.clip(y[-1] - 1 / d, 1e-9, 1) ** (1 / m[-1])), guess[2], float("nan")
-    scale = (d - 1) / d
-    return {"p": float(p), "p_stderr": p_err, "A": float(a), "B": float(b), "epc": float((1 - p) * scale),
-            "epc_stderr": float(p_err * scale)}
+    return (a, p, b), p_err
 
 
 @dataclass(frozen=True)

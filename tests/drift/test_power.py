@@ -4,6 +4,7 @@ suggests brings the mde within the tolerance; an inconclusive verdict says why."
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pytest
 
@@ -98,3 +99,15 @@ metrics:
     shots = int(out.output.split("same precision: shots ")[1].split()[0])
     assert shots == pytest.approx(100 * (0.224 / 0.01) ** 2, rel=0.01)  # mde scales as 1 / sqrt(shots)
     assert "1 gating metric(s), 1 underpowered" in out.output
+
+
+def test_precision_scales_with_the_suites_shots_not_the_metrics_total_count():
+    """A metric over 20 circuits counts n = 20 x shots; tonight's precision at equal shots is the stored one."""
+    res = Result("s", "c", "hardware.mitigated", "hardware", "ok",
+                 {"p": Metric(0.85, "expectation", stderr=0.003, n=20 * 1000)}, lineage={"params": {"shots": 1000}})
+    planned = Planned("s", "c", "hardware.mitigated", "p", "expectation", "higher", 0.04, False, 1000)
+    q = predict([planned], {res.key: res}, alpha=0.01)[0]
+    assert q.mde == pytest.approx(mde_factor(0.01) * math.hypot(0.003, 0.003))
+    # four times the shots: tonight's standard error halves
+    q4 = predict([replace(planned, shots=4000)], {res.key: res}, alpha=0.01)[0]
+    assert q4.mde == pytest.approx(mde_factor(0.01) * math.hypot(0.003, 0.0015))

@@ -18,7 +18,8 @@ import pytest
 from harness.errors import UnsupportedError
 from harness.executors.aer import AerDevice
 from harness.suite.schema import ClassicalSettings
-from harness.workloads.quantum_volume import ASYMPTOTIC_HOP, QuantumVolume, heavy_outputs, hop_summary
+from harness.workloads.quantum_volume import (ASYMPTOTIC_HOP, QuantumVolume, heavy_outputs, hop_shot_stderr,
+                                             hop_summary)
 from harness.workloads.rb import RandomizedBenchmarking, fit_decay
 
 
@@ -50,6 +51,27 @@ def test_ideal_hop_approaches_the_porter_thomas_value():
     assert abs(hops.value - ASYMPTOTIC_HOP) < 0.02
     spread = np.std(hops.samples)
     assert abs(hops.value - ASYMPTOTIC_HOP) < 4 * spread / math.sqrt(40) + 0.005
+
+
+def test_qv_stderr_is_the_shot_noise_of_fixed_circuits():
+    """A rerun redraws shots, not circuits: the stated errors match the spread of simulated reruns."""
+    wl = QuantumVolume()
+    problem = wl.build(QuantumVolume.Params(width=3, circuits=10, shots=500), QuantumVolume.Options())
+    exact = [sum(p for k, p in ideal.items() if k in heavy) for ideal, heavy in zip(problem.ideal, problem.heavy)]
+    rng = np.random.default_rng(7)
+    hs, lows = [], []
+    for _ in range(3000):  # each circuit's heavy count is binomial(shots, its exact HOP)
+        hops = rng.binomial(500, np.clip(exact, 0, 1)) / 500
+        h, _, lower = hop_summary(hops)
+        hs.append(h)
+        lows.append(lower)
+    se_h, se_lower = hop_shot_stderr(exact, 500)
+    assert np.std(hs) == pytest.approx(se_h, rel=0.06)
+    assert np.std(lows) == pytest.approx(se_lower, rel=0.06)
+    # and it is far below Cross et al.'s circuit-sampling sigma, which sets only the pass bound
+    assert se_h < hop_summary(exact)[1] / 3
+    classical = wl.classical(problem, ClassicalSettings(), rng).metrics
+    assert classical["heavy_output_probability"].stderr == 0.0  # exact values of fixed circuits
 
 
 def test_qv_score_needs_one_distribution_per_circuit():
@@ -115,6 +137,9 @@ def test_rb_fit_of_the_exact_decay_and_the_ideal_device():
     assert wl.classical(problem, ClassicalSettings(), np.random.default_rng(0)).metrics["epc"].value == 0.0
     out = wl.quantum(problem, AerDevice(seed_simulator=1), np.random.default_rng(0))
     assert all(set(c) == {"0"} for c in out.counts_list)  # every ideal sequence inverts
+    ideal = wl.score(problem, [{k: v / out.shots for k, v in c.items()} for c in out.counts_list], out.shots)
+    # survival 1 at every length: the same fit on every rerun, so no error (not the pinned fit's covariance)
+    assert ideal["epc"].value == pytest.approx(0.0, abs=1e-9) and ideal["epc"].stderr == 0.0
 
 
 def test_rb_lengths_are_validated():
