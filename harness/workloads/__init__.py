@@ -14,6 +14,7 @@ from pathlib import Path
 from harness.errors import UnsupportedError
 from harness.workloads.base import ClassicalOutcome, MetricInfo, QuantumOutcome, Workload, WorkloadParams
 from harness.workloads.ghz import GHZ
+from harness.workloads.layer_fidelity import LayerFidelity
 from harness.workloads.maxcut import MaxCutQAOA
 from harness.workloads.mirror import Mirror
 from harness.workloads.peers import MQTBench, SupermarQ
@@ -32,7 +33,8 @@ __all__ = [
     "get_workload",
 ]
 
-WORKLOADS: dict[str, type[Workload]] = {cls.name: cls for cls in (GHZ, MaxCutQAOA, Mirror, MQTBench, Portfolio,
+WORKLOADS: dict[str, type[Workload]] = {cls.name: cls for cls in (GHZ, LayerFidelity, MaxCutQAOA, Mirror, MQTBench,
+                                                                   Portfolio,
                                                                    QuantumVolume, RandomizedBenchmarking, SupermarQ,
                                                                    VQEH2, VQETFIM)}
 """Every built-in workload, by name."""

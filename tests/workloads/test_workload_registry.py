@@ -13,13 +13,13 @@ from harness.workloads import WORKLOADS, Workload, get_workload
 
 
 def test_known_workloads():
-    assert set(WORKLOADS) == {"ghz", "maxcut_qaoa", "mirror", "mqt_bench", "portfolio", "quantum_volume", "rb",
-                              "supermarq", "vqe_h2", "vqe_tfim"}
+    assert set(WORKLOADS) == {"ghz", "layer_fidelity", "maxcut_qaoa", "mirror", "mqt_bench", "portfolio",
+                              "quantum_volume", "rb", "supermarq", "vqe_h2", "vqe_tfim"}
     assert get_workload("maxcut_qaoa").name == "maxcut_qaoa"
 
 
 def test_unknown_workload_names_the_known_ones():
-    with pytest.raises(UnsupportedError, match="ghz, maxcut_qaoa") as info:
+    with pytest.raises(UnsupportedError, match="ghz, layer_fidelity, maxcut_qaoa") as info:
         get_workload("vqe_h3")
     assert "vqe_h3" in str(info.value) and info.value.hint
 
