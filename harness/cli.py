@@ -263,13 +263,15 @@ def run(suites, baselines_dir, runs_dir, seed, quiet, resume, max_shots, max_cir
     if dry_run:
         if not suites:
             raise click.UsageError("--dry-run needs SUITES")
-        click.echo(estimate(suites, budget=budget))
+        click.echo(estimate(suites, budget=budget, baselines_dir=baselines_dir, runs_dir=runs_dir))
         sys.exit(0)
     progress = _Progress(not _quiet_progress(quiet))
     start = time.perf_counter()
     record, path = record_run(list(suites), runs_dir=runs_dir, seed=seed, progress=progress, budget=budget,
-                              cache=cache, fallback=fallback, resume=resume, workers=workers, scheduler=scheduler)
+                              cache=cache, fallback=fallback, resume=resume, workers=workers, scheduler=scheduler,
+                              baselines_dir=baselines_dir)
     progress.close()
+    _echo_sizing(record.environment.get("sizing"))
     failed = [r for r in record.results if r.status == "failed"]
     click.echo(f"run {record.run_id}: {len(record.results)} results in {time.perf_counter() - start:.1f} s")
     for r in failed:
@@ -411,13 +413,23 @@ def check(suites, baselines_dir, runs_dir, alpha):
     lone regression needs among all gating metrics) exceeds its tolerance, with the shots or trials
     that would fix it. Exit 1 if any is underpowered, 0 otherwise.
     """
-    from harness.commands import check as predict
+    from harness.commands import _sizing_record, plan_suites, predict_plans, size_plans
     from harness.drift.power import format_predictions
 
     baselines_dir, runs_dir, _ = _project(suites, baselines_dir, runs_dir)
-    preds = predict(list(suites), baselines_dir=baselines_dir, runs_dir=runs_dir, alpha=alpha)
+    plans, sizings = size_plans(plan_suites(list(suites)), baselines_dir=baselines_dir, runs_dir=runs_dir, alpha=alpha)
+    _echo_sizing(_sizing_record(sizings))
+    preds = predict_plans(plans, baselines_dir=baselines_dir, runs_dir=runs_dir, alpha=alpha)
     click.echo(format_predictions(preds, alpha=alpha))
     sys.exit(1 if any(q.underpowered for q in preds) else 0)
+
+
+def _echo_sizing(sizing, *, err: bool = False) -> None:
+    """Say which cases ``precision: {auto_shots: true}`` gave more shots, and what shots could not fix."""
+    for key, z in (sizing or {}).items():
+        click.echo(f"sized {key}: shots {z['declared']} -> {z['shots']}", err=err)
+        for note in z.get("notes", ()):
+            click.echo(f"  {note}", err=err)
 
 
 @cli.command(name="gate")
@@ -446,7 +458,7 @@ def gate_cmd(suites, baselines_dir, runs_dir, out_dir, seed, alpha, strict, quie
     if dry_run:
         if as_json:
             raise click.UsageError("--json prints a gate's outcome; --dry-run runs nothing: give one of them")
-        click.echo(estimate(suites, budget=budget))
+        click.echo(estimate(suites, budget=budget, baselines_dir=baselines_dir, runs_dir=runs_dir))
         sys.exit(0)
     if strict:  # before running: a doomed strict gate fails in seconds
         _strict_check(baselines_dir)
@@ -456,6 +468,7 @@ def gate_cmd(suites, baselines_dir, runs_dir, out_dir, seed, alpha, strict, quie
                 alpha=alpha, strict=strict, progress=progress, budget=budget, cache=cache, fallback=fallback,
                 workers=workers, scheduler=scheduler, report_url=report_url)
     progress.close()
+    _echo_sizing(done.run.environment.get("sizing"), err=as_json)
     _print_outcome(done.run, done.outcome, time.perf_counter() - start, err=as_json)
     click.echo(f"record: {done.run_path}", err=as_json)
     click.echo(f"report: {done.reports['html']}", err=as_json)

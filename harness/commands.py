@@ -15,7 +15,7 @@ from harness.records import Result, Run
 
 __all__ = ["EXIT_EXECUTION", "EXIT_INVALID", "EXIT_OK", "EXIT_REGRESSION", "GateRun", "check", "compare_run",
            "dry_run", "gate", "judge_run", "learn_from", "open_history", "plan_suites", "planned_metrics",
-           "record_run", "run_suites"]
+           "predict_plans", "record_run", "run_suites", "size_plans"]
 
 
 def plan_suites(paths: Iterable[str | Path], *, check_width: bool = True):
@@ -73,7 +73,7 @@ def record_run(paths: Sequence[str | Path], *, runs_dir: Path, seed: int | None 
                progress: Callable[[str, int, int], None] | None = None, budget=None, cache: bool = True,
                fallback: bool = False, resume: str | None = None, workers: int | None = None,
                scheduler: str | None = None, out_dir: Path | None = None,
-               with_history: bool = False) -> tuple[Run, Path]:
+               with_history: bool = False, baselines_dir: Path | None = None) -> tuple[Run, Path]:
     """Run suites with a journal, write the run record, and return it with its path.
 
     Every finished tier group is journaled (``<runs_dir>/<run_id>.journal.jsonl``) before the run
@@ -91,6 +91,9 @@ def record_run(paths: Sequence[str | Path], *, runs_dir: Path, seed: int | None 
             order and the journal are as in a serial run (see :mod:`harness.orchestration.distributed`).
         out_dir, with_history: also checked before anything runs (the report folder; the history
             database in ``runs_dir``), as ``runs_dir`` always is (see :mod:`harness.store.preflight`).
+        baselines_dir: the stored baselines that size the shots of suites asking for it
+            (``precision: {auto_shots: true}``, :mod:`harness.orchestration.sizing`); what was
+            chosen is in the run's ``environment["sizing"]`` and the journal, so a resume keeps it.
 
     Raises:
         BaselineError: ``resume`` names no interrupted run, a finished one, or a suite changed since.
@@ -115,7 +118,7 @@ def record_run(paths: Sequence[str | Path], *, runs_dir: Path, seed: int | None 
         journal = read_journal(journal_file)
         paths = list(paths) or journal.header["suites"]
         seed = journal.header.get("seed") if seed is None else seed
-        plans = plan_suites(paths, check_width=not fallback)
+        plans = _sized(plan_suites(paths, check_width=not fallback), journal.header.get("sizing", {}))
         changed = [p.suite.name for p in plans
                    if journal.header.get("sha256", {}).get(p.suite.name, p.suite.sha256) != p.suite.sha256]
         if changed:
@@ -123,10 +126,12 @@ def record_run(paths: Sequence[str | Path], *, runs_dir: Path, seed: int | None 
                                 hint="results of two suite versions cannot share a run; start a new run")
         preflight(runs_dir=runs_dir, out_dir=out_dir, history=with_history)
     else:
-        plans = plan_suites(paths, check_width=not fallback)
+        plans, sizings = size_plans(plan_suites(paths, check_width=not fallback), baselines_dir=baselines_dir,
+                                    runs_dir=runs_dir)
         preflight(runs_dir=runs_dir, out_dir=out_dir, history=with_history)
         journal = Journal.create(runs_dir, new_run_id(), utc_now(), [str(p) for p in paths], seed,
-                                 {"sha256": {p.suite.name: p.suite.sha256 for p in plans}})
+                                 {"sha256": {p.suite.name: p.suite.sha256 for p in plans},
+                                  "sizing": _sizing_record(sizings)})
     from harness.orchestration.runner import run_plans
 
     try:
@@ -137,6 +142,8 @@ def record_run(paths: Sequence[str | Path], *, runs_dir: Path, seed: int | None 
             run = replace(run, environment={**run.environment, "scale_out": out.info})
         # whether whole folders of suites were collected: their stored baselines are all expected (orphans)
         run = replace(run, environment={**run.environment, "collected_folder": any(Path(p).is_dir() for p in paths)})
+        if journal.header.get("sizing"):
+            run = replace(run, environment={**run.environment, "sizing": journal.header["sizing"]})
         path = write_run(run, runs_dir)
     except Exception as exc:
         from harness.store.faults import interrupted
@@ -149,10 +156,12 @@ def record_run(paths: Sequence[str | Path], *, runs_dir: Path, seed: int | None 
     return run, path
 
 
-def dry_run(paths: Iterable[str | Path], *, budget=None) -> str:
+def dry_run(paths: Iterable[str | Path], *, budget=None, baselines_dir: Path | None = None,
+            runs_dir: Path | None = None) -> str:
     """What running ``paths`` would execute and cost (cases x baseline kinds, circuits, shots); runs nothing.
 
     A custom workload's module is not imported: the text says which file each suite would import.
+    Suites asking the harness to size their shots are estimated at the sized shots (``baselines_dir``).
     """
     from harness.orchestration.budget import estimate_plans, format_estimate
     from harness.orchestration.plan import plan_suite, plan_without_code
@@ -167,7 +176,11 @@ def dry_run(paths: Iterable[str | Path], *, budget=None) -> str:
         else:
             plan = plan_suite(suite)
         plans.append(plan)
+    plans, sizings = size_plans(plans, baselines_dir=baselines_dir, runs_dir=runs_dir)
     text = format_estimate(estimate_plans(plans), budget)
+    if sizings:
+        text += "\nshots sized by precision: auto_shots (the estimate uses them):\n" + "\n".join(
+            "  " + z.describe().replace("\n", "\n  ") for z in sizings)
     if imports:
         text += ("\nsuite code a run would import (review it like code; the estimate assumes one circuit of "
                  "`shots` per case):\n" + "\n".join(imports))
@@ -214,14 +227,41 @@ def _amplification(plans) -> dict:
 def check(paths: Iterable[str | Path], *, baselines_dir: Path, runs_dir: Path | None = None, alpha: float = 0.01):
     """Predict, before running, the minimum detectable effect of every gating metric of ``paths``.
 
-    Uses the stored baselines' standard errors, the planned shots and trials, the mitigation's
-    variance amplification and the excess variance the history teaches (see
-    :mod:`harness.drift.power`). Returns the predictions.
+    Uses the stored baselines' standard errors, the planned shots and trials (as sized, for a suite
+    that asks the harness to size them), the mitigation's variance amplification and the excess
+    variance the history teaches (see :mod:`harness.drift.power`). Returns the predictions.
     """
+    plans, _ = size_plans(plan_suites(paths), baselines_dir=baselines_dir, runs_dir=runs_dir, alpha=alpha)
+    return predict_plans(plans, baselines_dir=baselines_dir, runs_dir=runs_dir, alpha=alpha)
+
+
+def size_plans(plans, *, baselines_dir: Path | None, runs_dir: Path | None = None, alpha: float = 0.01):
+    """``plans`` with the shots of suites asking for it sized (:mod:`harness.orchestration.sizing`), and what was chosen."""
+    if baselines_dir is None or not any(p.suite.model.precision.auto_shots for p in plans):
+        return plans, []
+    from harness.orchestration.sizing import size_shots
+
+    return size_shots(plans, predict_plans(plans, baselines_dir=baselines_dir, runs_dir=runs_dir, alpha=alpha))
+
+
+def _sizing_record(sizings) -> dict:
+    return {f"{z.suite}/{z.case_id}": {"declared": z.declared, "shots": z.shots, "notes": list(z.notes)}
+            for z in sizings}
+
+
+def _sized(plans, record: Mapping[str, Mapping]) -> list:
+    """``plans`` with the shots a journal's sizing chose (a resumed run keeps its precision)."""
+    from harness.orchestration.sizing import Sizing, apply_sizing
+
+    return apply_sizing(plans, [Sizing(*key.split("/", 1), int(v["declared"]), int(v["shots"]))
+                                for key, v in record.items()])
+
+
+def predict_plans(plans, *, baselines_dir: Path, runs_dir: Path | None = None, alpha: float = 0.01):
+    """The power predictions of :func:`check` for already planned suites."""
     from harness.drift.power import predict
     from harness.store import load_baselines
 
-    plans = plan_suites(paths)
     planned = planned_metrics(plans)
     stored = load_baselines(baselines_dir, {(p.suite, p.case_id) for p in planned})
     history = open_history(runs_dir) if runs_dir is not None else None
@@ -334,7 +374,7 @@ def gate(paths: Iterable[str | Path], *, baselines_dir: Path, runs_dir: Path, ou
 
     run, run_path = record_run(list(paths), runs_dir=runs_dir, seed=seed, progress=progress, budget=budget,
                                cache=cache, fallback=fallback, workers=workers, scheduler=scheduler,
-                               out_dir=out_dir, with_history=True)
+                               out_dir=out_dir, with_history=True, baselines_dir=baselines_dir)
     # The run is recorded: from here a failing history must not cost the verdicts or the reports.
     fault, history = None, None
     try:

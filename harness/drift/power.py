@@ -64,6 +64,11 @@ class Prediction:
     tolerance: float
     basis: str
     fix: str = ""
+    shots: int | None = None
+    """Shots per trial that bring the mde to the tolerance against the stored baseline as it is
+    (None: no number can, or shots do not set this metric's precision)."""
+    shots_promoted: int | None = None
+    """The same with the baseline re-promoted at that precision too."""
 
     @property
     def underpowered(self) -> bool:
@@ -133,8 +138,9 @@ def predict(planned: Sequence[Planned], stored: Mapping[tuple[str, str, str], Re
             zk = float(stats.t.ppf(1 - level, df) + stats.t.ppf(POWER, df))
             basis = basis + f", Welch on {p.trials} trials"
         mde = zk * math.sqrt(se_new ** 2 + se_old ** 2 + 2 * ex)
+        tonight, promoted = _shots_needed(p, zk, se_new, se_old, ex, tol)
         out.append(Prediction(p, mde, tol, basis + (f", learned excess sd {math.sqrt(ex):.3g}" if ex else ""),
-                              _fix(p, zk, se_new, se_old, ex, tol) if mde > tol else ""))
+                              _fix(p, zk, se_new, se_old, ex, tol) if mde > tol else "", tonight, promoted))
     return out
 
 
@@ -149,6 +155,17 @@ def _precision_ratio(res: Result, old: Metric, n_new: int) -> float | None:
     if isinstance(shots, (int, float)) and shots > 0:
         return float(shots) * int(res.lineage.get("trials", 1) or 1) / n_new
     return old.n / n_new if old.n else None
+
+
+def _shots_needed(p: Planned, z: float, se_new: float, se_old: float, ex: float,
+                  tol: float) -> tuple[int | None, int | None]:
+    """Shots per trial for an mde of ``tol``: against the stored side as it is, and both re-promoted."""
+    room = (tol / z) ** 2 - 2 * ex
+    if p.baseline == CLASSICAL or room <= 0 or p.shots <= 0:
+        return None, None
+    promoted = math.ceil(p.shots * (se_new ** 2 + se_old ** 2) / room)
+    tonight = math.ceil(p.shots * se_new ** 2 / (room - se_old ** 2)) if se_old ** 2 < room else None
+    return tonight, promoted
 
 
 def _fix(p: Planned, z: float, se_new: float, se_old: float, ex: float, tol: float) -> str:

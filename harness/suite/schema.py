@@ -225,6 +225,16 @@ class Baselines(Strict):
         return self
 
 
+class PrecisionSettings(Strict):
+    """How precisely each case is measured, when the harness is asked to decide it."""
+
+    auto_shots: bool = False
+    """Raise each case's shots until every gating metric can detect its tolerance (``harness check``'s
+    prediction from the stored baselines, the mitigation and the history); never below the matrix's value."""
+    max_shots: int = Field(1_000_000, ge=1, le=100_000_000)
+    """The most shots per circuit and trial sizing may choose; a metric still underpowered there is named."""
+
+
 class SuiteModel(Strict):
     suite: str = Field(pattern=NAME_PATTERN, max_length=80)
     description: str = ""
@@ -233,6 +243,7 @@ class SuiteModel(Strict):
     trials: int = Field(1, ge=1, le=100)
     """Runs of each case with independent seeds, merged (mean, spread across trials as the stderr)."""
     matrix: dict[str, list[Any]]
+    precision: PrecisionSettings = Field(default_factory=PrecisionSettings)
     options: dict[str, Any] = Field(default_factory=dict)
     baselines: Baselines
     metrics: dict[str, MetricSpec] = Field(min_length=1)
