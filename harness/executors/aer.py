@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-import time
+import threading
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
@@ -41,6 +41,27 @@ __all__ = [
 ]
 
 _NON_GATES = {"barrier", "measure", "reset", "delay", "store"}
+_LOCK = threading.Lock()
+_PMS: dict[tuple[str, int], Any] = {}  # (method, level) -> preset pass manager for the ideal simulator
+_ISA: dict[tuple[str, int, str], "QuantumCircuit"] = {}  # (method, level, circuit key) -> its transpiled circuit
+
+
+def _ideal_transpiled(backend: Any, method: str, level: int, circuit: "QuantumCircuit", key: str) -> "QuantumCircuit":
+    """``transpile(circuit, backend, optimization_level=level, seed_transpiler=0)``, once per process.
+
+    The ideal simulator has no layout to choose and the seed is fixed, so one pass manager per
+    (method, level) serves every device (cases, trials, sides) and a circuit structure is
+    transpiled once; ``transpile`` would build a new pass manager on every call.
+    """
+    with _LOCK:
+        isa = _ISA.get((method, level, key))
+        if isa is None:
+            if (method, level) not in _PMS:
+                from qiskit.transpiler import generate_preset_pass_manager
+
+                _PMS[method, level] = generate_preset_pass_manager(level, backend=backend, seed_transpiler=0)
+            isa = _ISA[method, level, key] = _PMS[method, level].run(circuit)
+    return isa
 
 
 def circuit_key(circuit: "QuantumCircuit") -> str:
@@ -121,25 +142,39 @@ def check_parameter_sets(
 
 
 def wait_for_job(job: Any, timeout: float | None) -> Any:
-    """The job's result, polling ``job.done()`` until it finishes or ``timeout`` seconds pass.
+    """The job's result, waited for at most ``timeout`` seconds (None: no limit).
+
+    ``job.result()`` blocks in a helper thread while this one waits on an event, so a local job's
+    result is returned the moment it exists (polling ``job.done()`` with growing sleeps added up to
+    0.1 s per job) and a stuck job is still given up on in time.
 
     Raises:
         TimeoutError: the job did not finish in time; it is cancelled (where the backend can).
+        Whatever ``job.result()`` raises.
     """
     if timeout is None:
         return job.result()
-    deadline = time.monotonic() + float(timeout)
-    interval = 0.002
-    while not job.done():
-        if time.monotonic() >= deadline:
-            try:
-                job.cancel()
-            except Exception:  # noqa: BLE001 - a job that cannot be cancelled is still given up on
-                pass
-            raise TimeoutError(f"job {job.job_id()} did not finish within {timeout:g} s (cancelled)")
-        time.sleep(interval)
-        interval = min(interval * 1.5, 0.1)  # short for local jobs, gentle for remote ones
-    return job.result()
+    finished = threading.Event()
+    outcome: dict[str, Any] = {}
+
+    def wait() -> None:
+        try:
+            outcome["result"] = job.result()
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread, re-raised there
+            outcome["error"] = exc
+        finally:
+            finished.set()
+
+    threading.Thread(target=wait, name="harness-job-wait", daemon=True).start()
+    if not finished.wait(float(timeout)):
+        try:
+            job.cancel()
+        except Exception:  # noqa: BLE001 - a job that cannot be cancelled is still given up on
+            pass
+        raise TimeoutError(f"job {job.job_id()} did not finish within {timeout:g} s (cancelled)")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]
 
 
 def job_description(identity: Mapping[str, Any], circuits: Sequence["QuantumCircuit"], parameters: Any,
@@ -245,10 +280,8 @@ class AerDevice:
         """An already transpiled circuit in Aer's basis at level 0: nothing is optimised away."""
         key = "phys:" + circuit_key(circuit)
         if key not in self._cache:
-            from qiskit import transpile
-
             with self.clock.stage("transpile"):
-                self._cache[key] = transpile(circuit, self._backend, optimization_level=0)
+                self._cache[key] = _ideal_transpiled(self._backend, self.method, 0, circuit, key)
         return self._cache[key]
 
     def sample_transpiled(self, circuits: Sequence["QuantumCircuit"], shots: int) -> list[Counts]:
@@ -319,11 +352,9 @@ class AerDevice:
         key = circuit_key(circuit)
         cached = self._cache.get(key)
         if cached is None:
-            from qiskit import transpile
-
             with self.clock.stage("transpile"):
                 # aer's own basis: only gate decomposition, no layout to pick on an ideal device
-                cached = transpile(circuit, self._backend, optimization_level=1, seed_transpiler=0)
+                cached = _ideal_transpiled(self._backend, self.method, 1, circuit, key)
             self._cache[key] = cached
         return cached
 

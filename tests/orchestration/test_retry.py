@@ -1,3 +1,5 @@
+import time
+
 import pytest
 
 from harness.errors import UnsupportedError
@@ -110,25 +112,60 @@ def test_validate_counts():
             validate_counts(counts, 3, shots)
 
 
-def test_wait_for_job_polls_then_times_out_and_cancels():
+def test_wait_for_job_times_out_and_cancels_a_stuck_job():
+    import threading
+
     from harness.executors.aer import wait_for_job
 
     class Stuck:
-        cancelled = False
-        polls = 0
+        """A job whose result() blocks until it is cancelled, then raises as a cancelled job does."""
 
-        def done(self):
-            self.polls += 1
-            return False
+        def __init__(self):
+            self.released = threading.Event()
+            self.cancelled = False
+
+        def result(self):
+            self.released.wait(5)
+            raise RuntimeError("cancelled")
 
         def cancel(self):
             self.cancelled = True
+            self.released.set()
 
         def job_id(self):
             return "job-1"
 
     job = Stuck()
+    start = time.monotonic()
     with pytest.raises(TimeoutError, match="job-1"):
         wait_for_job(job, 0.05)
-    assert job.cancelled and job.polls > 3
+    assert job.cancelled and time.monotonic() - start < 2
+
+
+def test_wait_for_job_returns_at_once_and_passes_errors_on():
+    import threading
+
+    from harness.executors.aer import wait_for_job
+
+    class Later:
+        def __init__(self, error=None):
+            self.error = error
+            self.ready = threading.Event()
+            threading.Timer(0.03, self.ready.set).start()
+
+        def result(self):
+            self.ready.wait()
+            if self.error:
+                raise self.error
+            return "counts"
+
+    start = time.monotonic()
+    assert wait_for_job(Later(), 10) == "counts"
+    # the result is handed over when it exists, not at the next poll of a growing sleep
+    assert time.monotonic() - start < 1
+    with pytest.raises(ValueError, match="bad pub"):
+        wait_for_job(Later(ValueError("bad pub")), 10)
+
+
+def test_classify_timeout_is_transient():
     assert classify(TimeoutError("x")) == "transient"
