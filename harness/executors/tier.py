@@ -136,6 +136,13 @@ def _run_classical(case: TierCase, settings: Any) -> Result:
                   trace=outcome.trace)
 
 
+def _same_as_raw(mitigation: Any, raw: Any) -> bool:
+    """Whether a mitigated side's settings give exactly the raw outcome: no technique, same bootstrap."""
+    from harness.mitigation.registry import stack
+
+    return not stack(mitigation) and mitigation.bootstrap == raw.bootstrap
+
+
 def _run_quantum(case: TierCase, tier: str, settings: Any, factory: DeviceFactory) -> tuple[list[Result], Any]:
     """The simulator result, or the hardware raw and mitigated pair, and the loop's outcome."""
     from harness.mitigation import mitigate
@@ -188,13 +195,22 @@ def _run_quantum(case: TierCase, tier: str, settings: Any, factory: DeviceFactor
             compare = {"pair_seed": case.seeds["mitigation"], "ideal": ideal}
             common["ideal"] = {"values": ideal, "source": source}
         out = []
+        raw_settings = MitigationSettings()
         # every side reuses the loop's own final execution: no technique runs the same circuit again
-        sides = [(raw_kind, mitigate_raw, MitigationSettings()),
+        sides = [(raw_kind, mitigate_raw, raw_settings),
                  *((kind, mitigate, s) for kind, s in settings.mitigated().items())]
+        raw_outcome = None
         for kind, technique, mitigation in sides:
             before = dict(device.clock.seconds)
-            m = technique(device, circuits, outcome.shots, score, mitigation,
-                          np.random.default_rng(case.seeds["mitigation"]), counts=final, **compare)
+            if raw_outcome is not None and not compare and _same_as_raw(mitigation, raw_settings):
+                # no technique and the raw side's bootstrap: the same counts and seed give the raw
+                # outcome, so it is taken instead of being scored and bootstrapped a second time
+                m = raw_outcome
+            else:
+                m = technique(device, circuits, outcome.shots, score, mitigation,
+                              np.random.default_rng(case.seeds["mitigation"]), counts=final, **compare)
+            if kind == raw_kind:
+                raw_outcome = m
             spent = {s: loop_timings[s] + device.clock.seconds[s] - before[s] for s in STAGES}
             # the mitigated time to solution is the loop plus the mitigation run itself
             extra = m.seconds if kind != raw_kind else 0.0
