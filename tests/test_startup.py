@@ -1,4 +1,4 @@
-"""Start-up: the commands that run nothing import no quantum SDK (seconds of import time saved)."""
+"""Start-up: the commands that run nothing import no quantum SDK nor heavy library (seconds of import time saved)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SDKS = ("qiskit", "qiskit_aer", "qiskit_ibm_runtime", "cirq", "mitiq")
+SDKS = ("qiskit", "qiskit_aer", "qiskit_ibm_runtime", "cirq", "mitiq", "stim",
+        # nor the heavy libraries only some commands use (drift's statistics, scale-out, reports)
+        "scipy", "pandas", "ruptures", "dask", "distributed", "jinja2", "playwright")
 PROBE = """
 import sys
 from harness.cli import main

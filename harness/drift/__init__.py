@@ -12,6 +12,7 @@ proportions and expectation values also count the night-to-night spread beyond s
 history shifted (advisory).
 
 Example:
+    >>> from harness.drift import compare, gate_outcome
     >>> from harness.records import Metric, Result, Run
     >>> old = Result("ghz", "n=3", "simulator", "simulator", "ok", {"p": Metric(0.5, "proportion", n=4000)})
     >>> new = Result("ghz", "n=3", "simulator", "simulator", "ok", {"p": Metric(0.5, "proportion", n=4000)})
@@ -24,12 +25,32 @@ Example:
 outcome: status per result, counts, the exit code and its reasons, rendered by every output.
 """
 
-from harness.drift.changepoint import change_points, changepoint_view
-from harness.drift.compare import EXCESS_KINDS, TIMING_JITTER, compare
-from harness.drift.excess import excess_variance
-from harness.drift.multiplicity import advisory, benjamini_hochberg, holm
-from harness.drift.outcome import GateOutcome, gate_outcome
-from harness.drift.verdict import STATUSES, Verdict
+from importlib import import_module
+
+# Exported names and the submodule each lives in: imported on first use (PEP 562), so importing
+# one light submodule (``harness.drift.outcome`` for the exit codes) does not load scipy.stats.
+_EXPORTS = {
+    "change_points": "changepoint", "changepoint_view": "changepoint",
+    "EXCESS_KINDS": "compare", "TIMING_JITTER": "compare", "compare": "compare",
+    "excess_variance": "excess",
+    "advisory": "multiplicity", "benjamini_hochberg": "multiplicity", "holm": "multiplicity",
+    "GateOutcome": "outcome", "gate_outcome": "outcome",
+    "STATUSES": "verdict", "Verdict": "verdict",
+}
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
+
 
 __all__ = [
     "EXCESS_KINDS",
