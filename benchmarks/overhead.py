@@ -84,6 +84,19 @@ def _readout_corrected(counts: dict, p10: list[float], p01: list[float]) -> dict
     return {format(i, f"0{n}b"): float(x) for i, x in enumerate(probs) if x > 0}
 
 
+def ideal_transpile(qc):
+    """``qc`` in the ideal simulator's basis: one AerSimulator and one level-1 pass manager (seed 0)
+    for the whole script, as a competent script reuses them (``transpile()`` rebuilds one per call)."""
+    if "ideal" not in _BACKENDS:
+        from qiskit.transpiler import generate_preset_pass_manager
+        from qiskit_aer import AerSimulator
+
+        sim = AerSimulator(method="automatic")
+        _BACKENDS["ideal"] = (sim, generate_preset_pass_manager(1, backend=sim, seed_transpiler=0))
+    sim, pm = _BACKENDS["ideal"]
+    return sim, pm.run(qc)
+
+
 def _backend(name: str):
     if name not in _BACKENDS:
         from qiskit_aer import AerSimulator
@@ -111,15 +124,12 @@ def plain_run(case: dict) -> dict[str, dict[str, float]]:
     """One GHZ case written by hand with qiskit, Aer, qiskit-ibm-runtime and mitiq: metrics per kind."""
     from mitiq.zne.inference import LinearFactory, RichardsonFactory
     from mitiq.zne.scaling import fold_global
-    from qiskit import transpile
     from qiskit.transpiler import generate_preset_pass_manager
-    from qiskit_aer import AerSimulator
 
     n, shots, seeds = case["n"], case["shots"], case["seeds"]
     qc = _ghz(n)
     out = {"classical": _scores({"0" * n: 0.5, "1" * n: 0.5}, n, shots)}
-    ideal_sim = AerSimulator(method="automatic")
-    tqc = transpile(qc, ideal_sim, optimization_level=1, seed_transpiler=0)
+    ideal_sim, tqc = ideal_transpile(qc)
     counts = ideal_sim.run(tqc, shots=shots, seed_simulator=_job_seed(seeds["simulator"], 0)).result().get_counts()
     out["simulator"] = _scores({k: v / shots for k, v in counts.items()}, n, shots)
     if case.get("backend") is None:

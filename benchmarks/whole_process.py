@@ -85,13 +85,9 @@ def plain_main(cases_file: str) -> None:
 def _plain_unmitigated(overhead, case: dict) -> dict:
     from qiskit.transpiler import generate_preset_pass_manager
 
-    from qiskit import transpile
-    from qiskit_aer import AerSimulator
-
     n, shots, seeds = case["n"], case["shots"], case["seeds"]
     kinds = {"classical": overhead._scores({"0" * n: 0.5, "1" * n: 0.5}, n, shots)}
-    ideal = AerSimulator(method="automatic")
-    tqc = transpile(overhead._ghz(n), ideal, optimization_level=1, seed_transpiler=0)
+    ideal, tqc = overhead.ideal_transpile(overhead._ghz(n))
     counts = ideal.run(tqc, shots=shots, seed_simulator=overhead._job_seed(seeds["simulator"], 0)).result().get_counts()
     kinds["simulator"] = overhead._scores({k: v / shots for k, v in counts.items()}, n, shots)
     fake, sim = overhead._backend(case["backend"])
