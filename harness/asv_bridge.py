@@ -154,13 +154,13 @@ def _setup(suite: str) -> Callable[..., None]:
 
 def _suite_class(suite: Any, paths: tuple[str, ...]) -> type:
     from harness.lineage import stable_hash
-    from harness.orchestration.plan import COMMON_METRICS
+    from harness.orchestration.plan import COMMON_METRICS, CROSS_CHECK_METRICS
     from harness.suite import expand
     from harness.workloads import get_workload
 
     model = suite.model
     # a custom workload (module:Class) is found next to its suite, as the planner finds it
-    info = {**get_workload(model.workload, base_dir=suite.path.parent).metrics, **COMMON_METRICS}
+    info = {**CROSS_CHECK_METRICS, **get_workload(model.workload, base_dir=suite.path.parent).metrics, **COMMON_METRICS}
     attrs: dict[str, Any] = {
         "__doc__": f"Suite {suite.name} ({suite.path}): {model.description}".strip(),
         "params": [[c.case_id for c in expand(suite)], list(declared_kinds(model.baselines))],

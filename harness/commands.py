@@ -199,7 +199,7 @@ def planned_metrics(plans) -> list:
             shots = int(getattr(cp.params, "shots", 0) or 0)
             for kind in plan.baseline_kinds:
                 for name, spec in specs.items():
-                    if spec.get("gate", True):
+                    if spec.get("gate", True) and (not spec.get("kinds") or kind in spec["kinds"]):
                         out.append(Planned(plan.suite.name, cp.case.case_id, kind, name, spec["kind"], spec["better"],
                                            float(spec.get("tolerance", 0.0)), bool(spec.get("relative", False)),
                                            shots, trials))

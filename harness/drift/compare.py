@@ -295,6 +295,8 @@ def compare(run: Run, stored: Mapping[tuple[str, str, str], Result], *, alpha: f
     judged: list[Verdict | _Tested] = []
     for res in run.results:
         for name, spec in specs[res.suite].items():
+            if spec.get("kinds") and res.baseline not in spec["kinds"]:
+                continue  # a metric of some baseline kinds only (the simulator's cross-check)
             key = (*res.key, name)
             pair = (between.get(("new", key)), between.get(("old", key)))
             judged.append(_judge(name, spec, res, stored.get(res.key), alpha, excess.get(key), machine,

@@ -13,6 +13,11 @@ trajectory sampling of the same circuit is about a thousand times slower.
 
 Agreement is the G-test of homogeneity on the two count tables, the same one drift reports for
 distributions (:func:`harness.homogeneity.g_test`: sparse bins merged, so its chi-square law holds).
+The gateable number is the metric ``vendor_tvd`` (:data:`VENDOR_METRICS`): the total variation
+distance between the two tables (the largest over a result's circuits), with the standard error
+it has when both vendors sample one distribution (a parametric bootstrap from the pooled table).
+Two correct simulators sit at that noise floor; a vendor that orders qubits differently or
+translates a gate wrongly moves it by tenths, and the drift test judges it like any metric.
 
 cirq is imported inside the functions. Example:
     >>> check = cross_check(ghz_circuit(3), aer_counts, shots=4000, seed=1)   # doctest: +SKIP
@@ -28,15 +33,47 @@ from typing import TYPE_CHECKING, Any, Mapping
 import numpy as np
 
 from harness.errors import UnsupportedError
-from harness.homogeneity import g_test
+from harness.records import Metric
 
 if TYPE_CHECKING:
     from qiskit import QuantumCircuit
 
-__all__ = ["CIRQ_BASIS", "aer_noisy_counts", "cirq_counts", "cross_check", "cross_check_outcome", "to_cirq"]
+__all__ = ["CIRQ_BASIS", "VENDOR_METRICS", "aer_noisy_counts", "cirq_counts", "cross_check", "cross_check_outcome",
+           "to_cirq", "tvd", "vendor_metric"]
 
 CIRQ_BASIS = ["h", "x", "sx", "rx", "ry", "rz", "cx"]
 """Gates exported to OpenQASM 2 that cirq's importer turns into exactly one operation each."""
+
+
+VENDOR_METRICS = {"vendor_tvd": ("expectation", "total variation distance between Aer's and cirq's counts of the "
+                                                "final circuit(s), the largest over circuits; its stderr is the "
+                                                "shot-noise floor of two samples of one distribution")}
+"""Metrics the cirq cross-check adds to the simulator result (name -> (kind, description))."""
+
+
+def tvd(a: Mapping[str, int], b: Mapping[str, int], seed: int = 0, resamples: int = 200) -> tuple[float, float]:
+    """Total variation distance of two count tables, and its spread when both sample their pooled distribution."""
+    keys = sorted(set(a) | set(b))
+    x = np.array([a.get(k, 0) for k in keys], dtype=float)
+    y = np.array([b.get(k, 0) for k in keys], dtype=float)
+    na, nb = int(x.sum()), int(y.sum())
+    if na == 0 or nb == 0:
+        raise UnsupportedError("cross-check: a count table is empty", hint="run the circuits with shots >= 1")
+    value = 0.5 * float(np.abs(x / na - y / nb).sum())
+    pooled = (x + y) / (na + nb)
+    rng = np.random.default_rng(seed)
+    null = 0.5 * np.abs(rng.multinomial(na, pooled, size=resamples) / na
+                        - rng.multinomial(nb, pooled, size=resamples) / nb).sum(axis=1)
+    return value, float(null.std(ddof=1))
+
+
+def vendor_metric(entry: Mapping[str, Any]) -> dict[str, Metric]:
+    """The ``vendor_tvd`` metric of a cross-check entry; empty if the check could not run (the metric is
+    then missing, and drift says so: a check that cannot run is not a pass)."""
+    if entry.get("verdict") == "error" or "tvd" not in entry:
+        return {}
+    kind, _ = VENDOR_METRICS["vendor_tvd"]
+    return {"vendor_tvd": Metric(float(entry["tvd"]), kind, float(entry["tvd_stderr"]), int(entry["shots"]))}
 
 
 def _portable(circuit: "QuantumCircuit") -> "QuantumCircuit":
@@ -85,9 +122,14 @@ def cirq_counts(circuit: "QuantumCircuit", shots: int, seed: int, noise: float =
         key = f"{registers[0][0].name}_{registers[0][1]}" if registers else None
         data = result.measurements.get(key) if key else None
         columns.append(np.zeros(shots, dtype=int) if data is None else data[:, 0].astype(int))
-    bits = np.stack(columns[::-1], axis=1) if columns else np.zeros((shots, 0), dtype=int)  # clbit 0 rightmost
-    keys, counts = np.unique(["".join(map(str, row)) for row in bits], return_counts=True)
-    return {str(k): int(c) for k, c in zip(keys, counts)}
+    if not columns:
+        return {"": int(shots)}
+    # clbit k is bit k of an integer per shot; formatted with clbit 0 rightmost (qiskit's order)
+    values = np.zeros(shots, dtype=object if len(columns) > 62 else np.int64)
+    for k, column in enumerate(columns):
+        values = values + (column.astype(values.dtype) << k)
+    keys, counts = np.unique(values, return_counts=True)
+    return {format(int(k), f"0{len(columns)}b"): int(c) for k, c in zip(keys, counts)}
 
 
 def aer_noisy_counts(circuit: "QuantumCircuit", shots: int, seed: int, noise: float) -> dict[str, int]:
@@ -127,16 +169,20 @@ def cross_check(circuit: "QuantumCircuit", aer_counts: Mapping[str, int] | None,
     """
     import cirq
 
+    from harness.homogeneity import g_test  # scipy.stats: imported when a check runs, not when a suite is planned
+
     start = time.perf_counter()
     reference = aer_counts
     if noise > 0 or not reference:
         reference = aer_noisy_counts(circuit, shots, seed, noise) if noise > 0 else _aer_ideal(circuit, shots, seed)
     other = cirq_counts(circuit, sum(reference.values()), seed, noise)
     g = g_test(reference, other)
+    distance, floor = tvd(reference, other, seed=seed)
     test = ({"statistic": g.statistic, "dof": g.dof, "p_value": g.p_value, "cells": g.bins} if g is not None
             else {"statistic": 0.0, "dof": 0, "p_value": 1.0, "cells": len(set(reference) | set(other))})
     return {"engine": "cirq", "cirq": cirq.__version__, "via": "OpenQASM 2", "noise": noise, "alpha": alpha,
             "verdict": "agree" if test["p_value"] >= alpha else "disagree", "test": "G", **test,
+            "tvd": distance, "tvd_stderr": floor,
             "shots": int(sum(reference.values())), "seconds": time.perf_counter() - start,
             # Aer's counts only when they are not the tier's own (already in Result.counts)
             "aer_counts": None if reference is aer_counts else reference, "cirq_counts": other}
@@ -158,6 +204,8 @@ def cross_check_outcome(outcome: Any, seed: int, *, noise: float = 0.0) -> dict[
     except Exception as exc:  # a cross-check that cannot run is reported, the result stands
         return {"engine": "cirq", "verdict": "error", "error": f"{type(exc).__name__}: {exc}"}
     worst = min(checks, key=lambda c: c["p_value"])
+    far = max(checks, key=lambda c: c["tvd"])
+    worst = {**worst, "tvd": far["tvd"], "tvd_stderr": far["tvd_stderr"]}
     return {**worst, "circuits": len(checks), "verdict": "disagree" if any(c["verdict"] == "disagree"
                                                                           for c in checks) else "agree"}
 

@@ -5,7 +5,7 @@ with which settings and on which (guarded) device, and what happens when it fail
 
 - ``classical``: the workload's heuristic, timed (``time_to_solution``);
 - ``simulator``: the hybrid loop on an ideal device, scored; with ``cross_check: cirq`` the final
-  circuit(s) also run on cirq and the agreement is lineage;
+  circuit(s) also run on cirq: the agreement is lineage and ``vendor_tvd`` a metric;
 - ``hardware``: the hybrid loop on the device, then two sides scored alike: ``hardware.raw`` (the
   loop's own final execution) and ``hardware.mitigated`` (the suite's mitigation of that circuit,
   reusing the same counts: no technique configured, no second job), then one result per strategy
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
@@ -251,10 +251,12 @@ def run_tier(case: TierCase, tier: str, settings: Any, *, factory: DeviceFactory
     results, outcome = _run_quantum(case, tier, settings, factory or _default_factory())
     lineage = {}
     if tier == SIMULATOR and getattr(settings, "cross_check", None) == "cirq":
-        from harness.executors.cirq_device import cross_check_outcome
+        from harness.executors.cirq_device import cross_check_outcome, vendor_metric
 
         noise = settings.cross_check_noise
         lineage["cross_check"] = cross_check_outcome(outcome, case.seeds[SIMULATOR], noise=noise)
+        extra = vendor_metric(lineage["cross_check"])  # vendor_tvd: the disagreement as a judged metric
+        results = [replace(r, metrics={**r.metrics, **extra}) if r.status == "ok" else r for r in results]
     return TierRun(results, lineage)
 
 

@@ -8,8 +8,10 @@ from typing import Any, Mapping
 from pydantic import ValidationError
 
 from harness.errors import SuiteError, UnsupportedError
+from harness.executors.cirq_device import VENDOR_METRICS
 from harness.executors.tier import TierCase, case_lineage
-from harness.kinds import CLASSICAL, HARDWARE, IBM_PREFIX, declared_kinds, declared_tiers, is_real_backend, tier_kinds
+from harness.kinds import (CLASSICAL, HARDWARE, IBM_PREFIX, SIMULATOR, declared_kinds, declared_tiers, is_real_backend,
+                           tier_kinds)
 from harness.lineage import source_sha256
 from harness.suite import Case, Suite, expand
 from harness.workloads.base import MetricInfo, Workload, WorkloadParams
@@ -18,6 +20,8 @@ __all__ = ["COMMON_METRICS", "CasePlan", "SuitePlan", "plan_suite", "plan_withou
 
 COMMON_METRICS = {"time_to_solution": MetricInfo("timing", "wall time of the solve or the hybrid loop", "s")}
 """Metrics every result carries, whatever the workload: the runner measures them."""
+CROSS_CHECK_METRICS = {name: MetricInfo(kind, text) for name, (kind, text) in VENDOR_METRICS.items()}
+"""Metrics only the simulator result carries, when ``baselines.simulator.cross_check`` names a second vendor."""
 
 
 @dataclass(frozen=True)
@@ -62,8 +66,10 @@ class SuitePlan:
         """What drift needs to know of each declared metric (JSON-able, kept in the run record)."""
         specs = {}
         for name, spec in self.suite.model.metrics.items():
-            info = {**COMMON_METRICS, **self.workload.metrics}[name]
+            info = {**CROSS_CHECK_METRICS, **COMMON_METRICS, **self.workload.metrics}[name]
             specs[name] = {**spec.model_dump(), "kind": info.kind, "unit": info.unit}
+            if name in CROSS_CHECK_METRICS and name not in self.workload.metrics:
+                specs[name]["kinds"] = [SIMULATOR]  # judged on the simulator result only (drift skips the others)
         return specs
 
 
@@ -155,7 +161,14 @@ def plan_suite(suite: Suite, *, check_width: bool = True) -> SuitePlan:
         loc, msg = _validation_message(exc)
         raise suite.error(("options", *loc), msg, hint=f"see the {workload.name} options in README.md") from None
     available = {**workload.metrics, **COMMON_METRICS}
+    simulator = model.baselines.simulator
     for name in model.metrics:
+        if name in CROSS_CHECK_METRICS and name not in available:
+            if simulator is None or simulator.cross_check is None:
+                raise suite.error(("metrics", name), f"metric {name!r} comes from the simulator's cross-check, "
+                                  "which this suite does not run",
+                                  hint="set baselines.simulator.cross_check: cirq, or remove the metric")
+            continue
         if name not in available:
             raise suite.error(("metrics", name), f"workload {workload.name!r} has no metric {name!r}",
                               hint=f"use one of: {', '.join(available)}")

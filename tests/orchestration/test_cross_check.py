@@ -1,5 +1,7 @@
 """Aer versus cirq through OpenQASM 2: agreement on the same circuit, disagreement on another."""
 
+import json
+
 import pytest
 
 from harness.executors.cirq_device import aer_noisy_counts, cirq_counts, cross_check
@@ -70,3 +72,52 @@ def test_a_suite_asking_for_the_cross_check_records_it(tmp_path):
     sim = next(r for r in run.results if r.baseline == "simulator")
     check = sim.lineage["cross_check"]
     assert check["verdict"] == "agree" and check["engine"] == "cirq" and check["shots"] == 500
+
+
+def test_the_distance_and_its_noise_floor():
+    from harness.executors.cirq_device import tvd
+
+    value, floor = tvd({"00": 500, "11": 500}, {"00": 500, "11": 500})
+    assert value == 0.0 and 0 < floor < 0.05  # two samples of one 50/50 distribution: |diff| ~ sqrt(2 / 4n)
+    value, floor = tvd({"0": 100}, {"1": 100})
+    assert value == 1.0
+    assert tvd({"0": 100}, {"0": 50})[1] == 0.0  # one outcome on both: no noise at all
+
+
+@pytest.mark.sdk
+def test_a_vendor_disagreement_is_a_gated_regression_of_the_simulator(make_suite, tmp_path, capsys, monkeypatch):
+    from harness.executors import cirq_device
+
+    from ..conftest import run_cli
+
+    path = make_suite("vendors", "mirror", matrix={"width": [3], "depth": [2], "shots": [400]},
+                      baselines={"classical": {}, "simulator": {"engine": "aer", "cross_check": "cirq"}},
+                      metrics={"success_probability": {"better": "higher", "tolerance": 0.03},
+                               "vendor_tvd": {"better": "lower", "tolerance": 0.05}})
+    dirs = ["--runs-dir", tmp_path / "runs", "--baselines", tmp_path / "baselines"]
+    code, out, err = run_cli(capsys, "run", path, *dirs)
+    assert code == 0, err
+    code, out, err = run_cli(capsys, "baseline", "promote", "latest", *dirs)
+    assert code == 0, err
+    stored = json.loads(next((tmp_path / "baselines" / "vendors").glob("*.json")).read_text())
+    assert "vendor_tvd" in stored["results"]["simulator"]["metrics"]  # the simulator's metric only
+    assert "vendor_tvd" not in stored["results"]["classical"]["metrics"]
+    code, out, err = run_cli(capsys, "gate", path, "--no-cache", *dirs)
+    assert code == 0, out + err
+
+    # cirq now gets classical bit 0 wrong (as a mistranslated gate would): not what Aer sees
+    real = cirq_device.cirq_counts
+    flip = {"0": "1", "1": "0"}
+    monkeypatch.setattr(cirq_device, "cirq_counts",
+                        lambda *a, **k: {key[:-1] + flip[key[-1]]: v for key, v in real(*a, **k).items()})
+    code, out, err = run_cli(capsys, "gate", path, "--no-cache", *dirs)
+    assert code == 1, out + err
+    assert "vendor_tvd" in out + err
+
+
+def test_a_cross_check_metric_needs_the_cross_check(make_suite, capsys, tmp_path):
+    from ..conftest import run_cli
+
+    path = make_suite("vendors", metrics={"vendor_tvd": {"better": "lower", "tolerance": 0.05}})
+    code, out, err = run_cli(capsys, "run", path, "--dry-run", "--runs-dir", tmp_path / "runs")
+    assert code == 2 and "cross_check: cirq" in err and "metrics.vendor_tvd" in err
