@@ -58,10 +58,10 @@ _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 
 from harness.drift import compare, holm
-from harness.drift.excess import Moments, pooled_excess, series_moments, squeeze_variances
+from harness.drift.excess import Excess, Moments, pooled_excess, series_moments, squeeze_variances
 from harness.drift.machine import robust_logs
 from harness.drift.stat_tests import binomial_stderr
 from harness.records import Metric, Result, Run
@@ -151,7 +151,7 @@ def draw(rng, s: Suite, nights: int, shift: np.ndarray | None = None, spikes: bo
     return p, q, e, lt, machine[:, 0, 0]
 
 
-def learn_excess(rng, s: Suite) -> np.ndarray:
+def learn_excess(rng, s: Suite) -> "Learned":
     """Excess variance per proportion and expectation, learned from a fresh 60-night history with
     spikes, pooled per kind as the gate does (:func:`harness.drift.learning.learned_excess`)."""
     p, _, e, _, _ = draw(rng, s, HISTORY, spikes=True)
@@ -163,7 +163,27 @@ def learn_excess(rng, s: Suite) -> np.ndarray:
         moments[N_PROP + j] = series_moments(e[:, j], [s.se_e] * HISTORY)
         groups[N_PROP + j] = "expectation"
     ex = pooled_excess(moments, groups)
-    return np.array([ex[j] for j in range(N_PROP + N_EXP)])
+    return Learned(*(np.array([getattr(ex[j], a) for j in range(N_PROP + N_EXP)]) for a in ("real", "dof", "total")))
+
+
+@dataclass
+class Learned:
+    """The pooled excess of the proportions and expectations, as :class:`harness.drift.excess.Excess` gives it:
+    point estimate, degrees of freedom of the estimate, and the per-point total variance it came from."""
+
+    value: np.ndarray
+    dof: np.ndarray
+    total: np.ndarray
+
+    def __getitem__(self, cols) -> "Learned":
+        return Learned(self.value[cols], self.dof[cols], self.total[cols])
+
+    def df(self, variance: np.ndarray) -> np.ndarray:
+        """Satterthwaite df of a test variance holding this excess on both sides (``excess_df``)."""
+        return variance ** 2 * self.dof / (2 * self.total) ** 2
+
+    def excess(self, j: int) -> Excess:
+        return Excess(float(self.value[j]), dof=float(self.dof[j]), total=float(self.total[j]))
 
 
 def _bin_se(p, shots=SHOTS):
@@ -171,21 +191,25 @@ def _bin_se(p, shots=SHOTS):
     return np.sqrt(q * (1 - q) / shots)
 
 
-def trial_se(qb: np.ndarray, qn: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per night, the standard error of each side's pooled proportion: shot noise of the pooled count plus
-    the between-trial variance, pooled across the night's trial metrics (:mod:`harness.drift.pooled_trials`)."""
+def trial_var(qb: np.ndarray, qn: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per night, the variance of the difference of pooled proportions (each side: shot noise of the pooled
+    count plus the between-trial variance, pooled across the night's trial metrics) and its Satterthwaite
+    degrees of freedom, as :func:`harness.drift.pooled_trials.pooled_trials_test` computes them."""
     out = []
     for side in (qb, qn):
         shot, spread = _bin_se(side.mean(-1), TRIAL_SHOTS) ** 2, side.var(-1, ddof=1)
         out.append((shot, spread))
-    se_b, se_n = np.empty(qb.shape[:2]), np.empty(qb.shape[:2])
+    var, df = np.empty(qb.shape[:2]), np.empty(qb.shape[:2])
     for i in range(qb.shape[0]):
         moments = {(k, j): Moments(max(0.0, out[k][1][i, j] - out[k][0][i, j]), out[k][0][i, j], TRIALS - 1.0,
                                    out[k][1][i, j]) for k in (0, 1) for j in range(N_TRIAL)}
         ex = pooled_excess(moments, dict.fromkeys(moments, "trials"))
-        for k, target in ((0, se_b), (1, se_n)):
-            target[i] = [math.sqrt((out[k][0][i, j] + ex[k, j]) / TRIALS) for j in range(N_TRIAL)]
-    return se_b, se_n
+        # each side's variance of its mean is (shot + between) / T = total / T, estimated with the posterior's dof
+        part = np.array([[ex[k, j].total / TRIALS for j in range(N_TRIAL)] for k in (0, 1)])
+        dof = np.array([[ex[k, j].dof for j in range(N_TRIAL)] for k in (0, 1)])
+        var[i] = part.sum(0)
+        df[i] = var[i] ** 2 / (part ** 2 / dof).sum(0)  # Welch-Satterthwaite (excess.satterthwaite)
+    return var, df
 
 
 def relative_timings(lb: np.ndarray, ln: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -206,18 +230,22 @@ def relative_timings(lb: np.ndarray, ln: np.ndarray) -> tuple[np.ndarray, np.nda
     return w, p
 
 
-def scores(base, new, s: Suite, excess: np.ndarray) -> dict[str, np.ndarray]:
+def scores(base, new, s: Suite, excess: "Learned") -> dict[str, np.ndarray]:
     """Per night x metric: worsening w, engine p, oracle p, asv/pytest-benchmark ratios."""
     (pb, qb, eb, lb, machine_b), (pn, qn, en, ln, machine_n) = base, new
     n = pn.shape[0]
     mb, mn = qb.mean(-1), qn.mean(-1)
     w_p, w_q, w_e = pb - pn, mb - mn, eb - en  # higher is better: worsening = base - new
-    z_p = w_p / np.sqrt(_bin_se(pn) ** 2 + _bin_se(pb) ** 2 + 2 * excess[:N_PROP])
-    se_qb, se_qn = trial_se(qb, qn)
-    z_q = w_q / np.hypot(se_qb, se_qn)
-    z_e = w_e / np.sqrt(2 * s.se_e ** 2 + 2 * excess[N_PROP:])
+    ex_p, ex_e = excess[:N_PROP], excess[N_PROP:]
+    var_p = _bin_se(pn) ** 2 + _bin_se(pb) ** 2 + 2 * ex_p.value
+    var_e = np.broadcast_to(2 * s.se_e ** 2 + 2 * ex_e.value, w_e.shape)
+    var_q, df_q = trial_var(qb, qn)
+    # t references with Satterthwaite df from the estimated variances, as harness.drift.compare does
+    p_p = special.stdtr(ex_p.df(var_p), -w_p / np.sqrt(var_p))
+    p_q = special.stdtr(df_q, -w_q / np.sqrt(var_q))
+    p_e = special.stdtr(ex_e.df(var_e), -w_e / np.sqrt(var_e))
     w_t, p_t = relative_timings(lb, ln)
-    p_eng = np.concatenate([stats.norm.sf(z_p), stats.norm.sf(z_q), stats.norm.sf(z_e), p_t], axis=1)
+    p_eng = np.concatenate([p_p, p_q, p_e, p_t], axis=1)
     w = np.concatenate([w_p, w_q, w_e, w_t], axis=1)
     # The optimal test knows every true variance and the night's true machine effect.
     stat_t = ln.mean(-1) - lb.mean(-1) - (machine_n - machine_b)[:, None]
@@ -268,7 +296,7 @@ def calibrate(values: np.ndarray, target: float) -> float:
     return float(night_max[-k - 1]) if k < night_max.size else float(night_max[0])
 
 
-def cross_check(rng, s: Suite, excess: np.ndarray, nights: int) -> tuple[int, int]:
+def cross_check(rng, s: Suite, excess: "Learned", nights: int) -> tuple[int, int]:
     """Run harness.drift.compare on real records for ``nights`` null+step nights; count agreements."""
     agree = total = 0
     specs = {"bench-p": {"metrics": {"p": {"better": "higher", "tolerance": 0.0}}},
@@ -298,8 +326,8 @@ def cross_check(rng, s: Suite, excess: np.ndarray, nights: int) -> tuple[int, in
 
         stored = {r.key: r for r in results(base)}
         run = Run(f"night-{i}", "2025-01-01T00:00:00Z", tuple(results(new)), specs)
-        ex = {("bench-p", f"m{j:03d}", "hardware.raw", "p"): float(excess[j]) for j in range(N_PROP)}
-        ex |= {("bench-e", f"m{j:03d}", "hardware.raw", "e"): float(excess[N_PROP + j]) for j in range(N_EXP)}
+        ex = {("bench-p", f"m{j:03d}", "hardware.raw", "p"): excess.excess(j) for j in range(N_PROP)}
+        ex |= {("bench-e", f"m{j:03d}", "hardware.raw", "e"): excess.excess(N_PROP + j) for j in range(N_EXP)}
         verdicts = compare(run, stored, alpha=ALPHA, history_excess=ex)
         got = np.array([v.status == "regression" for v in verdicts])
         agree += int((got == flags).sum())

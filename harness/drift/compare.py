@@ -22,9 +22,11 @@ Excess variance: nightly spread beyond shot noise (transpiler seeds, optimizer s
 drift) is invisible in one run. When ``compare`` is given ``history_excess`` (estimated by
 :func:`harness.drift.excess.excess_variance` over the metric's history), that variance is added
 to the squared standard error of *both* sides of a ``proportion``, ``expectation`` or
-``distribution`` z-test (each side carries its own draw of seeds and drift); the test is then
-named ``z+excess`` and the note gives the term. Scalars with trials and timings already measure
-their own spread and are left alone.
+``distribution`` z-test (each side carries its own draw of seeds and drift). An estimate that
+carries its degrees of freedom (:class:`harness.drift.excess.Excess`, what
+``learning.learned_excess`` returns) makes it a t-test, ``t+excess``, with Welch-Satterthwaite
+degrees of freedom from the estimate; a plain float is taken as known (``z+excess``). The note
+gives the term. Scalars with trials and timings already measure their own spread and are left alone.
 
 Effects, intervals, tolerance and minimum detectable effect are in the metric's unit in every
 verdict; for timings, judged on the log scale, they are converted against the baseline value
@@ -41,6 +43,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
+from harness.drift.excess import excess_df
 from harness.drift.layers import changed_layers
 from harness.drift.machine import MachineModel, fit_machine, relative_timing_test
 from harness.drift.multiplicity import holm
@@ -127,8 +130,11 @@ def _additive(new: Metric, old: Metric, better: str, alpha: float, excess: float
         se_new, se_old = math.sqrt(se_new ** 2 + excess), math.sqrt(se_old ** 2 + excess)
         note = (f"excess variance from history: sd {math.sqrt(excess):.3g} per side added to shot noise "
                 f"(combined se {shot:.3g} -> {math.hypot(se_new, se_old):.3g})")
-        return z_test(new.value, se_new, old.value, se_old, better=better, alpha=alpha, test="z+excess",
-                      note=note), ""
+        df = excess_df(excess, se_new ** 2 + se_old ** 2)
+        if math.isfinite(df):  # an estimate with its degrees of freedom: a t reference (Satterthwaite)
+            note += f"; estimated with {excess.dof:.0f} df, t reference with df={df:.0f}"
+        return z_test(new.value, se_new, old.value, se_old, better=better, alpha=alpha,
+                      test="t+excess" if math.isfinite(df) else "z+excess", note=note, df=df), ""
     return z_test(new.value, se_new, old.value, se_old, better=better, alpha=alpha, note=note), ""
 
 
@@ -264,8 +270,9 @@ def compare(run: Run, stored: Mapping[tuple[str, str, str], Result], *, alpha: f
         alpha: family-wise significance level of the gate (Holm over the gating metrics).
         history_excess: (suite, case_id, baseline kind, metric) -> excess variance (metric unit
             squared) learned from history, e.g. by ``learning.learned_excess``; added to both
-            sides of proportion, expectation and distribution z-tests. Metrics without an entry
-            use shot noise alone.
+            sides of proportion, expectation and distribution z-tests (a t-test when the value is an
+            :class:`~harness.drift.excess.Excess` with its degrees of freedom). Metrics without an
+            entry use shot noise alone.
 
     Returns:
         One verdict per (result, declared metric), in run order.

@@ -38,8 +38,16 @@ moments of ``log r_j``): the prior's ratio ``r_0`` and strength ``d_0`` come fro
 metrics of the group agree beyond their sampling noise, and each metric's posterior ratio is
 ``(d_0 r_0 + nu_j r_j) / (d_0 + nu_j)`` with ``d_0 + nu_j`` degrees of freedom. Metrics that
 agree pool strongly (a tight bound from few nights each); a group whose metrics differ keeps
-each metric's own estimate (``d_0`` near 0). The same upper confidence bound is then taken on
-the posterior, with its larger degrees of freedom.
+each metric's own estimate (``d_0`` near 0).
+
+**Estimated, not bounded** (:class:`Excess`): the pooled estimate is returned as the posterior
+point estimate together with its degrees of freedom ``d_0 + nu_j`` (and the total per-point
+variance it came from), so a test refers its statistic to a t distribution whose degrees of
+freedom come from the variance estimate (Welch-Satterthwaite; limma's moderated t): tight when
+the metrics of a group agree, honest when a history is short, and calibrated rather than
+conservative. An ``Excess`` is a float (the point estimate), so a caller that adds it to a
+variance keeps working. :func:`excess_variance` (one series, no pooling) still returns an upper
+confidence bound for callers that test against a normal tail.
 """
 
 from __future__ import annotations
@@ -52,8 +60,8 @@ from typing import Hashable, Mapping, Sequence
 import numpy as np
 from scipy import special, stats
 
-__all__ = ["CONFIDENCE", "MIN_POINTS", "SCREEN", "Moments", "excess_variance", "pooled_excess", "series_moments",
-           "squeeze_variances"]
+__all__ = ["CONFIDENCE", "MIN_POINTS", "SCREEN", "Excess", "Moments", "excess_df", "excess_variance", "pooled_excess",
+           "series_moments", "squeeze_variances", "satterthwaite"]
 
 MIN_POINTS = 5
 """Fewest usable history points (4 differences) from which an excess variance is estimated."""
@@ -62,7 +70,58 @@ SCREEN = 4.5
 """Differences beyond this many robust standard deviations are steps or spikes, not noise."""
 
 CONFIDENCE = 0.8
-"""Default one-sided confidence of the upper bound returned (see the module docstring)."""
+"""Default one-sided confidence of the upper bound :func:`excess_variance` returns (a single series judged
+against a normal tail); pooled estimates are :class:`Excess` point estimates with their degrees of freedom."""
+
+
+class Excess(float):
+    """An excess variance estimated with ``dof`` degrees of freedom: the float is the point estimate
+    (metric unit squared, >= 0); ``total`` is the per-point variance (excess + mean shot noise) it was
+    taken from, whose estimate has ``dof`` degrees of freedom (used by :func:`satterthwaite`).
+
+    >>> e = Excess(0.5, dof=12.0, total=1.5)
+    >>> e + 1.0, e.dof, e.total
+    (1.5, 12.0, 1.5)
+    """
+
+    dof: float
+    total: float
+
+    def __new__(cls, value: float, *, dof: float, total: float) -> "Excess":
+        obj = super().__new__(cls, value)
+        obj.dof, obj.total = float(dof), float(total)
+        return obj
+
+    def __reduce__(self):  # pickles (Dask workers) as the same value with its dof
+        return (_excess, (float(self), self.dof, self.total))
+
+
+def excess_df(excess: float, variance: float, copies: int = 2) -> float:
+    """Satterthwaite degrees of freedom of a test variance ``variance`` holding ``copies`` times an
+    estimated excess (both sides of a comparison draw their own): ``inf`` for a plain float (known)."""
+    if not isinstance(excess, Excess) or not math.isfinite(excess.dof):
+        return math.inf
+    # the excess is total - mean shot, and the total's estimate is what carries the dof
+    return satterthwaite(variance, [(copies * excess.total, excess.dof)])
+
+
+def _excess(value: float, dof: float, total: float) -> Excess:
+    return Excess(value, dof=dof, total=total)
+
+
+def satterthwaite(variance: float, terms: Sequence[tuple[float, float]]) -> float:
+    """Welch-Satterthwaite degrees of freedom of ``variance``, a sum of known parts and estimated ones.
+
+    ``terms`` lists each estimated part as (its contribution to ``variance``, its degrees of freedom);
+    the rest of ``variance`` is known exactly. Returns ``inf`` when nothing is estimated.
+
+    >>> satterthwaite(2.0, [(1.0, 10.0), (1.0, 10.0)])
+    20.0
+    >>> satterthwaite(2.0, [])
+    inf
+    """
+    noise = sum(c * c / d for c, d in terms if c > 0 and math.isfinite(d))
+    return variance * variance / noise if noise > 0 else math.inf
 
 # Median of chi-square with 1 degree of freedom: median(d^2) / this estimates E[d^2] for normal d.
 _CHI2_1_MEDIAN = float(stats.chi2.ppf(0.5, 1))
@@ -149,13 +208,15 @@ def series_moments(values: Sequence[float], stderrs: Sequence[float | None], *,
 
 
 def pooled_excess(moments: Mapping[Hashable, Moments], groups: Mapping[Hashable, Hashable], *,
-                  confidence: float = CONFIDENCE, min_group: int = 3) -> dict[Hashable, float]:
+                  confidence: float = 0.5, min_group: int = 3) -> dict[Hashable, float]:
     """Excess variance of each series, moderated across the series of its group (empirical Bayes).
 
     Args:
         moments: series key -> its :func:`series_moments`.
         groups: series key -> group (e.g. (metric kind, baseline kind)); series pool within a group.
-        confidence: one-sided confidence of the upper bound returned, in [0.5, 1).
+        confidence: 0.5 (default): the posterior point estimate, as an :class:`Excess` carrying its
+            degrees of freedom (for a t reference); above 0.5, a one-sided upper confidence bound, as a
+            plain float (for a normal reference; the older, conservative treatment).
         min_group: fewest series with shot noise in a group for a prior to be fitted; smaller
             groups (and series without shot errors) keep their own estimate.
 
@@ -190,8 +251,9 @@ def pooled_excess(moments: Mapping[Hashable, Moments], groups: Mapping[Hashable,
             d0, r0 = p
             total, dof = (d0 * r0 + m.dof * m.ratio) / (d0 + m.dof) * m.mean_shot, d0 + m.dof
         if confidence > 0.5:
-            total *= _bound_factor(dof, confidence)
-        out[key] = max(0.0, total - m.mean_shot)
+            out[key] = max(0.0, total * _bound_factor(dof, confidence) - m.mean_shot)
+        else:
+            out[key] = Excess(max(0.0, total - m.mean_shot), dof=dof, total=max(total, m.mean_shot))
     return out
 
 

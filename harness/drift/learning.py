@@ -16,7 +16,9 @@ Every point's configuration key and baseline reference are stored with it in the
 (:class:`harness.store.history.History` keeps them; this module computes them). The accepted
 points of each metric give a screened successive-difference estimate, and the estimates are
 pooled across the metrics of one kind on one baseline kind (empirical Bayes,
-:func:`harness.drift.excess.pooled_excess`), so that a few nights already give a tight bound.
+:func:`harness.drift.excess.pooled_excess`), so that a few nights already give a tight estimate; each
+estimate carries its degrees of freedom, and ``compare`` refers the statistic to a t distribution with
+them (Satterthwaite), so a short history widens the test exactly as much as it is uncertain.
 
 So an intermittent regression blocks on every night it occurs (its nights never teach), and a
 persistent one on every night until someone promotes a new baseline.
@@ -27,7 +29,7 @@ from __future__ import annotations
 from typing import Iterable, Mapping, Protocol, Sequence
 
 from harness.kinds import EXCESS_KINDS
-from harness.drift.excess import CONFIDENCE, MIN_POINTS, pooled_excess, series_moments
+from harness.drift.excess import MIN_POINTS, pooled_excess, series_moments
 from harness.lineage import stable_hash
 from harness.records import Result, Run
 
@@ -94,7 +96,7 @@ def learning_tags(run: Run, stored: Mapping[tuple[str, str, str], Result]) -> di
 
 def learned_excess(run: Run, stored: Mapping[tuple[str, str, str], Result],
                    series: Mapping[Key, Sequence[LearnedPoint]], *, min_points: int = MIN_POINTS,
-                   confidence: float = CONFIDENCE) -> dict[Key, float]:
+                   confidence: float = 0.5) -> dict[Key, float]:
     """Excess variance of each proportion, expectation and distribution metric of ``run``.
 
     Args:
@@ -103,7 +105,9 @@ def learned_excess(run: Run, stored: Mapping[tuple[str, str, str], Result],
         series: (suite, case id, baseline kind, metric) -> the metric's stored points, oldest first
             (e.g. ``History.series_many(keys, limit=EXCESS_WINDOW)``).
         min_points: fewest accepted points for a metric to have an estimate.
-        confidence: one-sided confidence of the upper bound (see :mod:`harness.drift.excess`).
+        confidence: 0.5 (default): posterior point estimates carrying their degrees of freedom
+            (:class:`harness.drift.excess.Excess`), which ``compare`` refers to a t distribution;
+            above 0.5, plain upper confidence bounds (the older, conservative treatment).
 
     Returns:
         The mapping :func:`harness.drift.compare` takes as ``history_excess``; metrics with fewer

@@ -12,9 +12,12 @@ where ``between`` is the variance across trials beyond shot noise (seeds, optimi
 for a mitigated value also the mitigation's amplification, which the binomial term leaves out).
 ``between`` is estimated from the spread of the trials, ``s^2 - shot`` with T - 1 degrees of
 freedom, moderated across the proportions of the same baseline kind in the run by empirical
-Bayes (:func:`harness.drift.excess.pooled_excess`, an upper confidence bound): with many
-metrics of few trials the spread is known well, with none beyond shot noise the test is the
-pooled-count z-test. The test is named ``z-pooled-trials``.
+Bayes (:func:`harness.drift.excess.pooled_excess`): with many metrics of few trials the spread is
+known well (the posterior has the prior's degrees of freedom on top of each metric's T - 1).
+The statistic is referred to a t distribution whose degrees of freedom come from the estimated
+variances (Welch-Satterthwaite over both sides' posteriors and any learned night-to-night
+excess), so it is calibrated however strongly the group pools; the test is named
+``t-pooled-trials`` (``z-pooled-trials`` when every variance term was passed as a known float).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from typing import Hashable, Mapping
 
 import numpy as np
 
-from harness.drift.excess import CONFIDENCE, Moments, pooled_excess
+from harness.drift.excess import Excess, Moments, pooled_excess, satterthwaite
 from harness.drift.stat_tests import Comparison, binomial_stderr, z_test
 from harness.records import Metric
 
@@ -48,8 +51,9 @@ def trial_moments(m: Metric) -> Moments | None:
 
 
 def between_trial_excess(metrics: Mapping[Hashable, Metric], groups: Mapping[Hashable, Hashable], *,
-                         confidence: float = CONFIDENCE) -> dict[Hashable, float]:
-    """Between-trial variance per trial for each metric that has :func:`trial_moments`, pooled per group."""
+                         confidence: float = 0.5) -> dict[Hashable, float]:
+    """Between-trial variance per trial for each metric that has :func:`trial_moments`, pooled per group
+    (an :class:`~harness.drift.excess.Excess` with its degrees of freedom; see ``pooled_excess``)."""
     moments = {k: mo for k, m in metrics.items() if (mo := trial_moments(m)) is not None}
     return pooled_excess(moments, groups, confidence=confidence)
 
@@ -61,16 +65,25 @@ def pooled_trials_test(new: Metric, old: Metric, ex_new: float, ex_old: float, *
     ``excess`` (night-to-night variance learned from history) is added to both sides as in the
     plain z-test.
     """
+    terms = []  # the estimated parts of the variance: (contribution, degrees of freedom)
+
     def se(m: Metric, ex: float) -> float:
         t = len(m.samples)
         shot = trial_moments(m).mean_shot  # type: ignore[union-attr]
+        if isinstance(ex, Excess):
+            terms.append((ex.total / t, ex.dof))
+        if isinstance(excess, Excess):
+            terms.append((excess.total, excess.dof))
         return math.sqrt((shot + ex) / t + excess)
 
     se_new, se_old = se(new, ex_new), se(old, ex_old)
+    df = satterthwaite(se_new ** 2 + se_old ** 2, terms)
     note = (f"pooled counts of {len(new.samples)} and {len(old.samples)} trials with a between-trial "
             f"variance term (sd per trial {math.sqrt(ex_new):.3g} and {math.sqrt(ex_old):.3g}, pooled across "
             "similar metrics)")
     if excess:
         note += f"; excess variance from history: sd {math.sqrt(excess):.3g} per side"
+    if math.isfinite(df):
+        note += f"; t reference with Satterthwaite df={df:.0f}"
     return z_test(float(np.mean(new.samples)), se_new, float(np.mean(old.samples)), se_old, better=better,
-                  alpha=alpha, test="z-pooled-trials", note=note)
+                  alpha=alpha, test="t-pooled-trials" if math.isfinite(df) else "z-pooled-trials", note=note, df=df)

@@ -26,6 +26,7 @@ from typing import Mapping, Sequence
 
 from scipy import special, stats
 
+from harness.drift.excess import excess_df
 from harness.drift.stat_tests import POWER, binomial_stderr
 from harness.kinds import CLASSICAL
 from harness.records import Metric, Result
@@ -137,6 +138,10 @@ def predict(planned: Sequence[Planned], stored: Mapping[tuple[str, str, str], Re
             level, df = holm_level(alpha, len(planned)), 2.0 * (p.trials - 1)
             zk = float(stats.t.ppf(1 - level, df) + stats.t.ppf(POWER, df))
             basis = basis + f", Welch on {p.trials} trials"
+        df = excess_df(ex, se_new ** 2 + se_old ** 2 + 2 * ex)
+        if math.isfinite(df) and zk == z:  # an estimated excess: compare refers to t with Satterthwaite's df
+            level = holm_level(alpha, len(planned))
+            zk = float(special.stdtrit(df, 1 - level) + special.stdtrit(df, POWER))
         mde = zk * math.sqrt(se_new ** 2 + se_old ** 2 + 2 * ex)
         tonight, promoted = _shots_needed(p, zk, se_new, se_old, ex, tol)
         out.append(Prediction(p, mde, tol, basis + (f", learned excess sd {math.sqrt(ex):.3g}" if ex else ""),

@@ -111,13 +111,24 @@ def binomial_stderr(p: float, n: int | None) -> float | None:
 
 
 def z_test(new: float, se_new: float, base: float, se_base: float, *, better: str, alpha: float,
-           test: str = "z", scale: Literal["additive", "log"] = "additive", note: str = "") -> Comparison:
-    """Normal test of ``new - base`` with standard error ``hypot(se_new, se_base)``."""
+           test: str = "z", scale: Literal["additive", "log"] = "additive", note: str = "",
+           df: float = math.inf) -> Comparison:
+    """Normal test of ``new - base`` with standard error ``hypot(se_new, se_base)``.
+
+    With finite ``df`` (part of the variance is estimated: see
+    :func:`harness.drift.excess.satterthwaite`) the statistic is referred to Student's t with ``df``
+    degrees of freedom instead, for its p-values, intervals and minimum detectable effect.
+    """
     d = float(new) - float(base)
     se = math.hypot(se_new, se_base)
     if se == 0.0:
         return _exact(test, d, better, scale, note)
     z = _worse_sign(better) * d / se
+    if math.isfinite(df):
+        q = lambda p: float(special.stdtrit(df, p))  # noqa: E731
+        half, eq_half, mde = q(1 - alpha / 2) * se, q(1 - alpha) * se, (q(1 - alpha) + q(POWER)) * se
+        return Comparison(test, d, (d - half, d + half), (d - eq_half, d + eq_half),
+                          float(special.stdtr(df, -z)), float(special.stdtr(df, z)), mde, scale, note)
     half, eq_half = _zq(1 - alpha / 2) * se, _zq(1 - alpha) * se
     mde = (_zq(1 - alpha) + _zq(POWER)) * se
     return Comparison(test, d, (d - half, d + half), (d - eq_half, d + eq_half),

@@ -267,7 +267,7 @@ def test_proportions_with_trials_count_the_spread_between_trials():
     (verdict,) = compare(run, {("s", "c", "hardware.raw"): result([0.88, 0.84, 0.86])}, alpha=0.01)
     # the trials disagree by far more than the tiny shot-noise stderr: a z-test on it would cry regression;
     # the pooled-count test carries the between-trial variance the trials show
-    assert verdict.test == "z-pooled-trials" and verdict.status != "regression"
+    assert verdict.test == "t-pooled-trials" and verdict.status != "regression"
     assert "between-trial variance" in verdict.note
     # scalars (no shots) still go through Welch on their trials
     scalar = Metric(0.83, "scalar", samples=(0.80, 0.86, 0.83))

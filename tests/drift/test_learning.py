@@ -97,7 +97,7 @@ def test_a_persistent_step_blocks_every_night_until_promoted(promoted, tmp_path)
              for j in range(18, 24)]
     assert not any(v.gate for v in after)
     # a new baseline: nothing learned from before the promote, until 5 nights judged against it
-    assert [v.test for v in after] == ["z"] * 5 + ["z+excess"]
+    assert [v.test for v in after] == ["z"] * 5 + ["t+excess"]
 
 
 def test_only_points_of_the_same_configuration_and_baseline_teach():

@@ -70,7 +70,7 @@ def test_proportions_in_trials_are_judged_on_pooled_counts():
     for night in range(10):
         run = Run(f"r{night}", "2026-01-01", tuple(_trials(rng, drop)), spec)
         verdicts = compare(run, stored)
-        assert all(v.test == "z-pooled-trials" for v in verdicts)
+        assert all(v.test == "t-pooled-trials" for v in verdicts)
         assert [v.case_id for v in verdicts if v.status == "regression"] in ([], ["c5"])  # no false alarm
         caught += verdicts[5].status == "regression"
         from harness.drift.stat_tests import welch_test
