@@ -23,10 +23,11 @@ from harness.drift.verdict import STATUSES, Verdict
 from harness.kinds import BASELINE_KINDS, HARDWARE_MITIGATED, HARDWARE_RAW, KIND_LABELS, kind_order
 from harness.records import STAGES, Result, Run
 from harness.report.ci import STATUS_ICONS, STATUS_LABELS, effect_text, fmt, regressions, sort_verdicts
-from harness.report.provenance import attention, setup_text
+from harness.report.provenance import attention, features_text, setup_text
 from harness.report.strategies import strategy_view
 from harness.report.trends import SeriesSource, trend_rows
 from harness.report.volumetric import volumetric_view
+from harness.report.zne_fit import zne_sections
 
 __all__ = ["anchor", "json_script", "lineage_diff", "render_html"]
 
@@ -127,6 +128,7 @@ def _case_view(run: Run, suite: str, case_id: str, results: dict[str, Result], v
     specs = (run.suites.get(suite) or {}).get("metrics") or {}
     columns = [{"kind": k, "label": KIND_LABELS.get(k, k), "result": results.get(k),
                 "setup": setup_text(results[k]) if k in results else None,
+                "features": features_text(results[k]) if k in results else None,
                 "fallback": _fallback(results[k]) if k in results else None,
                 "anchor": anchor((suite, case_id, k))} for k in kinds]
     raw, mit = results.get(HARDWARE_RAW), results.get(HARDWARE_MITIGATED)
@@ -158,6 +160,7 @@ def _case_view(run: Run, suite: str, case_id: str, results: dict[str, Result], v
         cost = {"circuits": dc, "shots": ds, "ratio": ms / rs if rs else None}
     worst = next((s for s in _SEVERITY if any(v.status == s for v in cverdicts)), None)
     return {"case_id": case_id, "columns": columns, "rows": rows, "cost": cost, "worst": worst,
+            "features": any(c["features"] for c in columns),
             "attention": attention(results, cverdicts)}
 
 
@@ -236,6 +239,7 @@ def _drill(r: Result, verdicts: list[Verdict], stored: Stored) -> dict[str, Any]
     circuit = _circuit(r)
     if circuit:
         sections.append({"h": "Transpiled circuit", "t": [["property", "value"], *circuit]})
+    sections += zne_sections(r)
     for title, d in (("Lineage", r.lineage), ("Resources", r.resources)):
         # Values as recorded (the script indents nested ones); a long list of job ids is cut (the run record has all).
         rows = [[str(k), _cut(v) if title == "Resources" else v] for k, v in d.items()]
@@ -307,7 +311,12 @@ def _circuit(r: Result) -> list[list[Any]]:
     """What the result records of the circuit that ran (the executors keep its hash; its text when recorded)."""
     device = r.lineage.get("device") if isinstance(r.lineage.get("device"), Mapping) else {}
     where = {"resources": r.resources, "device": device}
-    return [[label, where[src][key]] for label, src, key in _CIRCUIT if where[src].get(key) is not None]
+    rows = [[label, where[src][key]] for label, src, key in _CIRCUIT if where[src].get(key) is not None]
+    features = device.get("features")
+    if isinstance(features, Mapping):  # SupermarQ's six, each in [0, 1]
+        rows += [[f"SupermarQ {name.replace('_', ' ')}", fmt(v, ".3f")] for name, v in features.items()
+                 if isinstance(v, (int, float))]
+    return rows
 
 
 def _cut(v: Any) -> Any:
@@ -358,7 +367,10 @@ def render_html(run: Run, judged: GateOutcome | Iterable[Verdict], stored: Store
                        "latency": _latency(results),
                        "trends": trend_rows(run, results, vmap, stored, history) if history is not None else [],
                        "drill": [_drill(r, vmap.get(r.key, []), stored) for r in results]})
-    drill = json_script(_pack({d["anchor"]: d["sections"] for s in suites for d in s["drill"]}))
+    volumetric = volumetric_view(run, run.results, KIND_LABELS)
+    # The feature axes' grids travel in the one JSON block; the script draws them when chosen.
+    drill = json_script({**_pack({d["anchor"]: d["sections"] for s in suites for d in s["drill"]}),
+                         "g": volumetric.pop("features")})
     by_key = {r.key: r for r in run.results}
     regs = [{"v": v, "effect": effect_text(v), "anchor": anchor((v.suite, v.case_id, v.baseline)),
              "setup": setup_text(by_key[v.suite, v.case_id, v.baseline])
@@ -366,6 +378,5 @@ def render_html(run: Run, judged: GateOutcome | Iterable[Verdict], stored: Store
             for v in regressions(run, verdicts)]
     return _env().get_template("report.html.j2").render(
         header=header, outcome=outcome, drill_data=drill, counts=outcome.counts, regressions=regs, suites=suites,
-        kind_labels=KIND_LABELS, trends=history is not None, volumetric=volumetric_view(run, run.results, KIND_LABELS),
-        strategies=strategy_view(run))
+        kind_labels=KIND_LABELS, trends=history is not None, volumetric=volumetric, strategies=strategy_view(run))
 

@@ -13,7 +13,7 @@ from harness.drift.verdict import Verdict
 from harness.kinds import KIND_LABELS
 from harness.records import Result
 
-__all__ = ["attention", "backend_text", "changed_settings", "mitigation_text", "setup_text"]
+__all__ = ["attention", "backend_text", "changed_settings", "features_text", "mitigation_text", "setup_text"]
 
 _SETTINGS_SHOWN = 4  # key settings per technique
 
@@ -92,6 +92,22 @@ def changed_settings(v: Verdict, stored: Result | None, new: Result | None) -> s
         cur = _leaf(new.lineage, key) if new is not None else (False, None)
         parts.append(f"{key} {_short(old[1])} → {_short(cur[1])}" if old[0] and cur[0] else key)
     return "; ".join(parts) + more
+
+
+_FEATURE_WORDS = {"program_communication": "communication", "critical_depth": "critical depth",
+                  "entanglement_ratio": "entanglement", "parallelism": "parallelism", "liveness": "liveness",
+                  "measurement": "measurement"}
+
+
+def features_text(r: Result) -> str | None:
+    """SupermarQ's features of the result's transpiled circuit, ``communication 0.33 · critical depth 1 · ...``;
+    None when none were recorded (classical results, older records)."""
+    features = _get(r.lineage, "device", "features")
+    if not isinstance(features, Mapping):
+        return None
+    parts = [f"{_FEATURE_WORDS.get(k, k)} {v:.2g}" for k, v in features.items()
+             if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    return " · ".join(parts) or None
 
 
 def setup_text(r: Result) -> str:

@@ -36,6 +36,7 @@ TREND_RUNS = 365
 _W, _H = 280, 56  # chart size in px
 _PAD_X, _PAD_TOP, _PAD_BOTTOM = 4, 9, 4  # the top margin holds the change-point marks
 _SHIFTS_LISTED = 3
+_Z95 = 1.959963984540054  # the stored baseline's 95 % interval: value ± z · its standard error
 _TENTHS = [f"{k / 10:.1f}" for k in range(10 * max(_W, _H) + 1)]  # every coordinate the chart can have
 
 Key = tuple[str, str, str, str]
@@ -95,13 +96,17 @@ def _text(v: np.ndarray) -> list[str]:
 
 
 def _chart(cols: SeriesColumns, ok: np.ndarray, found: list[dict[str, Any]], baseline: float | None,
-           this_run: str) -> dict[str, Any]:
-    """Pixel geometry of one trend: the line, the baseline, change marks, regressions and this run."""
+           this_run: str, tolerance: float | None = None, interval: tuple[float, float] | None = None) -> dict[str, Any]:
+    """Pixel geometry of one trend: the line, the baseline with its tolerance band and its interval,
+    change marks, regressions and this run. The scale holds the series, the baseline and its interval;
+    a tolerance band wider than that is cut at the chart's edges."""
     values = cols.values
     vmin = lo = float(values[ok].min())
     vmax = hi = float(values[ok].max())
     if _finite(baseline):
         lo, hi = min(lo, baseline), max(hi, baseline)
+        if interval is not None:
+            lo, hi = min(lo, interval[0]), max(hi, interval[1])
     if hi - lo < 1e-12 * max(1.0, abs(hi)):  # a flat series sits mid-height
         lo, hi = lo - 0.5 * max(abs(lo), 1e-9), hi + 0.5 * max(abs(hi), 1e-9)
     sy = lambda v: _PAD_TOP + (_H - _PAD_TOP - _PAD_BOTTOM) * (hi - v) / (hi - lo)  # noqa: E731
@@ -126,8 +131,18 @@ def _chart(cols: SeriesColumns, ok: np.ndarray, found: list[dict[str, Any]], bas
     here = None
     if cols.run_ids[-1] == this_run and ok[-1]:
         here = {"x": f"{xs[-1]:.1f}", "y": f"{ys[-1]:.1f}"}
+    def band(a: float, b: float) -> dict[str, str]:
+        top, bottom = max(sy(max(a, b)), float(_PAD_TOP)), min(sy(min(a, b)), float(_H))
+        return {"y": f"{top:.1f}", "h": f"{max(bottom - top, 0.5):.1f}"}
+
+    bands: dict[str, dict[str, str] | None] = {"tolerance": None, "interval": None}
+    if _finite(baseline):
+        if _finite(tolerance) and tolerance > 0:
+            bands["tolerance"] = band(baseline - tolerance, baseline + tolerance)
+        if interval is not None:
+            bands["interval"] = band(*interval)
     return {"w": _W, "h": _H, "top": _PAD_TOP, "lines": lines, "marks": marks, "regressions": regs, "this": here,
-            "baseline_y": f"{sy(baseline):.1f}" if _finite(baseline) else None, "min": vmin, "max": vmax}
+            "baseline_y": f"{sy(baseline):.1f}" if _finite(baseline) else None, "min": vmin, "max": vmax, **bands}
 
 
 def _shift_text(s: Mapping[str, Any]) -> str:
@@ -191,9 +206,13 @@ def trend_rows(run: Run, results: Sequence[Result], verdicts: Mapping[tuple[str,
         got = found.get(i, [])
         note, got = (got, []) if isinstance(got, str) else ("", got)
         m = r.metrics.get(metric)
+        tolerance = vs[metric].tolerance if metric in vs else None
+        se = bm.stderr if bm is not None else None
+        interval = (baseline - _Z95 * se, baseline + _Z95 * se) if _finite(baseline) and _finite(se) and se > 0 else None
         rows.append({
             "result": r, "metric": metric, "runs": len(cols), "finite": int(np.count_nonzero(ok)),
-            "chart": _chart(cols, ok, got, baseline, run.run_id) if i in found else None,
+            "chart": _chart(cols, ok, got, baseline, run.run_id, tolerance, interval) if i in found else None,
+            "tolerance": tolerance, "interval": interval,
             "value": m.value if m is not None and r.status == "ok" else None,
             "stderr": m.stderr if m is not None else None, "unit": m.unit if m is not None else "",
             "baseline": baseline, "first": cols.created[0] if len(cols) else None,

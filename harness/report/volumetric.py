@@ -6,6 +6,10 @@ results that fall there. The square's colour is a sequential, colour-blind-safe 
 0 to 1), and its value is printed in it too, so the grid reads without colour. Width and depth
 come from each result's ``resources`` (``width``, ``depth``); the fidelity is the suite's
 fidelity-like metric (see :func:`fidelity_metric`).
+
+The columns can be one of SupermarQ's circuit features instead of depth (each result's lineage
+records them for its transpiled circuit: ``device.features``, see :mod:`harness.executors.features`),
+in bands of tenths; the page offers the axes its results have, depth first.
 """
 
 from __future__ import annotations
@@ -14,10 +18,15 @@ import math
 from collections import defaultdict
 from typing import Any, Iterable, Mapping
 
+from harness.executors.features import FEATURES
 from harness.records import Result, Run
 from harness.report.ci import fmt
 
-__all__ = ["PREFERRED", "QUALITY", "depth_band", "fidelity_colour", "fidelity_metric", "volumetric_view"]
+__all__ = ["AXES", "PREFERRED", "QUALITY", "depth_band", "feature_band", "fidelity_colour", "fidelity_metric",
+           "volumetric_view"]
+
+AXES = ("depth", *FEATURES)
+"""Column axes of the view: transpiled depth, or one of SupermarQ's six features."""
 
 PREFERRED = ("normalized_fidelity", "hellinger_fidelity", "fidelity")
 """Fidelity metrics in order of preference; QED-C plots the normalised fidelity (0 = uniform noise)."""
@@ -50,6 +59,19 @@ def depth_band(depth: int) -> tuple[int, int]:
     return low, 2 * low - 1
 
 
+def feature_band(value: float) -> tuple[float, float]:
+    """The band of tenths holding a feature in [0, 1]: 0.33 -> (0.3, 0.4); 1.0 -> (0.9, 1.0)."""
+    k = min(max(int(math.floor(float(value) * 10 + 1e-9)), 0), 9)
+    return k / 10, (k + 1) / 10
+
+
+def _feature(r: Result, name: str) -> float | None:
+    device = r.lineage.get("device")
+    features = device.get("features") if isinstance(device, Mapping) else None
+    v = features.get(name) if isinstance(features, Mapping) else None
+    return float(v) if isinstance(v, (int, float)) and math.isfinite(v) and 0 <= v <= 1 else None
+
+
 def fidelity_colour(value: float) -> tuple[str, str]:
     """``(fill, text colour)`` for a fidelity, clamped to [0, 1]; the text stays legible on the fill."""
     f = min(max(value, 0.0), 1.0)
@@ -72,18 +94,21 @@ def _backend(r: Result) -> str:
 
 
 def volumetric_view(run: Run, results: Iterable[Result], kind_labels: Mapping[str, str]) -> dict[str, Any]:
-    """Grids per (backend, baseline kind, tier, metric), squares ready to draw, and what was left out.
+    """Grids per (backend, baseline kind, tier, metric) and column axis, squares ready to draw, and what was left out.
 
     Returns:
-        ``{"groups": [{"label", "metric", "fallback", "svg": {...}, "squares": [...]}], "left_out": [...],
-        "scale": [...]}``;
-        a square is ``{x, y, value, text, fill, ink, title}``; ``left_out`` names the suites without a
-        metric to show (:func:`fidelity_metric`).
+        ``{"axes": [{"key", "label"}], "groups": [...], "features": [...], "left_out": [...], "scale": [...]}``:
+        ``axes`` are those some result has (depth first); ``groups`` the depth grids
+        ``{"axis", "label", "metric", "fallback", "svg": {...}, "squares": [...]}``, a square being
+        ``{x, y, value, text, fill, ink, title}``; ``features`` the grids of the feature axes in the
+        same shape but each square ``[x, y, text, fill, ink, title]`` (the page's script draws them
+        when their axis is chosen, so a report does not carry six hidden copies of the view);
+        ``left_out`` names the suites without a metric to show (:func:`fidelity_metric`).
     """
     by_suite: dict[str, list[Result]] = defaultdict(list)
     for r in results:
         by_suite[r.suite].append(r)
-    cells: dict[tuple, dict[tuple[int, tuple[int, int]], list[tuple[Result, float]]]] = defaultdict(dict)
+    cells: dict[tuple, dict[tuple[int, tuple], list[tuple[Result, float]]]] = defaultdict(dict)
     left_out = []
     for suite, rs in by_suite.items():
         metric = fidelity_metric((run.suites.get(suite) or {}).get("metrics") or {}, rs)
@@ -96,15 +121,33 @@ def volumetric_view(run: Run, results: Iterable[Result], kind_labels: Mapping[st
             if r.status != "ok" or width is None or depth is None or m is None or not math.isfinite(m.value):
                 continue  # classical results have no circuit; failed ones no value
             group = (_backend(r), r.baseline, r.tier, metric)
-            cells[group].setdefault((width, depth_band(depth)), []).append((r, float(m.value)))
-    groups = [_grid(key, squares, kind_labels) for key, squares in cells.items()]
+            cells[("depth", *group)].setdefault((width, depth_band(depth)), []).append((r, float(m.value)))
+            for name in FEATURES:
+                f = _feature(r, name)
+                if f is not None:
+                    cells[(name, *group)].setdefault((width, feature_band(f)), []).append((r, float(m.value)))
+    grids = [_grid(key, squares, kind_labels) for key, squares in cells.items()]
+    groups = [g for g in grids if g["axis"] == "depth"]
+    # the metric and width are on the grid already: a feature square's title keeps the rest
+    features = [{**g, "squares": [[q["x"], q["y"], q["text"], q["fill"], q["ink"], q["title"].split(" at ", 1)[-1]]
+                                  for q in g["squares"]]} for g in grids if g["axis"] != "depth"]
+    present = {key[0] for key in cells}
+    axes = [{"key": a, "label": "transpiled depth" if a == "depth" else f"SupermarQ {a.replace('_', ' ')}"}
+            for a in AXES if a in present]
     step = 150 / len(_VIRIDIS)
     scale = [{"x": round(i * step, 2), "w": round(step + 0.5, 2), "fill": c} for i, c in enumerate(_VIRIDIS)]
-    return {"groups": groups, "left_out": left_out, "scale": scale}
+    return {"axes": axes, "groups": groups, "features": features, "left_out": left_out, "scale": scale}
+
+
+def _band_label(axis: str, band: tuple) -> str:
+    lo, hi = band
+    if axis == "depth":
+        return str(lo) if lo == hi else f"{lo}–{hi}"
+    return f"{lo:.1f}–{hi:.1f}"
 
 
 def _grid(key: tuple, squares: dict, kind_labels: Mapping[str, str]) -> dict[str, Any]:
-    backend, kind, tier, metric = key
+    axis, backend, kind, tier, metric = key
     widths = sorted({w for w, _ in squares}, reverse=True)  # widest on top, as in QED-C's plots
     bands = sorted({b for _, b in squares})
     row = {w: i for i, w in enumerate(widths)}
@@ -114,18 +157,22 @@ def _grid(key: tuple, squares: dict, kind_labels: Mapping[str, str]) -> dict[str
         value = sum(v for _, v in members) / len(members)
         fill, ink = fidelity_colour(value)
         cases = ", ".join(sorted({r.case_id for r, _ in members}))
-        depths = ", ".join(str(d) for d in sorted({int(r.resources["depth"]) for r, _ in members}))
+        if axis == "depth":
+            where = "depth " + ", ".join(str(d) for d in sorted({int(r.resources["depth"]) for r, _ in members}))
+        else:
+            where = f"{axis.replace('_', ' ')} " + ", ".join(fmt(x, ".2f") for x in sorted(
+                {_feature(r, axis) for r, _ in members}))
         out.append({"x": _LEFT + col[band] * _CELL, "y": _TOP + row[w] * _CELL, "value": value,
                     "text": fmt(value, ".2f"), "fill": fill, "ink": ink,
-                    "title": f"{metric} {fmt(value, '.4g')} (mean of {len(members)}) at width {w}, "
-                             f"depth {depths}: {cases}"})
+                    "title": f"{metric} {fmt(value, '.4g')}{f' (mean of {len(members)})' if len(members) > 1 else ''} "
+                             f"at width {w}, {where}: {cases}"})
     fallback = tier != kind and not kind.startswith(tier + ".")
     return {
-        "label": f"{backend} · {kind_labels.get(kind, kind)}", "metric": metric,
+        "axis": axis, "label": f"{backend} · {kind_labels.get(kind, kind)}", "metric": metric,
         "fallback": f"produced by {tier} (fallback)" if fallback else None, "squares": out,
         "svg": {"w": _LEFT + len(bands) * _CELL + 8, "h": _TOP + len(widths) * _CELL + _BOTTOM, "cell": _CELL,
                 "rows": [{"y": _TOP + i * _CELL + _CELL / 2, "label": str(w)} for i, w in enumerate(widths)],
-                "cols": [{"x": _LEFT + j * _CELL + _CELL / 2, "label": str(lo) if lo == hi else f"{lo}–{hi}"}
-                         for j, (lo, hi) in enumerate(bands)],
+                "cols": [{"x": _LEFT + j * _CELL + _CELL / 2, "label": _band_label(axis, b)}
+                         for j, b in enumerate(bands)],
                 "left": _LEFT, "top": _TOP, "bottom": _TOP + len(widths) * _CELL},
     }

@@ -71,6 +71,19 @@ def page(browser):
     p.page.close()
 
 
+def _with_zne(r):
+    """A Richardson fit through three scale factors, as the ZNE technique records it."""
+    zne = {"scale_factors": [1.0, 3.0, 5.0], "extrapolation": "richardson",
+           "values": {"approx_ratio": [0.8, 0.7, 0.62]}, "extrapolated": {"approx_ratio": 0.8575}}
+    return replace(r, lineage={**r.lineage, "mitigation_details": {"technique": "zne", "zne": zne}})
+
+
+def _with_features(r):
+    features = {"program_communication": 0.5, "critical_depth": 1.0, "entanglement_ratio": 0.25,
+                "parallelism": 0.0, "liveness": 0.72, "measurement": 0.0}
+    return replace(r, lineage={**r.lineage, "device": {**r.lineage.get("device", {}), "features": features}})
+
+
 @pytest.fixture(scope="module")
 def report(make_judged, evil, tmp_path_factory):
     """A failing report whose suite name, case id, lineage and suite description all carry markup,
@@ -79,6 +92,8 @@ def report(make_judged, evil, tmp_path_factory):
     suites = {name: ({**meta, "description": EVIL_DESCRIPTION} if name == evil[0] else meta)
               for name, meta in run.suites.items()}
     results = tuple(replace(r, resources={**r.resources, "width": 4}) if r.resources else r for r in run.results)
+    results = tuple(_with_zne(r) if r.baseline == "hardware.mitigated" else r for r in results)
+    results = tuple(_with_features(r) if r.resources else r for r in results)
     run = replace(run, suites=suites, results=results)
     out = tmp_path_factory.mktemp("browser-report")
     history = History(out / "history.sqlite")
@@ -136,6 +151,36 @@ def test_a_closed_drill_down_opens_on_a_click_and_shows_the_lineage(page, report
     if not regressed.evaluate("d => d.open"):
         regressed.locator("summary").first.click()
     assert "optimization_level" in regressed.locator("h4", has_text="Lineage diff").locator("xpath=following-sibling::*[1]").inner_text()
+    assert page.errors == []
+
+
+def test_the_mitigated_drill_down_draws_the_zne_fit(page, report):
+    html, _ = report
+    page.page.goto(html.as_uri())
+    drill = page.page.locator(f"#{anchor(('maxcut', 'n=4', 'hardware.mitigated'))}")
+    if not drill.evaluate("d => d.open"):
+        drill.locator("summary").first.click()
+    chart = drill.locator("svg.zne").first
+    chart.scroll_into_view_if_needed()
+    assert chart.is_visible() and chart.bounding_box()["width"] > 200
+    assert chart.locator("circle.z-pt").count() == 3 and chart.locator("path.z-zero").count() == 1
+    assert chart.locator("polyline.z-fit").evaluate("l => l.points.numberOfItems") >= 25
+    assert "zero-noise value (richardson): 0.8575" in chart.locator("path.z-zero title").inner_html()
+    assert "noise scale factor" in chart.inner_html()
+    assert page.errors == []
+
+
+def test_a_supermarq_feature_can_be_the_volumetric_axis(page, report):
+    html, _ = report
+    page.page.goto(html.as_uri())
+    depth = page.page.locator('#volumetric figure[data-axis="depth"]')
+    live = page.page.locator('#volumetric figure[data-axis="liveness"]')
+    assert depth.count() >= 1 and depth.first.is_visible() and not live.first.is_visible()
+    page.page.select_option("#vol-axis", "liveness")
+    assert live.first.is_visible() and not depth.first.is_visible()
+    assert "0.7–0.8" in live.first.inner_text() and "columns: liveness" in live.first.inner_text()
+    page.page.select_option("#vol-axis", "depth")
+    assert depth.first.is_visible() and not live.first.is_visible()
     assert page.errors == []
 
 

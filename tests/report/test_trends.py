@@ -85,8 +85,31 @@ def test_baseline_line_this_run_and_gaps(page):
     cx, cy = map(float, re.search(r'<circle class="t-this" cx="([\d.]+)" cy="([\d.]+)"', row).groups())
     assert (cx, cy) == second[-1] and cx == pytest.approx(276)
     assert "this run: 0.85" in row and '<td class="num">0.85 ± 0.01</td>' in row
-    assert '<td class="num">0.93</td>' in row  # stored baseline, in words too
+    assert '<td class="num">0.93<br><span class="small">± 0.02</span></td>' in row  # baseline and tolerance in words
     assert row.count('<path class="t-reg"') == 3 and "✕ 3 regressions" in row  # nights 30, 31 and this run
+
+
+def _rect(row: str, cls: str) -> tuple[float, float]:
+    y, h = re.search(rf'<rect class="{cls}" x="0" y="([\d.]+)" width="280" height="([\d.]+)"', row).groups()
+    return float(y), float(h)
+
+
+def test_baseline_band_is_the_tolerance_and_the_interval_around_the_stored_value(page):
+    row = _row(page, "n=4", "hardware mitigated", "approx_ratio")
+    base_y = float(re.search(r'<line class="t-base" x1="0" y1="([\d.]+)"', row).group(1))
+    # the y scale, from two points of the line: pixels per unit of the metric
+    first, second = _points(row)
+    (_, y_hi), (_, y_lo) = min(first, key=lambda p: p[1]), max(second, key=lambda p: p[1])
+    tol_y, tol_h = _rect(row, "t-tol")
+    ci_y, ci_h = _rect(row, "t-ci")
+    # both bands centre on the baseline line (the tolerance band may be cut at the top edge)
+    assert ci_y + ci_h / 2 == pytest.approx(base_y, abs=0.2)
+    # the fixture: tolerance 0.02, the stored result's stderr 0.01 -> 95 % interval ± 0.0196
+    per_unit = (ci_h / 2) / 0.0196  # px per unit of the metric
+    assert tol_y + tol_h == pytest.approx(base_y + 0.02 * per_unit, abs=0.3)  # its lower edge: baseline - 0.02
+    assert tol_y == pytest.approx(9.0)  # its upper edge (0.95) lies above the scale: cut at the chart's top
+    assert "baseline ± tolerance: 0.91 to 0.95" in row and "95 % interval: 0.9104 to 0.9496" in row
+    assert y_lo > y_hi  # the step down is drawn below the band
 
 
 def test_flat_series_and_missing_history(page):

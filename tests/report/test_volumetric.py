@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import replace
 
@@ -84,8 +85,38 @@ def test_report_section(judged):
     section = section[:section.index("</section>")]
     # Grids: simulator, hardware raw, hardware mitigated, and ghz's raw result that fell back to the
     # simulator on its own. All results are width 4, depth 31: one square per grid, averaged over cases.
-    assert section.count("<figure>") == 4 and "⚠ produced by simulator (fallback)" in section
+    assert section.count('<figure data-axis="depth">') == 4 and "⚠ produced by simulator (fallback)" in section
+    assert "<select" not in section  # no result recorded circuit features: depth is the only axis
     values = re.findall(r'text-anchor="middle" fill="#[0-9a-f]+">([\d.]+)</text><title>(.*?)</title>', section)
     assert sorted(v for v, _ in values) == ["0.80", "0.80", "0.85", "0.93"]
     assert "approx_ratio 0.93 (mean of 3) at width 4, depth 31: n=3, n=4, n=6" in dict(values)["0.93"]
     assert "Not shown" not in section
+
+
+def test_supermarq_features_are_a_column_axis(judged):
+    from harness.report.volumetric import feature_band
+
+    assert feature_band(0.0) == (0.0, 0.1) and feature_band(0.33) == (0.3, 0.4) and feature_band(1.0) == (0.9, 1.0)
+    run, verdicts, stored = judged
+    features = {"program_communication": 0.5, "critical_depth": 1.0, "entanglement_ratio": 0.25,
+                "parallelism": 0.0, "liveness": 0.72, "measurement": 0.0}
+
+    def with_features(r):
+        device = {**r.lineage.get("device", {}), "features": features}
+        return replace(r, resources={**r.resources, "width": 4}, lineage={**r.lineage, "device": device})
+
+    view = volumetric_view(run, [with_features(r) for r in run.results], {})
+    assert [a["key"] for a in view["axes"]] == ["depth", "program_communication", "critical_depth",
+                                                "entanglement_ratio", "parallelism", "liveness", "measurement"]
+    assert {g["axis"] for g in view["groups"]} == {"depth"}  # drawn on the page; the others by its script
+    live = [g for g in view["features"] if g["axis"] == "liveness"]
+    assert len(live) == 4 and all([c["label"] for c in g["svg"]["cols"]] == ["0.7–0.8"] for g in live)
+    assert live[0]["squares"][0][5].startswith("width 4, liveness 0.72: ")
+    page = render_html(replace(run, results=tuple(with_features(r) for r in run.results)), verdicts, stored)
+    section = page[page.index('<section id="volumetric">'):page.index('<section id="latency">')]
+    assert '<select id="vol-axis"><option value="depth">transpiled depth</option>' in section
+    assert section.count("<figure data-axis=") == 4  # the depth grids; a feature's are drawn when chosen
+    data = json.loads(re.search(r'id="drill-data">(.*?)</script>', page, re.S).group(1))
+    assert sum(g["axis"] == "liveness" for g in data["g"]) == 4
+    # beside the verdicts, each result's features in words
+    assert "communication 0.5 · critical depth 1 · entanglement 0.25 · parallelism 0 · liveness 0.72" in page
