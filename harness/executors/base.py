@@ -34,6 +34,7 @@ __all__ = [
     "Counts",
     "Device",
     "ExactDistributions",
+    "GateCalibrated",
     "JobTimeout",
     "PhysicalCircuits",
     "ReadoutCalibrated",
@@ -161,6 +162,15 @@ class PhysicalCircuits(Protocol):
         ...
 
     def sample_transpiled(self, circuits: Sequence["QuantumCircuit"], shots: int) -> list[Counts]:
+        ...
+
+
+@runtime_checkable
+class GateCalibrated(Protocol):
+    """A device that knows each gate's calibrated error (average gate infidelity) on given qubits."""
+
+    def gate_error(self, name: str, qubits: Sequence[int]) -> float | None:
+        """The error of gate ``name`` on physical ``qubits``; None when the calibration has none."""
         ...
 
 

@@ -278,6 +278,12 @@ class RuntimeDevice:
         return [confusion_matrix(*readout_probabilities(self._snap, q, as_simulated=self.simulated))
                 for q in clbit_qubits(self.transpile(circuit), self.name, circuit.name)]
 
+    def gate_error(self, name: str, qubits: Sequence[int]) -> float | None:
+        """The calibration snapshot's error of gate ``name`` on physical ``qubits`` (what the
+        fake backend's noise model is built from); None when it has none."""
+        entry = (self._snap.get("gates", {}).get(name) or {}).get("_".join(str(int(q)) for q in qubits)) or {}
+        return entry.get("error")
+
     def lineage(self) -> dict[str, Any]:
         """Backend, primitive, transpiler settings, seeds, transpiled circuit and calibration."""
         import qiskit

@@ -77,6 +77,9 @@ class Context:
     """Per executed circuit (leaf), the index of the logical circuit it derives from."""
     state: dict[str, Any] = field(default_factory=dict)
     """Working values of the techniques (not recorded)."""
+    resampling: bool = False
+    """True while the bootstrap re-runs ``combine``: a technique that draws random choices of its
+    own (PEC's sampled circuits) resamples them too, so the standard error includes their variance."""
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,11 @@ class Technique:
 
     def record(self, values: Sequence[Mapping[str, float]], estimate: Mapping[str, float], ctx: Context) -> None:
         """Estimate level: keep what the point estimate's combine saw in ``ctx.info`` (not the bootstrap's)."""
+
+    def point_shots(self, shots: int, settings: "MitigationSettings", ctx: Context) -> list[int] | None:
+        """Estimate level, after ``expand``: the shots of each point (None: ``shots`` each; PEC's
+        merged draws run with their multiplicity's shots)."""
+        return None
 
     def shots_per_variant(self, shots: int, settings: "MitigationSettings") -> int:
         """Shots each variant runs with (twirling splits a circuit's shots across its copies)."""

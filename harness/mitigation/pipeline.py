@@ -87,14 +87,16 @@ def run_stack(
     if estimate:
         per_circuit = [estimate[0].expand(b, settings, ctx) for b in bases]
         points = [[per_circuit[i][g][0] for i in range(m)] for g in range(len(per_circuit[0]))]
+        point_shots = estimate[0].point_shots(int(shots), settings, ctx) or [int(shots)] * len(points)
     else:
         points = [list(bases)]
+        point_shots = [int(shots)]
     leaves: list[_Leaf] = []
     groups: list[list[list[tuple[int, float]]]] = []  # [point][circuit] -> (leaf, weight)
-    for point in points:
+    for point, base_shots_of_point in zip(points, point_shots):
         row = []
         for i, c in enumerate(point):
-            variants, leaf_shots = [(c, 1.0)], int(shots)
+            variants, leaf_shots = [(c, 1.0)], int(base_shots_of_point)
             for t in mixers:
                 variants = [(v2, w * w2) for v, w in variants for v2, w2 in t.expand(v, settings, ctx)]
                 leaf_shots = t.shots_per_variant(leaf_shots, settings)
@@ -133,7 +135,9 @@ def run_stack(
     # ``pair_seed``: every strategy given the same seed sees the same resamples of the shared data
     rngs = [np.random.default_rng([int(pair_seed), leaf.reuse]) if pair_seed is not None and leaf.reuse is not None
             else None for leaf in leaves]
+    ctx.resampling = True
     draws = bootstrap_draws(evaluate, leaf_counts, settings.bootstrap, rng, distributions, rngs)
+    ctx.resampling = False
     stderr = stderr_of(draws)
     metrics = with_values(template, values, stderr)
     flagged = check_range(metrics)

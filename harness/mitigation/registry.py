@@ -1,7 +1,7 @@
 """The techniques, in the order a stack applies them, and what the budget and dry run ask of them.
 
 A stack is every technique its :class:`~harness.suite.schema.MitigationSettings` turns on, always
-in :data:`ORDER`: ZNE folds (the points), then DDD pads each circuit, then twirling draws its
+in :data:`ORDER`: ZNE folds or PEC samples (the points; one of them), then DDD pads each circuit, then twirling draws its
 copies, and readout correction is applied to every executed circuit's counts.
 
 Adding a technique: write ``harness/mitigation/<name>.py`` with a :class:`Technique` subclass, list
@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from harness.mitigation.base import Technique
 from harness.mitigation.ddd import DDD
+from harness.mitigation.pec import PEC
 from harness.mitigation.raw import Raw
 from harness.mitigation.readout import Readout
 from harness.mitigation.twirling import Twirling
@@ -25,8 +26,8 @@ if TYPE_CHECKING:
 
 __all__ = ["ORDER", "TECHNIQUES", "cost", "stack", "variance_amplification"]
 
-TECHNIQUES: dict[str, Technique] = {t.name: t for t in (Raw(), ZNE(), DDD(), Twirling(), Readout())}
-ORDER = ("zne", "ddd", "twirling", "readout")
+TECHNIQUES: dict[str, Technique] = {t.name: t for t in (Raw(), ZNE(), PEC(), DDD(), Twirling(), Readout())}
+ORDER = ("zne", "pec", "ddd", "twirling", "readout")
 """Application order, outermost first (``raw`` is the empty stack)."""
 
 

@@ -36,6 +36,7 @@ __all__ = [
     "HardwareSettings",
     "MetricSpec",
     "MitigationSettings",
+    "PECSettings",
     "ReadoutSettings",
     "SimulatorSettings",
     "SuiteModel",
@@ -119,6 +120,18 @@ class TwirlingSettings(Strict):
     """Random twirls per circuit; they share the circuit's shots and their distributions are averaged."""
 
 
+class PECSettings(Strict):
+    """Probabilistic error cancellation with mitiq's local-depolarizing representations, their noise
+    levels learned from the device's calibrated gate errors."""
+
+    samples: int = Field(10_000, ge=10, le=1_000_000)
+    """The most circuits PEC may draw. It draws mitiq's ``(gamma / precision)^2`` (``num_samples`` of
+    ``execute_with_pec``); they share the case's shots and identical draws run as one circuit."""
+    precision: float = Field(0.05, gt=0, le=0.5)
+    """The standard error PEC must stay within (mitiq's ``precision``); a circuit whose overhead
+    ``gamma`` needs more draws than ``samples`` or than the case's shots is refused, saying what it needs."""
+
+
 class MitigationSettings(Strict):
     """Error mitigation for the ``hardware.mitigated`` result; ``hardware.raw`` never has any."""
 
@@ -130,8 +143,17 @@ class MitigationSettings(Strict):
     """Dynamical decoupling of idle windows; omit or null for none."""
     twirling: TwirlingSettings | None = None
     """Pauli twirling; omit or null for none."""
+    pec: PECSettings | None = None
+    """Probabilistic error cancellation; omit or null for none (not with ``zne``)."""
     bootstrap: int = Field(200, ge=20, le=5000)
     """Resamples used to put a standard error on mitigated values."""
+
+    @model_validator(mode="after")
+    def _one_estimator(self) -> "MitigationSettings":
+        if self.pec is not None and self.zne is not None:
+            raise ValueError("pec and zne each turn several circuits into one estimate: configure one of them "
+                             "(a second strategy under hardware.strategies can hold the other)")
+        return self
 
 
 class ClassicalSettings(Strict):
