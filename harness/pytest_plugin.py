@@ -25,8 +25,10 @@ turns itself off under xdist.
 
 Under pytest-xdist (``-n N``) the items of one case go to one worker (so a case runs once and
 only one worker writes its baseline file, under a lock in any case), and the workers' results are
-merged into one run record written by the controller. A worker cannot see the whole run, so under
-xdist each case is judged alone; ``harness compare`` on the merged record is the one judgement then.
+merged into one run record written by the controller. A worker cannot see the whole run, so it
+does not judge: its items fail only when their case cannot run. The controller judges the merged
+run once, through the same :func:`harness.commands.judge_run` (one Holm family, the same history),
+prints the outcome with every blocking verdict, and fails the session when the outcome fails.
 """
 
 from __future__ import annotations
@@ -320,6 +322,17 @@ class CaseItem(pytest.Item):
             if r.status != "ok":
                 raise HarnessFailure(f"{self.suite.name} {self.case_id} [{self.kind}] failed to execute: {r.error}")
         root = state.baselines
+        worker = hasattr(self.config, "workerinput")
+        if worker and not self.config.getoption("--harness-update"):
+            from harness.store import load_baselines
+
+            # the controller judges the merged run once (see the module docstring); a missing
+            # baseline needs no judgement and fails here as in a serial session
+            if (self.suite.name, self.case_id, self.kind) not in load_baselines(root, [(self.suite.name, self.case_id)]):
+                raise HarnessFailure(f"no stored baseline for {self.suite.name} {self.case_id} [{self.kind}] in "
+                                     f"{root}/\n  fix: run `pytest {self.nodeid.split('::')[0]} --harness-update`, "
+                                     "review and commit the files")
+            return
         if self.config.getoption("--harness-update"):
             if _benchmark_session(self.config) is not None:
                 from harness.drift.benchmark_json import apply_timings
@@ -405,6 +418,10 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
         terminalreporter.write_line(f"  - {reason}")
     for k in outcome.orphaned:
         terminalreporter.write_line(f"  ORPHANED baseline {k[0]} {k[1]} [{k[2]}]: no collected case exercised it")
+    if config.stash.get(_WORKER_RUNS, None):  # under xdist the items did not judge: name what blocks here
+        for v in outcome.blocking:
+            terminalreporter.write_line(f"  REGRESSION {v.suite} {v.case_id} [{v.baseline}] {v.metric}: "
+                                        f"{v.baseline_value:.4g} -> {v.new_value:.4g} (p_adj {v.p_adjusted:.2g})")
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -432,4 +449,21 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if worker_runs:
         merged = _merge(worker_runs, {"xdist_workers": len(worker_runs)})
         results = sorted(merged.results, key=lambda r: (r.suite, r.case_id, kind_order(r.baseline)))
-        write_run(replace(merged, results=tuple(results)), _paths(config)[1])
+        merged = replace(merged, results=tuple(results))
+        baselines, runs_dir, all_suites = _paths(config)
+        write_run(merged, runs_dir)
+        if not config.getoption("--harness-update"):
+            _judge_merged(session, merged, baselines, runs_dir, all_suites)
+
+
+def _judge_merged(session: pytest.Session, merged, baselines: Path, runs_dir: Path, all_suites: bool) -> None:
+    """Controller under xdist: the one judgement of the workers' merged run, as ``harness gate`` makes it."""
+    from harness.commands import judge_run, open_history
+
+    config = session.config
+    outcome, _ = judge_run(merged, baselines, alpha=config.getoption("--harness-alpha"),
+                           strict=config.getoption("--harness-strict"), history=open_history(runs_dir),
+                           all_suites=all_suites)
+    _state(config).outcome = outcome
+    if not outcome.passed and session.exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -85,3 +86,33 @@ def test_two_processes_promoting_kinds_of_one_case_lose_no_update(tmp_path):
     assert {k[2]: r.metrics["x"].value for k, r in stored.items()} == {"classical": rounds - 1,
                                                                        "simulator": rounds - 1}
     assert json.loads((tmp_path / "b" / "race" / "case.json").read_text())["schema"] >= 1
+
+
+@pytest.mark.sdk
+def test_under_xdist_the_controller_judges_the_merged_run_once_as_the_gate_does(pytester):
+    """A regression in one case blocks the whole session, with the verdicts ``harness compare`` gives."""
+    from harness.commands import judge_run
+    from harness.records import Metric
+    from harness.store import load_baselines, load_run, promote
+    from harness.records import Run
+
+    pytester.mkdir("suites")
+    (pytester.path / "suites" / "ghz.yaml").write_text(SUITE)
+    args = ("--harness-suites", "-p", "no:cacheprovider", "-n", "2", "suites")
+    pytester.runpytest(*args, "--harness-update").assert_outcomes(passed=8)
+    # a reviewed promote of a better hardware.raw number for n=4: tonight's run regresses against it
+    root = pytester.path / "baselines"
+    stored = load_baselines(root, [("ghz-xdist", "n=4")])
+    raw = stored[("ghz-xdist", "n=4", "hardware.raw")]
+    sp = raw.metrics["success_probability"]
+    better = replace(raw, metrics={**raw.metrics, "success_probability": Metric(0.999, sp.kind, 0.0005, sp.n)})
+    promote(Run("reviewed", "2026-01-01", (better,), {"ghz-xdist": {"metrics": {
+        "success_probability": {"better": "higher", "tolerance": 0.03, "kind": "proportion"}}}}), root)
+
+    result = pytester.runpytest(*args)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED  # every item ran; the one judgement failed
+    result.stdout.fnmatch_lines(["*REGRESSION ghz-xdist n=4 [[]hardware.raw[]] success_probability*"])
+    (record,) = sorted((pytester.path / ".runs").glob("*.json"))[-1:]
+    outcome, _ = judge_run(load_run(record), root, history=None, all_suites=True)
+    assert [(v.case_id, v.baseline, v.metric) for v in outcome.blocking] == [("n=4", "hardware.raw",
+                                                                              "success_probability")]
