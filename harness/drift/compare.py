@@ -33,25 +33,35 @@ verdict; for timings, judged on the log scale, they are converted against the ba
 (``baseline * (ratio - 1)``) and ``tolerance`` is the absolute worsening that the declared
 fraction allows. The decision itself is :func:`harness.drift.rule.decide`, with Holm-adjusted
 p-values over two families: the gating metrics of the run, and the non-gating ones.
+
+Speed: each metric's test is set up per metric (a :class:`harness.drift.batch.Pending`), then every
+family (z and t on standard errors, Welch, machine-relative timings) is computed in one array call
+(:mod:`harness.drift.batch`), and Holm runs once per family: 10,000 metrics take a fraction of a
+second (``benchmarks/compare_speed.py``). ``reference=True`` computes the same tests one scalar call
+per metric; the tests hold the two to each other. Only the Mann-Whitney fallback (fewer than 5
+timings in the run) bootstraps, per timing.
 """
 
 from __future__ import annotations
 
+import gc
 import math
-from dataclasses import dataclass, replace
-from typing import Any, Callable, Mapping
+from collections.abc import Mapping  # isinstance on typing.Mapping is ~10x slower, per metric
+from dataclasses import dataclass
+from typing import Any, Callable
 
 import numpy as np
 
-from harness.drift.excess import excess_df
+from harness.drift.batch import Pending, evaluate
+from harness.drift.excess import excess_df, pooled_excess
 from harness.drift.layers import changed_layers
-from harness.drift.machine import MachineModel, fit_machine, relative_timing_test
+from harness.drift.machine import MachineModel, fit_machine
 from harness.drift.multiplicity import holm
 from harness.drift.outcome import is_fallback
-from harness.drift.pooled_trials import between_trial_excess, pooled_trials_test, trial_moments
+from harness.drift.pooled_trials import pooled_trials_args, trial_moments_many
 from harness.drift.power import holm_level, mde_factor
 from harness.drift.rule import decide
-from harness.drift.stat_tests import Comparison, binomial_stderr, timing_test, welch_test, z_test
+from harness.drift.stat_tests import Comparison, binomial_stderr, timing_test
 from harness.homogeneity import g_test
 from harness.drift.verdict import Verdict
 from harness.errors import BaselineError, UnsupportedError
@@ -65,16 +75,19 @@ TIMING_JITTER = 0.3
 repeats and no standard error are stored: wall times on shared CI machines vary this much."""
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Tested:
-    """A metric whose test ran; its status waits for the run-wide correction."""
+    """A metric whose test is set up (``Pending``, computed with the others of its family) or ran
+    (``Comparison``); its status waits for the run-wide correction."""
 
     fields: dict[str, Any]
-    comparison: Comparison
+    comparison: Comparison | Pending
     tau: float  # on the comparison's scale
     to_unit: Callable[[float], float]  # effect on the comparison's scale -> metric unit
     gating: bool
     machine_hides: bool = False  # the night's machine shift alone is worse than the tolerance
+    notes: tuple[str, ...] = ()  # after the test's own note
+    with_g: bool = False  # a distribution with counts on both sides: the G-test is named with the test
 
 
 def _spec(run: Run, suite: str) -> Mapping[str, Mapping[str, Any]]:
@@ -109,15 +122,18 @@ def _stderr(m: Metric) -> float | None:
     return None
 
 
-def _additive(new: Metric, old: Metric, better: str, alpha: float, excess: float | None = None,
-              between: tuple[float, float] | None = None) -> tuple[Comparison | None, str]:
+def _additive(new: Metric, old: Metric, better: str, excess: float | None = None,
+              between: tuple[float, float, float, float] | None = None) -> tuple[Pending | None, str]:
     if between is not None:
         # proportions in trials with known shots: pooled counts, between-trial variance term
-        return pooled_trials_test(new, old, *between, better=better, alpha=alpha, excess=excess or 0.0), ""
+        ex_new, ex_old, shot_new, shot_old = between
+        mn, se_new, mo, se_old, df, test, note = pooled_trials_args(new, old, shot_new, shot_old, ex_new, ex_old,
+                                                                    excess or 0.0)
+        return Pending("z", (mn, se_new, mo, se_old, df), better, test, "additive", note), ""
     if len(new.samples) >= 2 and len(old.samples) >= 2:
         # per-trial values (a scalar's trials, or a suite's `trials:` for any kind): their spread holds
         # every source of variation, and Welch's t accounts for how few trials estimate it
-        return welch_test(new.samples, old.samples, better=better, alpha=alpha), ""
+        return Pending("welch", (new.samples, old.samples), better, "welch-t"), ""
     se_new, se_old = _stderr(new), _stderr(old)
     if se_new is None or se_old is None:
         side = "new result" if se_new is None else "baseline"
@@ -133,41 +149,42 @@ def _additive(new: Metric, old: Metric, better: str, alpha: float, excess: float
         df = excess_df(excess, se_new ** 2 + se_old ** 2)
         if math.isfinite(df):  # an estimate with its degrees of freedom: a t reference (Satterthwaite)
             note += f"; estimated with {excess.dof:.0f} df, t reference with df={df:.0f}"
-        return z_test(new.value, se_new, old.value, se_old, better=better, alpha=alpha,
-                      test="t+excess" if math.isfinite(df) else "z+excess", note=note, df=df), ""
-    return z_test(new.value, se_new, old.value, se_old, better=better, alpha=alpha, note=note), ""
+        return Pending("z", (new.value, se_new, old.value, se_old, df), better,
+                       "t+excess" if math.isfinite(df) else "z+excess", "additive", note), ""
+    return Pending("z", (new.value, se_new, old.value, se_old, math.inf), better, "z", "additive", note), ""
 
 
 def _timing(new: Metric, old: Metric, better: str, alpha: float, machine: MachineModel | None = None,
-            key: tuple | None = None) -> tuple[Comparison | None, str]:
+            key: tuple | None = None) -> tuple[Comparison | Pending | None, str]:
     xs, ys = new.samples or (new.value,), old.samples or (old.value,)
     if min(min(xs), min(ys), new.value, old.value) <= 0:
         return None, "a timing is zero or negative: cannot judge it on the log scale"
     if len(xs) >= 3 and len(ys) >= 3:
         if machine is not None and key in machine.stats:  # relative to the night's machine shift
-            return relative_timing_test(machine, key, better=better, alpha=alpha), ""
+            return Pending("machine", (key,), better, "t-log-machine", "log"), ""
         return timing_test(xs, ys, better=better, alpha=alpha), ""
     if new.stderr is not None and old.stderr is not None:
         # Delta method: the standard error of log(t) is stderr / t.
-        return z_test(math.log(new.value), new.stderr / new.value, math.log(old.value), old.stderr / old.value,
-                      better=better, alpha=alpha, test="z-log", scale="log",
-                      note="fewer than 3 repeats: z-test on log times (delta-method errors)"), ""
+        return Pending("z", (math.log(new.value), new.stderr / new.value, math.log(old.value),
+                             old.stderr / old.value, math.inf), better, "z-log", "log",
+                       "fewer than 3 repeats: z-test on log times (delta-method errors)"), ""
     lx, ly = np.log(xs), np.log(ys)
-    return z_test(float(lx.mean()), TIMING_JITTER / math.sqrt(lx.size), float(ly.mean()),
-                  TIMING_JITTER / math.sqrt(ly.size), better=better, alpha=alpha, test="z-log-assumed", scale="log",
-                  note=(f"{lx.size} vs {ly.size} repeats: noise not measured, assumed {TIMING_JITTER:.0%} jitter "
-                        "per repeat; record >= 3 repeats per side for a real test")), ""
+    return Pending("z", (float(lx.mean()), TIMING_JITTER / math.sqrt(lx.size), float(ly.mean()),
+                         TIMING_JITTER / math.sqrt(ly.size), math.inf), better, "z-log-assumed", "log",
+                   f"{lx.size} vs {ly.size} repeats: noise not measured, assumed {TIMING_JITTER:.0%} jitter "
+                   "per repeat; record >= 3 repeats per side for a real test"), ""
 
 
 def _cache_hits(result: Result) -> int:
     """Jobs of ``result`` served from the result cache: its timings then measure the cache, not the work."""
-    cache = result.resources.get("cache") if isinstance(result.resources, Mapping) else None
-    return int(cache.get("hits", 0)) if isinstance(cache, Mapping) else 0
+    res = result.resources
+    cache = res.get("cache") if type(res) is dict or isinstance(res, Mapping) else None
+    return int(cache.get("hits", 0)) if cache is not None and isinstance(cache, Mapping) else 0
 
 
 def _judge(name: str, spec: Mapping[str, Any], new_res: Result, old_res: Result | None,
            alpha: float, excess: float | None = None, machine: MachineModel | None = None,
-           between: tuple[float, float] | None = None) -> Verdict | _Tested:
+           between: tuple[float, float, float, float] | None = None, changed: Any = False) -> Verdict | _Tested:
     better = spec["better"]
     tol, relative = float(spec.get("tolerance", 0.0)), bool(spec.get("relative", False))
     gating = bool(spec.get("gate", True))
@@ -190,25 +207,27 @@ def _judge(name: str, spec: Mapping[str, Any], new_res: Result, old_res: Result 
     if old_res.status != "ok" or not _usable(old):
         return Verdict(**base, status="no_baseline", note=f"the stored baseline has no value for metric {name!r}")
     b = float(old.value)
-    base.update(baseline_value=b, changed_layer=changed_layers(new_res.lineage, old_res.lineage))
+    if changed is False:  # not computed once for the result by the caller
+        changed = changed_layers(new_res.lineage, old_res.lineage)
+    base.update(baseline_value=b, changed_layer=changed)
     kind = new.kind
     if kind not in METRIC_KINDS:
         raise UnsupportedError(f"{new_res.suite}/{new_res.case_id}/{new_res.baseline}: metric {name!r} has kind "
                                f"{kind!r}", hint=f"use one of {', '.join(METRIC_KINDS)} in the workload")
     notes = [] if old.kind == kind else [f"kind changed from {old.kind} to {kind}; judged as {kind}"]
     machine_hides = False
-    cached = [side for side, r in (("this run", new_res), ("the stored baseline", old_res)) if _cache_hits(r)]
     test = METRIC_TESTS[kind]  # the family that judges this kind (see harness.kinds)
-    if test == "timing" and cached:
-        return Verdict(**base, status="inconclusive", effect=new.value - old.value,
-                       note=f"not a latency: {' and '.join(cached)} was served from the result cache")
     if test == "timing":
+        cached = [side for side, r in (("this run", new_res), ("the stored baseline", old_res)) if _cache_hits(r)]
+        if cached:
+            return Verdict(**base, status="inconclusive", effect=new.value - old.value,
+                           note=f"not a latency: {' and '.join(cached)} was served from the result cache")
         frac = tol if relative else (tol / b if b > 0 else 0.0)
         tau = math.log1p(frac)
         base["tolerance"] = b * frac if better == "lower" else b * frac / (1 + frac)
         comparison, why = _timing(new, old, better, alpha, machine, (*new_res.key, name))
         shift = machine.shift if machine is not None else 0.0
-        if comparison is not None and comparison.test == "t-log-machine" and tau > 0 \
+        if isinstance(comparison, Pending) and comparison.family == "machine" and tau > 0 \
                 and (shift if better == "lower" else -shift) > tau:
             notes.append(f"every timing moved {math.expm1(shift):+.1%} together, more than the tolerance: a slower "
                          "machine and a change that slowed everything look alike within one night")
@@ -219,7 +238,7 @@ def _judge(name: str, spec: Mapping[str, Any], new_res: Result, old_res: Result 
     else:
         tau = tol * abs(b) if relative else tol
         base["tolerance"] = tau
-        comparison, why = _additive(new, old, better, alpha, excess, between)
+        comparison, why = _additive(new, old, better, excess, between)
         to_unit = float  # type: ignore[assignment]
         if kind == "distribution":
             notes.append(_g_note(new_res, old_res))
@@ -227,9 +246,7 @@ def _judge(name: str, spec: Mapping[str, Any], new_res: Result, old_res: Result 
         effect = new.value - old.value
         return Verdict(**base, status="inconclusive", effect=effect, note="; ".join([why, *notes]))
     with_g = kind == "distribution" and bool(new_res.counts) and bool(old_res.counts)
-    fields = dict(base, test=comparison.test + (" + G-test" if with_g else ""),
-                  note="; ".join(n for n in [comparison.note, *notes] if n))
-    return _Tested(fields, comparison, tau, to_unit, gating, machine_hides)
+    return _Tested(base, comparison, tau, to_unit, gating, machine_hides, tuple(notes), with_g)
 
 
 def _g_note(new_res: Result, old_res: Result) -> str:
@@ -241,25 +258,33 @@ def _g_note(new_res: Result, old_res: Result) -> str:
     return f"distribution changed? G-test p={g.p_value:.2g} (G={g.statistic:.3g}, {g.bins} bins; reported, not gating)"
 
 
-def _finish(t: _Tested, p_worse: float, p_better: float, alpha: float, family: int = 1) -> Verdict:
+def _finish(t: _Tested, p_worse: float, p_better: float, alpha: float, family: int = 1,
+            scale: float | None = None) -> Verdict:
     # The mde at the level a lone regression must reach in its Holm family (alpha / m), not at alpha:
-    # it is what the run could detect, and what `harness check` predicts.
+    # it is what the run could detect, and what `harness check` predicts. ``scale``: that ratio, if known.
     c = t.comparison
-    c = replace(c, mde=c.mde * mde_factor(holm_level(alpha, family)) / mde_factor(alpha))
-    status, why = decide(c, better=t.fields["better"], tau=t.tau, p_worse=p_worse, p_better=p_better, alpha=alpha)
+    assert isinstance(c, Comparison)
+    if scale is None:
+        scale = mde_factor(holm_level(alpha, family)) / mde_factor(alpha)
+    fields = dict(t.fields, test=c.test + (" + G-test" if t.with_g else ""),
+                  note="; ".join(n for n in [c.note, *t.notes] if n))
+    status, why = decide(c, better=fields["better"], tau=t.tau, p_worse=p_worse, p_better=p_better, alpha=alpha,
+                         mde=c.mde * scale)
     if status == "unchanged" and t.machine_hides:
         status, why = "inconclusive", "unchanged relative to the machine, but the machine itself moved beyond the tolerance"
     conv = t.to_unit
     # The mde is a worsening: for a log-scale timing where higher is better it is a drop.
-    mde = conv(c.mde) if t.fields["better"] == "lower" else -conv(-c.mde)
-    note = "; ".join(n for n in (why, t.fields["note"]) if n)
-    return Verdict(**{**t.fields, "note": note}, status=status, effect=conv(c.effect), ci_low=conv(c.ci[0]),
+    mde = c.mde * scale
+    mde = conv(mde) if fields["better"] == "lower" else -conv(-mde)
+    fields["note"] = "; ".join(n for n in (why, fields["note"]) if n)
+    return Verdict(**fields, status=status, effect=conv(c.effect), ci_low=conv(c.ci[0]),
                    ci_high=conv(c.ci[1]), p_value=c.p_worse, p_adjusted=p_worse, mde=abs(mde),
                    gate=status == "regression" and t.gating)
 
 
 def compare(run: Run, stored: Mapping[tuple[str, str, str], Result], *, alpha: float = 0.01,
-            history_excess: Mapping[tuple[str, str, str, str], float] | None = None) -> list[Verdict]:
+            history_excess: Mapping[tuple[str, str, str, str], float] | None = None,
+            reference: bool = False) -> list[Verdict]:
     """Judge every declared metric of every result in ``run`` against its stored baseline.
 
     Args:
@@ -273,6 +298,9 @@ def compare(run: Run, stored: Mapping[tuple[str, str, str], Result], *, alpha: f
             sides of proportion, expectation and distribution z-tests (a t-test when the value is an
             :class:`~harness.drift.excess.Excess` with its degrees of freedom). Metrics without an
             entry use shot noise alone.
+        reference: compute each metric's test with its scalar function, one call per metric (slow:
+            the reference the tests hold the vectorised path to), instead of one array call per
+            test family.
 
     Returns:
         One verdict per (result, declared metric), in run order.
@@ -292,6 +320,19 @@ def compare(run: Run, stored: Mapping[tuple[str, str, str], Result], *, alpha: f
     """
     if not 0 < alpha < 0.5:
         raise UnsupportedError(f"alpha={alpha} is not a significance level", hint="use a value in (0, 0.5), e.g. 0.01")
+    # A run of 10,000 metrics allocates ~10^5 short-lived objects and no reference cycles; the cyclic
+    # collector would meanwhile traverse every record of the run on each full pass (a third of the time).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _compare(run, stored, alpha, history_excess, reference)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _compare(run: Run, stored: Mapping[tuple[str, str, str], Result], alpha: float,
+             history_excess: Mapping[tuple[str, str, str, str], float] | None, reference: bool) -> list[Verdict]:
     excess = history_excess or {}
     for key, value in excess.items():
         if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
@@ -301,20 +342,27 @@ def compare(run: Run, stored: Mapping[tuple[str, str, str], Result], *, alpha: f
     machine, between = _run_wide(run, stored, specs)
     judged: list[Verdict | _Tested] = []
     for res in run.results:
+        old_res = stored.get(res.key)
+        changed = changed_layers(res.lineage, old_res.lineage) if old_res is not None else None
         for name, spec in specs[res.suite].items():
             if spec.get("kinds") and res.baseline not in spec["kinds"]:
                 continue  # a metric of some baseline kinds only (the simulator's cross-check)
             key = (*res.key, name)
-            pair = (between.get(("new", key)), between.get(("old", key)))
-            judged.append(_judge(name, spec, res, stored.get(res.key), alpha, excess.get(key), machine,
-                                 pair if None not in pair else None))
-    adjusted: dict[int, tuple[float, float, int]] = {}
+            judged.append(_judge(name, spec, res, old_res, alpha, excess.get(key), machine, between.get(key),
+                                 changed))
+    # every test of a family in one array call (or, as the reference, one scalar call each)
+    waiting = [j for j in judged if isinstance(j, _Tested) and isinstance(j.comparison, Pending)]
+    for j, c in zip(waiting, evaluate([j.comparison for j in waiting], alpha=alpha, machine=machine,
+                                      vectorised=not reference)):
+        j.comparison = c
+    adjusted: dict[int, tuple[float, float, float]] = {}
     for gating in (True, False):
         family = [i for i, j in enumerate(judged) if isinstance(j, _Tested) and j.gating is gating]
         worse = holm([judged[i].comparison.p_worse for i in family])
         better = holm([judged[i].comparison.p_better for i in family])
-        adjusted.update(zip(family, zip(worse, better, [len(family)] * len(family))))
-    return [_finish(j, *adjusted[i][:2], alpha, adjusted[i][2]) if isinstance(j, _Tested) else j
+        scale = mde_factor(holm_level(alpha, len(family))) / mde_factor(alpha)
+        adjusted.update(zip(family, zip(worse, better, [scale] * len(family))))
+    return [_finish(j, adjusted[i][0], adjusted[i][1], alpha, scale=adjusted[i][2]) if isinstance(j, _Tested) else j
             for i, j in enumerate(judged)]
 
 
@@ -323,7 +371,7 @@ def _run_wide(run: Run, stored: Mapping[tuple[str, str, str], Result],
     """What the run's metrics say together: the night's machine shift of timings
     (:mod:`harness.drift.machine`) and the pooled between-trial variance of proportions in trials
     (:mod:`harness.drift.pooled_trials`), per side ("new" or "old") and metric."""
-    pairs, sides, groups = {}, {}, {}
+    pairs, sides, groups, keys = {}, {}, {}, []
     for res in run.results:
         old_res = stored.get(res.key)
         if res.status != "ok" or old_res is None or old_res.status != "ok":
@@ -334,9 +382,17 @@ def _run_wide(run: Run, stored: Mapping[tuple[str, str, str], Result],
                 continue
             if METRIC_TESTS.get(new.kind) == "timing" and not (_cache_hits(res) or _cache_hits(old_res)):
                 pairs[(*res.key, name)] = (new.samples, old.samples)
-            elif trial_moments(new) is not None and trial_moments(old) is not None:
+            elif new.kind == "proportion" and len(new.samples) >= 2 and len(old.samples) >= 2:
+                key = (*res.key, name)
+                keys.append(key)
                 for side, m in (("new", new), ("old", old)):
-                    sides[side, (*res.key, name)] = m
-                    groups[side, (*res.key, name)] = (m.kind, res.baseline)
-    return fit_machine(pairs), between_trial_excess(sides, groups)
+                    sides[side, key] = m
+                    groups[side, key] = (m.kind, res.baseline)
+    # both sides of a metric must have trial moments (trials, shots known) for the pooled-count test
+    moments = trial_moments_many(sides)
+    moments = {k: m for k, m in moments.items() if ("new", k[1]) in moments and ("old", k[1]) in moments}
+    ex = pooled_excess(moments, groups)
+    between = {k: (ex["new", k], ex["old", k], moments["new", k].mean_shot, moments["old", k].mean_shot)
+               for k in keys if ("new", k) in ex}
+    return fit_machine(pairs), between
 

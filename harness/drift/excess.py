@@ -120,7 +120,10 @@ def satterthwaite(variance: float, terms: Sequence[tuple[float, float]]) -> floa
     >>> satterthwaite(2.0, [])
     inf
     """
-    noise = sum(c * c / d for c, d in terms if c > 0 and math.isfinite(d))
+    noise = 0.0
+    for c, d in terms:
+        if c > 0 and d < math.inf:
+            noise += c * c / d
     return variance * variance / noise if noise > 0 else math.inf
 
 # Median of chi-square with 1 degree of freedom: median(d^2) / this estimates E[d^2] for normal d.
@@ -233,28 +236,35 @@ def pooled_excess(moments: Mapping[Hashable, Moments], groups: Mapping[Hashable,
     """
     if not 0.5 <= confidence < 1:
         raise ValueError(f"confidence={confidence} must be in [0.5, 1)")
-    members: dict[Hashable, list[Hashable]] = {}
-    for key, m in moments.items():
-        if m.mean_shot > 0 and m.total > 0:
-            members.setdefault(groups.get(key), []).append(key)
-    prior = {}
-    for g, keys in members.items():
-        if len(keys) >= min_group:
-            d0, r0 = _fit_prior(np.array([moments[k].ratio for k in keys]), np.array([moments[k].dof for k in keys]))
-            prior[g] = (d0, max(r0, 1.0))  # the total is never below shot noise
-    out = {}
-    for key, m in moments.items():
-        p = prior.get(groups.get(key)) if m.mean_shot > 0 and m.total > 0 else None
-        if p is None:
-            total, dof = m.total, m.dof
-        else:
-            d0, r0 = p
-            total, dof = (d0 * r0 + m.dof * m.ratio) / (d0 + m.dof) * m.mean_shot, d0 + m.dof
-        if confidence > 0.5:
-            out[key] = max(0.0, total * _bound_factor(dof, confidence) - m.mean_shot)
-        else:
-            out[key] = Excess(max(0.0, total - m.mean_shot), dof=dof, total=max(total, m.mean_shot))
-    return out
+    keys = list(moments)
+    if not keys:
+        return {}
+    # as arrays (a run of 10,000 metrics in trials pools 20,000 series): element-wise the same arithmetic
+    shot, tau2, dof = (np.array(c, float) for c in zip(*((m.mean_shot, m.tau2, m.dof) for m in moments.values())))
+    total = tau2 + shot
+    raw = np.array([m.total if m.raw is None else m.raw for m in moments.values()], float)
+    member = (shot > 0) & (total > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.maximum(raw / shot, 0.1)
+    by_group: dict[Hashable, list[int]] = {}
+    for i, (key, ok) in enumerate(zip(keys, member.tolist())):
+        if ok:
+            by_group.setdefault(groups.get(key), []).append(i)
+    d0s, r0s = np.zeros(len(keys)), np.zeros(len(keys))
+    pooled = np.zeros(len(keys), bool)
+    for idx in by_group.values():
+        if len(idx) >= min_group:
+            d0, r0 = _fit_prior(ratio[idx], dof[idx])
+            d0s[idx], r0s[idx], pooled[idx] = d0, max(r0, 1.0), True  # the total is never below shot noise
+    with np.errstate(divide="ignore", invalid="ignore"):
+        post = (d0s * r0s + dof * ratio) / (d0s + dof) * shot
+    total = np.where(pooled, post, total)
+    dof = np.where(pooled, d0s + dof, dof)
+    if confidence > 0.5:
+        bound = np.array([_bound_factor(float(f), confidence) for f in dof.tolist()])
+        return dict(zip(keys, np.maximum(0.0, total * bound - shot).tolist()))
+    return {key: Excess(max(0.0, t - s), dof=f, total=max(t, s))
+            for key, t, s, f in zip(keys, total.tolist(), shot.tolist(), dof.tolist())}
 
 
 def squeeze_variances(variances: np.ndarray, dof: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -75,25 +75,34 @@ def fit_machine(pairs: Mapping[Hashable, tuple[Sequence[float], Sequence[float]]
         >>> round(math.exp(fit_machine({j: (new[j], base[j]) for j in base}).shift), 3)
         1.1
     """
-    logs = {}
+    # grouped by repeat counts, so the logs of a whole group are one array (10,000 timings in milliseconds)
+    by_size: dict[tuple[int, int], list[Hashable]] = {}
     for key, (new, base) in pairs.items():
-        x, y = np.asarray(new, float), np.asarray(base, float)
-        if x.size >= 3 and y.size >= 3 and x.min() > 0 and y.min() > 0:
-            logs[key] = (robust_logs(x), robust_logs(y))
-    if len(logs) < MIN_TIMINGS:
+        if len(new) >= 3 and len(base) >= 3:
+            by_size.setdefault((len(new), len(base)), []).append(key)
+    rows: dict[Hashable, tuple[float, float, float, int, int]] = {}
+    for (nx, ny), group in by_size.items():
+        x = np.array([pairs[k][0] for k in group], float)
+        y = np.array([pairs[k][1] for k in group], float)
+        ok = (x.min(axis=1) > 0) & (y.min(axis=1) > 0)
+        if not ok.any():
+            continue
+        lx, ly = robust_logs(x[ok]), robust_logs(y[ok])
+        for k, d, vx, vy in zip([k for k, good in zip(group, ok.tolist()) if good],
+                                (lx.mean(1) - ly.mean(1)).tolist(), lx.var(1, ddof=1).tolist(),
+                                ly.var(1, ddof=1).tolist()):
+            rows[k] = (d, vx, vy, nx, ny)
+    keys = [k for k in pairs if k in rows]  # the run's order
+    if len(keys) < MIN_TIMINGS:
         return None
-    keys = list(logs)
-    diffs = np.array([logs[k][0].mean() - logs[k][1].mean() for k in keys])
-    var = np.array([[logs[k][s].var(ddof=1) for k in keys] for s in (0, 1)]).ravel()
-    dof = np.array([[logs[k][s].size - 1 for k in keys] for s in (0, 1)], float).ravel()
-    post, post_dof = squeeze_variances(var, dof)
-    n = np.array([[logs[k][s].size for k in keys] for s in (0, 1)], float)
-    se2 = post[: len(keys)] / n[0] + post[len(keys):] / n[1]
+    d, vx, vy, nx, ny = (np.array(c, float) for c in zip(*(rows[k] for k in keys)))
+    post, post_dof = squeeze_variances(np.concatenate([vx, vy]), np.concatenate([nx - 1, ny - 1]))
+    se2 = post[: len(keys)] / nx + post[len(keys):] / ny
     df = np.minimum(post_dof[: len(keys)], post_dof[len(keys):])
     # the median of K roughly normal differences has variance about (pi / 2) * mean(se^2) / K
     shift_var = math.pi / 2 * float(se2.mean()) / len(keys)
-    return MachineModel(float(np.median(diffs)), shift_var,
-                        {k: (float(d), float(s), float(f)) for k, d, s, f in zip(keys, diffs, se2, df)}, len(keys))
+    return MachineModel(float(np.median(d)), shift_var,
+                        dict(zip(keys, zip(d.tolist(), se2.tolist(), df.tolist()))), len(keys))
 
 
 def relative_timing_test(model: MachineModel, key: Hashable, *, better: str, alpha: float) -> Comparison:

@@ -31,7 +31,7 @@ from harness.drift.excess import Excess, Moments, pooled_excess, satterthwaite
 from harness.drift.stat_tests import Comparison, binomial_stderr, z_test
 from harness.records import Metric
 
-__all__ = ["between_trial_excess", "pooled_trials_test", "trial_moments"]
+__all__ = ["between_trial_excess", "pooled_trials_args", "pooled_trials_test", "trial_moments", "trial_moments_many"]
 
 
 def trial_moments(m: Metric) -> Moments | None:
@@ -50,12 +50,61 @@ def trial_moments(m: Metric) -> Moments | None:
     return Moments(max(0.0, spread - shot), shot, float(t - 1), spread)
 
 
+def trial_moments_many(metrics: Mapping[Hashable, Metric]) -> dict[Hashable, Moments]:
+    """:func:`trial_moments` of many metrics at once (grouped by trials and shots per trial, one array
+    each), for those that have them, in the input's order."""
+    by_size: dict[tuple[int, int], list[Hashable]] = {}
+    for key, m in metrics.items():
+        t = len(m.samples)
+        if m.kind == "proportion" and t >= 2 and m.n and m.n >= t:
+            by_size.setdefault((t, m.n // t), []).append(key)
+    found: dict[Hashable, Moments] = {}
+    for (t, shots), keys in by_size.items():
+        v = np.array([metrics[k].samples for k in keys], float)
+        p = v.mean(axis=1)
+        q = np.where((p <= 0.0) | (p >= 1.0), (np.clip(p, 0.0, 1.0) * shots + 0.5) / (shots + 1), p)
+        shot = np.sqrt(q * (1.0 - q) / shots) ** 2  # binomial_stderr, squared
+        spread = v.var(axis=1, ddof=1)
+        ok = np.isfinite(v).all(axis=1) & (shot > 0)
+        for k, good, sh, sp in zip(keys, ok.tolist(), shot.tolist(), spread.tolist()):
+            if good:
+                found[k] = Moments(max(0.0, sp - sh), sh, float(t - 1), sp)
+    return {k: found[k] for k in metrics if k in found}
+
+
 def between_trial_excess(metrics: Mapping[Hashable, Metric], groups: Mapping[Hashable, Hashable], *,
                          confidence: float = 0.5) -> dict[Hashable, float]:
     """Between-trial variance per trial for each metric that has :func:`trial_moments`, pooled per group
     (an :class:`~harness.drift.excess.Excess` with its degrees of freedom; see ``pooled_excess``)."""
-    moments = {k: mo for k, m in metrics.items() if (mo := trial_moments(m)) is not None}
-    return pooled_excess(moments, groups, confidence=confidence)
+    return pooled_excess(trial_moments_many(metrics), groups, confidence=confidence)
+
+
+def pooled_trials_args(new: Metric, old: Metric, shot_new: float, shot_old: float, ex_new: float, ex_old: float,
+                       excess: float = 0.0) -> tuple[float, float, float, float, float, str, str]:
+    """What the pooled-trials test computes before its tail: (pooled new, its se, pooled baseline, its se,
+    Satterthwaite df, test name, note), from each side's shot variance per trial (``trial_moments``)."""
+    terms = []  # the estimated parts of the variance: (contribution, degrees of freedom)
+
+    def se(m: Metric, shot: float, ex: float) -> float:
+        t = len(m.samples)
+        if isinstance(ex, Excess):
+            terms.append((ex.total / t, ex.dof))
+        if isinstance(excess, Excess):
+            terms.append((excess.total, excess.dof))
+        return math.sqrt((shot + ex) / t + excess)
+
+    se_new, se_old = se(new, shot_new, ex_new), se(old, shot_old, ex_old)
+    df = satterthwaite(se_new ** 2 + se_old ** 2, terms)
+    note = (f"pooled counts of {len(new.samples)} and {len(old.samples)} trials with a between-trial "
+            f"variance term (sd per trial {math.sqrt(ex_new):.3g} and {math.sqrt(ex_old):.3g}, pooled across "
+            "similar metrics)")
+    if excess:
+        note += f"; excess variance from history: sd {math.sqrt(excess):.3g} per side"
+    if math.isfinite(df):
+        note += f"; t reference with Satterthwaite df={df:.0f}"
+    test = "t-pooled-trials" if math.isfinite(df) else "z-pooled-trials"
+    mean_new, mean_old = sum(new.samples) / len(new.samples), sum(old.samples) / len(old.samples)
+    return float(mean_new), se_new, float(mean_old), se_old, df, test, note
 
 
 def pooled_trials_test(new: Metric, old: Metric, ex_new: float, ex_old: float, *, better: str, alpha: float,
@@ -65,25 +114,6 @@ def pooled_trials_test(new: Metric, old: Metric, ex_new: float, ex_old: float, *
     ``excess`` (night-to-night variance learned from history) is added to both sides as in the
     plain z-test.
     """
-    terms = []  # the estimated parts of the variance: (contribution, degrees of freedom)
-
-    def se(m: Metric, ex: float) -> float:
-        t = len(m.samples)
-        shot = trial_moments(m).mean_shot  # type: ignore[union-attr]
-        if isinstance(ex, Excess):
-            terms.append((ex.total / t, ex.dof))
-        if isinstance(excess, Excess):
-            terms.append((excess.total, excess.dof))
-        return math.sqrt((shot + ex) / t + excess)
-
-    se_new, se_old = se(new, ex_new), se(old, ex_old)
-    df = satterthwaite(se_new ** 2 + se_old ** 2, terms)
-    note = (f"pooled counts of {len(new.samples)} and {len(old.samples)} trials with a between-trial "
-            f"variance term (sd per trial {math.sqrt(ex_new):.3g} and {math.sqrt(ex_old):.3g}, pooled across "
-            "similar metrics)")
-    if excess:
-        note += f"; excess variance from history: sd {math.sqrt(excess):.3g} per side"
-    if math.isfinite(df):
-        note += f"; t reference with Satterthwaite df={df:.0f}"
-    return z_test(float(np.mean(new.samples)), se_new, float(np.mean(old.samples)), se_old, better=better,
-                  alpha=alpha, test="t-pooled-trials" if math.isfinite(df) else "z-pooled-trials", note=note, df=df)
+    shot_new, shot_old = trial_moments(new).mean_shot, trial_moments(old).mean_shot  # type: ignore[union-attr]
+    mn, se_new, mo, se_old, df, test, note = pooled_trials_args(new, old, shot_new, shot_old, ex_new, ex_old, excess)
+    return z_test(mn, se_new, mo, se_old, better=better, alpha=alpha, test=test, note=note, df=df)

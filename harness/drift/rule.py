@@ -33,7 +33,7 @@ Decision = Literal["regression", "improvement", "unchanged", "inconclusive"]
 
 
 def decide(c: Comparison, *, better: str, tau: float, p_worse: float, p_better: float,
-           alpha: float) -> tuple[Decision, str]:
+           alpha: float, mde: float | None = None) -> tuple[Decision, str]:
     """Apply the rule above to one comparison.
 
     Args:
@@ -43,6 +43,7 @@ def decide(c: Comparison, *, better: str, tau: float, p_worse: float, p_better: 
         p_worse: Holm-adjusted one-sided p toward worse.
         p_better: Holm-adjusted one-sided p toward better.
         alpha: the run's family-wise significance level.
+        mde: the minimum detectable effect to judge power by, when not ``c.mde`` (e.g. at Holm's level).
 
     Returns:
         The status and a short reason for the note.
@@ -61,8 +62,9 @@ def decide(c: Comparison, *, better: str, tau: float, p_worse: float, p_better: 
         why = "significant change, but within the tolerance and not provably inside it"
     else:
         why = "not significant, and the interval is wider than the tolerance"
-    if c.mde > tau:
-        size = f"a factor {math.exp(c.mde):.3g}" if c.scale == "log" else f"{c.mde:.3g}"
+    mde = c.mde if mde is None else mde
+    if mde > tau:
+        size = f"a factor {math.exp(mde):.3g}" if c.scale == "log" else f"{mde:.3g}"
         return "inconclusive", (f"underpowered: only worsenings of {size} or more are detectable (80 % power), "
                                 f"more than the tolerance; {why} (run `harness check` for the shots that fix it)")
     return "inconclusive", f"within noise: {why}"
