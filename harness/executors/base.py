@@ -39,6 +39,7 @@ __all__ = [
     "PhysicalCircuits",
     "ReadoutCalibrated",
     "Resources",
+    "RuntimeOptioned",
     "ResultCaching",
     "StageClock",
     "supports",
@@ -171,6 +172,19 @@ class GateCalibrated(Protocol):
 
     def gate_error(self, name: str, qubits: Sequence[int]) -> float | None:
         """The error of gate ``name`` on physical ``qubits``; None when the calibration has none."""
+        ...
+
+
+@runtime_checkable
+class RuntimeOptioned(Protocol):
+    """A device whose jobs go through qiskit-ibm-runtime's client-side Sampler, which can take its
+    own options (twirling, dynamical decoupling) and show what it really applies."""
+
+    def using_options(self, options: Mapping[str, Any]) -> Any:
+        """A context manager: jobs submitted inside it carry ``options``."""
+        ...
+
+    def applied_options(self, circuit: "QuantumCircuit", shots: int, options: Mapping[str, Any]) -> dict[str, Any]:
         ...
 
 

@@ -18,11 +18,13 @@ sets are bound in one PUB, so a sweep is one job.
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import difflib
 import functools
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -198,6 +200,8 @@ class RuntimeDevice:
         self._last: "QuantumCircuit | None" = None
         self.job_timeout: float | None = None
         """Seconds to poll a submitted job before it is cancelled and TimeoutError raised (None: no limit)."""
+        self.primitive_options: dict[str, Any] = {}
+        """Options of the runtime's own Sampler for the jobs submitted now (set by :meth:`using_options`)."""
         self.cache: Any = None
         """Optional counts cache (see :func:`~harness.executors.aer.job_description`); only consulted
         for fake backends, whose seeded jobs are reproducible. Real hardware is never served from it."""
@@ -321,16 +325,50 @@ class RuntimeDevice:
     def _sampler(self, seed: int) -> Any:
         from qiskit_ibm_runtime.executor_sampler import Sampler
 
+        extra = copy.deepcopy(self.primitive_options)
         if self.simulated:
             return Sampler(mode=_simulator_for(self.name, self._backend),
-                           options={"simulator": {"seed_simulator": seed}})
+                           options={**extra, "simulator": {"seed_simulator": seed}})
         # REAL HARDWARE PATH: every job of this device goes through one Batch (the runtime schedules
         # them together); the batch is opened on the first job and closed by close().
         if getattr(self, "_batch", None) is None:
             from qiskit_ibm_runtime import Batch
 
             self._batch = Batch(backend=self._backend)
-        return Sampler(mode=self._batch)
+        return Sampler(mode=self._batch, options=extra or None)
+
+    @contextlib.contextmanager
+    def using_options(self, options: Mapping[str, Any]) -> Iterator[None]:
+        """Submit the jobs inside the block with the runtime's own Sampler ``options`` (twirling,
+        dynamical decoupling; the seed stays the device's). They are part of a cached job's key."""
+        before, self.primitive_options = self.primitive_options, copy.deepcopy(dict(options))
+        try:
+            yield
+        finally:
+            self.primitive_options = before
+
+    def applied_options(self, circuit: "QuantumCircuit", shots: int, options: Mapping[str, Any]) -> dict[str, Any]:
+        """What the runtime's client-side Sampler really does with ``options`` to ``circuit`` (a
+        transpiled circuit), read from the program it prepares for the executor, locally as on
+        hardware: ``{"twirling": {randomizations, shots_per_randomization} | None,
+        "dynamical_decoupling": {inserted gate counts} | None}``."""
+        from qiskit_ibm_runtime.executor_sampler.prepare import prepare
+        from qiskit_ibm_runtime.options_models import SamplerOptions
+
+        physical = self.translate_physical(circuit)
+        mode = _simulator_for(self.name, self._backend) if self.simulated else self._backend
+        program, _ = prepare([physical], SamplerOptions(**copy.deepcopy(dict(options))), int(shots),
+                             add_tags=self.simulated, backend=mode)
+        item = program.items[0]
+        out: dict[str, Any] = {"twirling": None, "dynamical_decoupling": None}
+        if type(item).__name__ == "SamplexItem":  # randomised Pauli frames drawn per randomisation
+            out["twirling"] = {"randomizations": int(np.prod(item.shape)) if item.shape else 1,
+                               "shots_per_randomization": int(program.shots)}
+        before, after = physical.count_ops(), item.circuit.count_ops()
+        if after.get("delay", 0) > before.get("delay", 0):  # idle windows filled: delays around the pulses
+            out["dynamical_decoupling"] = {"inserted": {k: int(after.get(k, 0) - before.get(k, 0))
+                                                        for k in ("x", "y", "delay") if after.get(k, 0) > before.get(k, 0)}}
+        return out
 
     def close(self) -> None:
         """Close the real-hardware batch, if one was opened (nothing for fake backends)."""
@@ -354,6 +392,8 @@ class RuntimeDevice:
             identity = {"engine": "qiskit-ibm-runtime", "backend": self.name,
                         "calibration_sha256": snapshot_hash(self._snap), "qiskit_aer": qiskit_aer.__version__,
                         "qiskit_ibm_runtime": qiskit_ibm_runtime.__version__}
+            if self.primitive_options:  # the runtime's own options change what runs
+                identity["options"] = self.primitive_options
             description = job_description(identity, circuits, values, shots, seed)
         counts: list[Counts] | None = self.cache.lookup(description) if description is not None else None
         if counts is None:

@@ -136,6 +136,10 @@ class Technique:
     def record(self, values: Sequence[Mapping[str, float]], estimate: Mapping[str, float], ctx: Context) -> None:
         """Estimate level: keep what the point estimate's combine saw in ``ctx.info`` (not the bootstrap's)."""
 
+    def primitive_options(self, settings: "MitigationSettings") -> dict[str, Any] | None:
+        """Options of the device's own primitive for every job of the stack (None: none)."""
+        return None
+
     def point_shots(self, shots: int, settings: "MitigationSettings", ctx: Context) -> list[int] | None:
         """Estimate level, after ``expand``: the shots of each point (None: ``shots`` each; PEC's
         merged draws run with their multiplicity's shots)."""

@@ -114,7 +114,10 @@ def run_stack(
     if readout is not None:
         calibration, cal_shots = readout.calibration_circuits(
             [leaf.circuit for leaf in leaves], settings, ctx)
-    leaf_counts, spent = _execute(device, leaves, counts, calibration, cal_shots, physical, readout, ctx)
+    options: dict[str, Any] = {}
+    for t in techniques:
+        options.update(t.primitive_options(settings) or {})
+    leaf_counts, spent = _execute(device, leaves, counts, calibration, cal_shots, physical, readout, ctx, options)
 
     def distributions(i: int, keys: Sequence[str], draws: np.ndarray) -> list[dict[str, float]]:
         if readout is None:
@@ -208,8 +211,10 @@ def _comparison(metrics: Mapping[str, Any], draws: Mapping[str, np.ndarray], ide
 
 def _execute(device: Any, leaves: list[_Leaf], counts: Sequence[Mapping[str, int]] | None,
              calibration: list["QuantumCircuit"], cal_shots: int, physical: bool,
-             readout: Technique | None, ctx: Context) -> tuple[list[Mapping[str, int]], dict[str, int]]:
-    """Counts of every leaf (reused or run) and what was spent; one job per distinct shot count."""
+             readout: Technique | None, ctx: Context,
+             options: Mapping[str, Any] | None = None) -> tuple[list[Mapping[str, int]], dict[str, int]]:
+    """Counts of every leaf (reused or run) and what was spent; one job per distinct shot count,
+    each under the device primitive's ``options`` when a technique sets some."""
     batches: dict[tuple[bool, int], list[tuple[str, int, "QuantumCircuit"]]] = {}
     for index, leaf in enumerate(leaves):
         if leaf.reuse is None:
@@ -222,7 +227,11 @@ def _execute(device: Any, leaves: list[_Leaf], counts: Sequence[Mapping[str, int
     spent = {"circuits": 0, "shots": 0, "jobs": 0}
     for (phys, n_shots), items in batches.items():
         run = device.sample_transpiled if phys else device.sample_batch
-        results = run([c for _, _, c in items], n_shots)
+        if options:
+            with device.using_options(options):
+                results = run([c for _, _, c in items], n_shots)
+        else:
+            results = run([c for _, _, c in items], n_shots)
         for (what, index, _), result in zip(items, results):
             (out if what == "leaf" else cal_counts)[index] = result
         spent["circuits"] += len(items)

@@ -38,6 +38,9 @@ __all__ = [
     "MitigationSettings",
     "PECSettings",
     "ReadoutSettings",
+    "RuntimeDDSettings",
+    "RuntimeSettings",
+    "RuntimeTwirlingSettings",
     "SimulatorSettings",
     "SuiteModel",
     "TwirlingSettings",
@@ -132,6 +135,73 @@ class PECSettings(Strict):
     ``gamma`` needs more draws than ``samples`` or than the case's shots is refused, saying what it needs."""
 
 
+class RuntimeTwirlingSettings(Strict):
+    """qiskit-ibm-runtime's own twirling (``SamplerOptions.twirling``), applied client-side by its Sampler."""
+
+    gates: bool = True
+    """Twirl the two-qubit gate layers (``enable_gates``)."""
+    measure: bool = False
+    """Twirl the measurements (``enable_measure``)."""
+    randomizations: int | Literal["auto"] = "auto"
+    """``num_randomizations``; ``auto``: the runtime's rule from the shots."""
+    shots_per_randomization: int | Literal["auto"] = "auto"
+    """``shots_per_randomization``; ``auto``: the runtime's rule (at least 64)."""
+
+
+class RuntimeDDSettings(Strict):
+    """qiskit-ibm-runtime's own dynamical decoupling (``SamplerOptions.dynamical_decoupling``)."""
+
+    sequence: Literal["XX", "XpXm", "XY4"] = "XX"
+    """``sequence_type``: the pulses that fill each idle window, timed from the backend's durations."""
+
+
+_IGNORED_RUNTIME = (
+    "is not applied by the harness's runtime primitive: qiskit-ibm-runtime's local mode ignores the "
+    "Estimator's resilience options (its EstimatorV2 warns they have no effect on a fake backend), and "
+    "the harness samples through the client-side Sampler, which has no resilience options at all; "
+    "use the harness's own techniques instead (readout: measured readout correction like TREX, zne, pec)"
+)
+
+
+class RuntimeSettings(Strict):
+    """The runtime's own mitigation options, where its client-side Sampler applies them (locally too:
+    each job checks what the prepared program really contains and refuses what it does not)."""
+
+    twirling: RuntimeTwirlingSettings | None = None
+    """The runtime's Pauli twirling; omit or null for none."""
+    dynamical_decoupling: RuntimeDDSettings | None = None
+    """The runtime's dynamical decoupling; omit or null for none."""
+    resilience_level: Any = None
+    """Refused: see :data:`_IGNORED_RUNTIME` (kept as a key so the refusal names it)."""
+    resilience: Any = None
+    """Refused (TREX ``measure_mitigation``, ``zne_mitigation``, ``pec_mitigation``, PEA), as above."""
+
+    @field_validator("resilience_level", "resilience")
+    @classmethod
+    def _refused(cls, v: Any, info: Any) -> Any:
+        if v is not None:
+            raise ValueError(f"{info.field_name} {_IGNORED_RUNTIME}")
+        return v
+
+    @model_validator(mode="after")
+    def _something(self) -> "RuntimeSettings":
+        if self.twirling is None and self.dynamical_decoupling is None:
+            raise ValueError("runtime: set twirling or dynamical_decoupling (or leave runtime out)")
+        return self
+
+    def sampler_options(self) -> dict[str, Any]:
+        """The ``SamplerOptions`` of ``qiskit_ibm_runtime.executor_sampler.Sampler`` these settings mean."""
+        out: dict[str, Any] = {}
+        if self.twirling is not None:
+            t = self.twirling
+            out["twirling"] = {"enable_gates": t.gates, "enable_measure": t.measure,
+                               "num_randomizations": t.randomizations,
+                               "shots_per_randomization": t.shots_per_randomization}
+        if self.dynamical_decoupling is not None:
+            out["dynamical_decoupling"] = {"enable": True, "sequence_type": self.dynamical_decoupling.sequence}
+        return out
+
+
 class MitigationSettings(Strict):
     """Error mitigation for the ``hardware.mitigated`` result; ``hardware.raw`` never has any."""
 
@@ -145,6 +215,8 @@ class MitigationSettings(Strict):
     """Pauli twirling; omit or null for none."""
     pec: PECSettings | None = None
     """Probabilistic error cancellation; omit or null for none (not with ``zne``)."""
+    runtime: RuntimeSettings | None = None
+    """qiskit-ibm-runtime's own twirling and dynamical decoupling; omit or null for none."""
     bootstrap: int = Field(200, ge=20, le=5000)
     """Resamples used to put a standard error on mitigated values."""
 

@@ -1,0 +1,120 @@
+"""The runtime's own options: what qiskit-ibm-runtime's local primitives really apply, and that
+the harness applies what they apply and refuses what they ignore."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from pydantic import ValidationError
+from qiskit import QuantumCircuit
+
+from harness.errors import UnsupportedError
+from harness.mitigation import mitigate
+from harness.records import Metric
+from harness.suite.schema import MitigationSettings, RuntimeSettings
+
+pytestmark = pytest.mark.sdk
+
+
+def ghz3() -> QuantumCircuit:
+    qc = QuantumCircuit(3, 3)
+    qc.h(0)
+    qc.cx(0, 1)
+    qc.cx(1, 2)
+    qc.measure(range(3), range(3))
+    return qc
+
+
+def score(probs, shots):
+    return {"p": Metric(probs.get("000", 0.0) + probs.get("111", 0.0), "proportion", n=shots)}
+
+
+@pytest.fixture(scope="module")
+def device():
+    from harness.executors.runtime import RuntimeDevice
+
+    return RuntimeDevice("fake_manila", seed_transpiler=1, seed_simulator=2)
+
+
+def test_the_local_service_ignores_resilience_twirling_and_dd_of_the_classic_primitives():
+    """The fact the schema's refusal rests on: local mode warns these options have no effect."""
+    from qiskit import transpile
+    from qiskit.quantum_info import SparsePauliOp
+    from qiskit_ibm_runtime import EstimatorV2, SamplerV2
+    from qiskit_ibm_runtime.fake_provider import FakeManilaV2
+
+    backend = FakeManilaV2()
+    isa = transpile(ghz3(), backend, optimization_level=1, seed_transpiler=1)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        SamplerV2(mode=backend, options={"twirling": {"enable_gates": True},
+                                         "dynamical_decoupling": {"enable": True}}).run([isa], shots=50).result()
+        est = EstimatorV2(mode=backend, options={"resilience_level": 1,
+                                                 "resilience": {"measure_mitigation": True}})
+        body = isa.remove_final_measurements(inplace=False)
+        est.run([(body, SparsePauliOp("Z" * body.num_qubits))]).result()
+    text = " ".join(str(w.message) for w in caught)
+    assert "twirling" in text and "dynamical_decoupling" in text and "no effect in local testing mode" in text
+    assert "resilience_level option has no effect" in text
+
+
+@pytest.mark.parametrize("key, value", [("resilience_level", 1), ("resilience", {"measure_mitigation": True})])
+def test_ignored_runtime_options_are_refused_at_load_time_with_the_reason(key, value, tmp_path):
+    from harness.errors import SuiteError
+    from harness.suite import load_suite
+
+    with pytest.raises(ValidationError, match="not applied by the harness's runtime primitive"):
+        RuntimeSettings.model_validate({key: value, "twirling": {}})
+    path = tmp_path / "rt.yaml"
+    path.write_text(f"""suite: rt
+workload: ghz
+matrix: {{n: [2], shots: [100]}}
+baselines:
+  hardware:
+    backend: fake_manila
+    strategies:
+      trex: {{runtime: {{{key}: {value!r}}}}}
+metrics:
+  success_probability: {{better: higher}}
+""".replace("'", '"'))
+    with pytest.raises(SuiteError) as info:
+        load_suite(path)
+    message = str(info.value)
+    assert "rt.yaml" in message and f"strategies.trex.runtime.{key}" in message and "local mode" in message
+
+
+def test_the_client_side_sampler_applies_twirling_and_dd_and_the_harness_records_it(device):
+    twirl = RuntimeSettings.model_validate({"twirling": {"randomizations": 4, "shots_per_randomization": 250}})
+    applied = device.applied_options(device.transpile(ghz3()), 1000, twirl.sampler_options())
+    assert applied["twirling"] == {"randomizations": 4, "shots_per_randomization": 250}
+    assert applied["dynamical_decoupling"] is None
+    dd = RuntimeSettings.model_validate({"dynamical_decoupling": {"sequence": "XX"}})
+    applied = device.applied_options(device.transpile(ghz3()), 1000, dd.sampler_options())
+    assert applied["twirling"] is None and applied["dynamical_decoupling"]["inserted"]["delay"] > 0
+    assert applied["dynamical_decoupling"]["inserted"]["x"] % 2 == 0  # XX: pairs of pulses per window
+
+    settings = MitigationSettings(runtime=twirl, bootstrap=20)
+    out = mitigate(device, ghz3(), 1000, score, settings, np.random.default_rng(0))
+    assert out.details["runtime"]["applied"]["twirling"]["randomizations"] == 4
+    assert out.details["runtime"]["options"]["twirling"]["enable_gates"] is True
+    assert out.resources["circuits"] == 1 and out.resources["jobs"] == 1  # a new run: the options changed it
+    assert 0.6 < out.metrics["p"].value <= 1.0
+    assert device.primitive_options == {}  # only the stack's jobs carried them
+
+
+def test_an_option_the_runtime_does_not_apply_is_refused_not_recorded(device, monkeypatch):
+    monkeypatch.setattr(type(device), "applied_options",
+                        lambda self, c, shots, options: {"twirling": None, "dynamical_decoupling": None})
+    settings = MitigationSettings(runtime=RuntimeSettings.model_validate({"dynamical_decoupling": {}}))
+    with pytest.raises(UnsupportedError, match="did not apply dynamical_decoupling"):
+        mitigate(device, ghz3(), 100, score, settings, np.random.default_rng(0))
+
+
+def test_runtime_options_need_the_runtime_sampler():
+    from ..fake_device import FakeDevice, ideal
+
+    settings = MitigationSettings(runtime=RuntimeSettings.model_validate({"twirling": {}}))
+    with pytest.raises(UnsupportedError, match="runtime options cannot apply"):
+        mitigate(FakeDevice(ideal), ghz3(), 100, score, settings, np.random.default_rng(0))
