@@ -2,7 +2,7 @@
 
 A stack is every technique its :class:`~harness.suite.schema.MitigationSettings` turns on, always
 in :data:`ORDER`: ZNE folds or PEC samples (the points; one of them), then DDD pads each circuit, then twirling draws its
-copies, the runtime's own options ride on every job, and readout correction is applied to every executed circuit's counts.
+copies, the runtime's own options ride on every job, and readout correction (the tensored inverse or M3: one of them) is applied to every executed circuit's counts.
 
 Adding a technique: write ``harness/mitigation/<name>.py`` with a :class:`Technique` subclass, list
 it in :data:`TECHNIQUES` here, and add its settings field to ``MitigationSettings`` in
@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from harness.mitigation.base import Technique
 from harness.mitigation.ddd import DDD
+from harness.mitigation.m3 import M3
 from harness.mitigation.pec import PEC
 from harness.mitigation.raw import Raw
 from harness.mitigation.readout import Readout
@@ -28,8 +29,8 @@ if TYPE_CHECKING:
 __all__ = ["ORDER", "TECHNIQUES", "cost", "stack", "variance_amplification"]
 
 TECHNIQUES: dict[str, Technique] = {t.name: t for t in (Raw(), ZNE(), PEC(), DDD(), Twirling(), RuntimeOptions(),
-                                                         Readout())}
-ORDER = ("zne", "pec", "ddd", "twirling", "runtime", "readout")
+                                                         Readout(), M3())}
+ORDER = ("zne", "pec", "ddd", "twirling", "runtime", "readout", "m3")
 """Application order, outermost first (``raw`` is the empty stack)."""
 
 

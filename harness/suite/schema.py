@@ -34,6 +34,7 @@ __all__ = [
     "ClassicalSettings",
     "DDDSettings",
     "HardwareSettings",
+    "M3Settings",
     "MetricSpec",
     "MitigationSettings",
     "PECSettings",
@@ -105,6 +106,16 @@ class ReadoutSettings(Strict):
     confusion: Literal["measured", "model"] = "measured"
     """``measured``: calibration circuits run on the device; ``model``: the calibration snapshot's
     readout errors as the simulator injects them (an idealisation, labelled as such)."""
+    shots: int | None = Field(None, ge=100)
+    """Shots of each calibration circuit (default: the case's shots)."""
+
+
+class M3Settings(Strict):
+    """Readout correction with M3 (``mthree``: matrix-free, on the measured bitstrings' subspace),
+    from per-qubit confusion matrices measured by the same two calibration circuits as ``readout``."""
+
+    confusion: Literal["measured"] = "measured"
+    """Always measured by calibration circuits on the device."""
     shots: int | None = Field(None, ge=100)
     """Shots of each calibration circuit (default: the case's shots)."""
 
@@ -207,6 +218,8 @@ class MitigationSettings(Strict):
 
     readout: bool | ReadoutSettings = False
     """Readout correction; ``true`` is ``{confusion: measured}`` (calibration circuits on the device)."""
+    m3: bool | M3Settings = False
+    """Readout correction by M3 instead of the tensored inverse (``true`` is ``{}``); not with ``readout``."""
     zne: ZNESettings | None = None
     """Zero-noise extrapolation; omit or null for none."""
     ddd: DDDSettings | None = None
@@ -222,6 +235,9 @@ class MitigationSettings(Strict):
 
     @model_validator(mode="after")
     def _one_estimator(self) -> "MitigationSettings":
+        if self.m3 and self.readout:
+            raise ValueError("readout and m3 both correct readout errors: configure one of them "
+                             "(a second strategy under hardware.strategies can hold the other)")
         if self.pec is not None and self.zne is not None:
             raise ValueError("pec and zne each turn several circuits into one estimate: configure one of them "
                              "(a second strategy under hardware.strategies can hold the other)")
