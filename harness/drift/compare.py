@@ -50,29 +50,22 @@ from collections.abc import Mapping  # isinstance on typing.Mapping is ~10x slow
 from dataclasses import dataclass
 from typing import Any, Callable
 
-import numpy as np
-
 from harness.drift.batch import Pending, evaluate
-from harness.drift.excess import excess_df, pooled_excess
 from harness.drift.layers import changed_layers
-from harness.drift.machine import MachineModel, fit_machine
+from harness.drift.machine import MachineModel
 from harness.drift.multiplicity import holm
 from harness.drift.outcome import is_fallback
-from harness.drift.pooled_trials import pooled_trials_args, trial_moments_many
+from harness.drift.per_metric import TIMING_JITTER, additive_test, cache_hits, run_wide, timing_test_of, usable
 from harness.drift.power import holm_level, mde_factor
 from harness.drift.rule import decide
-from harness.drift.stat_tests import Comparison, binomial_stderr, timing_test
+from harness.drift.stat_tests import Comparison
 from harness.homogeneity import g_test
 from harness.drift.verdict import Verdict
 from harness.errors import BaselineError, UnsupportedError
 from harness.kinds import EXCESS_KINDS, METRIC_KINDS, METRIC_TESTS
-from harness.records import Metric, Result, Run
+from harness.records import Result, Run
 
 __all__ = ["EXCESS_KINDS", "TIMING_JITTER", "compare"]
-
-TIMING_JITTER = 0.3
-"""Assumed log standard deviation of one timing repeat (about 30 %), used only when fewer than 3
-repeats and no standard error are stored: wall times on shared CI machines vary this much."""
 
 
 @dataclass
@@ -107,81 +100,6 @@ def _spec(run: Run, suite: str) -> Mapping[str, Mapping[str, Any]]:
     return out
 
 
-def _usable(m: Metric | None) -> bool:
-    return m is not None and m.value is not None and math.isfinite(m.value)
-
-
-def _stderr(m: Metric) -> float | None:
-    """The metric's standard error: stored, binomial (proportions), or from its trials."""
-    if m.stderr is not None and math.isfinite(m.stderr) and m.stderr >= 0:
-        return float(m.stderr)
-    if m.kind == "proportion" and m.n:
-        return binomial_stderr(m.value, m.n)
-    if len(m.samples) >= 2:
-        return float(np.std(m.samples, ddof=1) / math.sqrt(len(m.samples)))
-    return None
-
-
-def _additive(new: Metric, old: Metric, better: str, excess: float | None = None,
-              between: tuple[float, float, float, float] | None = None) -> tuple[Pending | None, str]:
-    if between is not None:
-        # proportions in trials with known shots: pooled counts, between-trial variance term
-        ex_new, ex_old, shot_new, shot_old = between
-        mn, se_new, mo, se_old, df, test, note = pooled_trials_args(new, old, shot_new, shot_old, ex_new, ex_old,
-                                                                    excess or 0.0)
-        return Pending("z", (mn, se_new, mo, se_old, df), better, test, "additive", note), ""
-    if len(new.samples) >= 2 and len(old.samples) >= 2:
-        # per-trial values (a scalar's trials, or a suite's `trials:` for any kind): their spread holds
-        # every source of variation, and Welch's t accounts for how few trials estimate it
-        return Pending("welch", (new.samples, old.samples), better, "welch-t"), ""
-    se_new, se_old = _stderr(new), _stderr(old)
-    if se_new is None or se_old is None:
-        side = "new result" if se_new is None else "baseline"
-        return None, (f"the {side} has no standard error, no n (proportions) and fewer than 2 trials: "
-                      "nothing to judge the change against; record trials or a stderr")
-    note = "fewer than 2 trials per side: z-test on standard errors" if METRIC_TESTS.get(new.kind) == "welch" else ""
-    if excess is not None and new.kind in EXCESS_KINDS:
-        # Each side drew its own seeds and device state: the excess adds to both.
-        shot = math.hypot(se_new, se_old)
-        se_new, se_old = math.sqrt(se_new ** 2 + excess), math.sqrt(se_old ** 2 + excess)
-        note = (f"excess variance from history: sd {math.sqrt(excess):.3g} per side added to shot noise "
-                f"(combined se {shot:.3g} -> {math.hypot(se_new, se_old):.3g})")
-        df = excess_df(excess, se_new ** 2 + se_old ** 2)
-        if math.isfinite(df):  # an estimate with its degrees of freedom: a t reference (Satterthwaite)
-            note += f"; estimated with {excess.dof:.0f} df, t reference with df={df:.0f}"
-        return Pending("z", (new.value, se_new, old.value, se_old, df), better,
-                       "t+excess" if math.isfinite(df) else "z+excess", "additive", note), ""
-    return Pending("z", (new.value, se_new, old.value, se_old, math.inf), better, "z", "additive", note), ""
-
-
-def _timing(new: Metric, old: Metric, better: str, alpha: float, machine: MachineModel | None = None,
-            key: tuple | None = None) -> tuple[Comparison | Pending | None, str]:
-    xs, ys = new.samples or (new.value,), old.samples or (old.value,)
-    if min(min(xs), min(ys), new.value, old.value) <= 0:
-        return None, "a timing is zero or negative: cannot judge it on the log scale"
-    if len(xs) >= 3 and len(ys) >= 3:
-        if machine is not None and key in machine.stats:  # relative to the night's machine shift
-            return Pending("machine", (key,), better, "t-log-machine", "log"), ""
-        return timing_test(xs, ys, better=better, alpha=alpha), ""
-    if new.stderr is not None and old.stderr is not None:
-        # Delta method: the standard error of log(t) is stderr / t.
-        return Pending("z", (math.log(new.value), new.stderr / new.value, math.log(old.value),
-                             old.stderr / old.value, math.inf), better, "z-log", "log",
-                       "fewer than 3 repeats: z-test on log times (delta-method errors)"), ""
-    lx, ly = np.log(xs), np.log(ys)
-    return Pending("z", (float(lx.mean()), TIMING_JITTER / math.sqrt(lx.size), float(ly.mean()),
-                         TIMING_JITTER / math.sqrt(ly.size), math.inf), better, "z-log-assumed", "log",
-                   f"{lx.size} vs {ly.size} repeats: noise not measured, assumed {TIMING_JITTER:.0%} jitter "
-                   "per repeat; record >= 3 repeats per side for a real test"), ""
-
-
-def _cache_hits(result: Result) -> int:
-    """Jobs of ``result`` served from the result cache: its timings then measure the cache, not the work."""
-    res = result.resources
-    cache = res.get("cache") if type(res) is dict or isinstance(res, Mapping) else None
-    return int(cache.get("hits", 0)) if cache is not None and isinstance(cache, Mapping) else 0
-
-
 def _judge(name: str, spec: Mapping[str, Any], new_res: Result, old_res: Result | None,
            alpha: float, excess: float | None = None, machine: MachineModel | None = None,
            between: tuple[float, float, float, float] | None = None, changed: Any = False) -> Verdict | _Tested:
@@ -193,7 +111,7 @@ def _judge(name: str, spec: Mapping[str, Any], new_res: Result, old_res: Result 
     new = new_res.metrics.get(name)
     if new_res.status != "ok":
         return Verdict(**base, status="failed", note=f"the result failed: {new_res.error or 'no error recorded'}")
-    if not _usable(new):
+    if not usable(new):
         return Verdict(**base, status="failed", note=f"the result has no value for metric {name!r}")
     base["new_value"] = float(new.value)
     if is_fallback(new_res):
@@ -204,7 +122,7 @@ def _judge(name: str, spec: Mapping[str, Any], new_res: Result, old_res: Result 
     if old_res is None:
         return Verdict(**base, status="no_baseline", note="no stored baseline for this case and baseline kind")
     old = old_res.metrics.get(name)
-    if old_res.status != "ok" or not _usable(old):
+    if old_res.status != "ok" or not usable(old):
         return Verdict(**base, status="no_baseline", note=f"the stored baseline has no value for metric {name!r}")
     b = float(old.value)
     if changed is False:  # not computed once for the result by the caller
@@ -218,14 +136,14 @@ def _judge(name: str, spec: Mapping[str, Any], new_res: Result, old_res: Result 
     machine_hides = False
     test = METRIC_TESTS[kind]  # the family that judges this kind (see harness.kinds)
     if test == "timing":
-        cached = [side for side, r in (("this run", new_res), ("the stored baseline", old_res)) if _cache_hits(r)]
+        cached = [side for side, r in (("this run", new_res), ("the stored baseline", old_res)) if cache_hits(r)]
         if cached:
             return Verdict(**base, status="inconclusive", effect=new.value - old.value,
                            note=f"not a latency: {' and '.join(cached)} was served from the result cache")
         frac = tol if relative else (tol / b if b > 0 else 0.0)
         tau = math.log1p(frac)
         base["tolerance"] = b * frac if better == "lower" else b * frac / (1 + frac)
-        comparison, why = _timing(new, old, better, alpha, machine, (*new_res.key, name))
+        comparison, why = timing_test_of(new, old, better, alpha, machine, (*new_res.key, name))
         shift = machine.shift if machine is not None else 0.0
         if isinstance(comparison, Pending) and comparison.family == "machine" and tau > 0 \
                 and (shift if better == "lower" else -shift) > tau:
@@ -238,7 +156,7 @@ def _judge(name: str, spec: Mapping[str, Any], new_res: Result, old_res: Result 
     else:
         tau = tol * abs(b) if relative else tol
         base["tolerance"] = tau
-        comparison, why = _additive(new, old, better, excess, between)
+        comparison, why = additive_test(new, old, better, excess, between)
         to_unit = float  # type: ignore[assignment]
         if kind == "distribution":
             notes.append(_g_note(new_res, old_res))
@@ -339,7 +257,7 @@ def _compare(run: Run, stored: Mapping[tuple[str, str, str], Result], alpha: flo
             raise UnsupportedError(f"history_excess{key!r} = {value!r} is not a variance",
                                    hint="pass finite values >= 0 (metric unit squared), e.g. from learning.learned_excess")
     specs = {suite: _spec(run, suite) for suite in {r.suite for r in run.results}}
-    machine, between = _run_wide(run, stored, specs)
+    machine, between = run_wide(run, stored, specs)
     judged: list[Verdict | _Tested] = []
     for res in run.results:
         old_res = stored.get(res.key)
@@ -364,35 +282,3 @@ def _compare(run: Run, stored: Mapping[tuple[str, str, str], Result], alpha: flo
         adjusted.update(zip(family, zip(worse, better, [scale] * len(family))))
     return [_finish(j, adjusted[i][0], adjusted[i][1], alpha, scale=adjusted[i][2]) if isinstance(j, _Tested) else j
             for i, j in enumerate(judged)]
-
-
-def _run_wide(run: Run, stored: Mapping[tuple[str, str, str], Result],
-              specs: Mapping[str, Mapping[str, Any]]) -> tuple[MachineModel | None, dict]:
-    """What the run's metrics say together: the night's machine shift of timings
-    (:mod:`harness.drift.machine`) and the pooled between-trial variance of proportions in trials
-    (:mod:`harness.drift.pooled_trials`), per side ("new" or "old") and metric."""
-    pairs, sides, groups, keys = {}, {}, {}, []
-    for res in run.results:
-        old_res = stored.get(res.key)
-        if res.status != "ok" or old_res is None or old_res.status != "ok":
-            continue
-        for name in specs[res.suite]:
-            new, old = res.metrics.get(name), old_res.metrics.get(name)
-            if not (_usable(new) and _usable(old)):
-                continue
-            if METRIC_TESTS.get(new.kind) == "timing" and not (_cache_hits(res) or _cache_hits(old_res)):
-                pairs[(*res.key, name)] = (new.samples, old.samples)
-            elif new.kind == "proportion" and len(new.samples) >= 2 and len(old.samples) >= 2:
-                key = (*res.key, name)
-                keys.append(key)
-                for side, m in (("new", new), ("old", old)):
-                    sides[side, key] = m
-                    groups[side, key] = (m.kind, res.baseline)
-    # both sides of a metric must have trial moments (trials, shots known) for the pooled-count test
-    moments = trial_moments_many(sides)
-    moments = {k: m for k, m in moments.items() if ("new", k[1]) in moments and ("old", k[1]) in moments}
-    ex = pooled_excess(moments, groups)
-    between = {k: (ex["new", k], ex["old", k], moments["new", k].mean_shot, moments["old", k].mean_shot)
-               for k in keys if ("new", k) in ex}
-    return fit_machine(pairs), between
-
