@@ -177,6 +177,13 @@ def trend_rows(run: Run, results: Sequence[Result], verdicts: Mapping[tuple[str,
                *, limit: int = TREND_RUNS) -> list[dict[str, Any]]:
     """One row per metric of each result: its history, chart geometry and change points in words.
 
+    Drawn are the metrics that need a look tonight: every verdict but ``unchanged`` (regression,
+    improvement, inconclusive, no baseline, fallback, failed) and metrics without a verdict, when
+    they have two or more points. A metric judged unchanged (equivalent to its stored baseline
+    within the tolerance) is *steady*: its row has ``steady`` true and no chart, and its history
+    is not read, so a thousand flat lines neither hide the few that moved nor cost the page its
+    speed (reading and segmenting every series was most of a big report's time).
+
     Args:
         run: the run being reported (its point ends each series, added if the history lacks it).
         results: the results to draw, in display order.
@@ -187,9 +194,14 @@ def trend_rows(run: Run, results: Sequence[Result], verdicts: Mapping[tuple[str,
         limit: most recent runs per series.
     """
     todo = []  # (result, its verdicts by metric, metric)
+    steady = []
     for r in results:
         vs = {v.metric: v for v in verdicts.get(r.key, [])}
-        todo += [(r, vs, metric) for metric in dict.fromkeys([*r.metrics, *vs])]
+        for metric in dict.fromkeys([*r.metrics, *vs]):
+            if metric in vs and vs[metric].status == "unchanged":
+                steady.append({"result": r, "metric": metric, "chart": None, "steady": True})
+            else:
+                todo.append((r, vs, metric))
     read = _read(history, [(*r.key, metric) for r, _, metric in todo], limit)
     series = [_with_this_run(read[(*r.key, metric)], run, r, metric, vs.get(metric)) for r, vs, metric in todo]
     oks = [np.isfinite(c.values) for c in series]
@@ -212,6 +224,7 @@ def trend_rows(run: Run, results: Sequence[Result], verdicts: Mapping[tuple[str,
         rows.append({
             "result": r, "metric": metric, "runs": len(cols), "finite": int(np.count_nonzero(ok)),
             "chart": _chart(cols, ok, got, baseline, run.run_id, tolerance, interval) if i in found else None,
+            "steady": False,
             "tolerance": tolerance, "interval": interval,
             "value": m.value if m is not None and r.status == "ok" else None,
             "stderr": m.stderr if m is not None else None, "unit": m.unit if m is not None else "",
@@ -220,4 +233,4 @@ def trend_rows(run: Run, results: Sequence[Result], verdicts: Mapping[tuple[str,
             "earlier_shifts": max(len(got) - _SHIFTS_LISTED, 0),
             "regressions": cols.statuses.count("regression"), "note": note,
         })
-    return rows
+    return rows + steady

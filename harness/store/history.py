@@ -361,6 +361,7 @@ class History:
         Per suite, one query counts each metric's points and one walks the covering index for
         (run, value, status) in key order, both in one read transaction so they agree while
         another process appends; the rows are then split by those counts and put in run order.
+        Up to :data:`_FEW_KEYS` series of a suite are instead sought one by one in the same index.
         """
         wanted = {tuple(k) for k in keys}
         out: dict[Key, SeriesColumns] = dict.fromkeys(wanted, _NO_COLUMNS)
@@ -379,11 +380,22 @@ class History:
                 if len(recent) < len(runs):
                     where, extra = " AND +run_id IN (SELECT run_id FROM runs WHERE created >= ?)", (cutoff,)
                 for suite in sorted({k[0] for k in wanted}):
-                    groups = con.execute(f"SELECT case_id, baseline, metric, count(*) FROM points "
-                                         f"WHERE suite = ?{where} GROUP BY case_id, baseline, metric "
-                                         "ORDER BY case_id, baseline, metric", (suite, *extra)).fetchall()
-                    rows = con.execute(f"SELECT run_id, value, status FROM points WHERE suite = ?{where} "
-                                       "ORDER BY case_id, baseline, metric, run_id", (suite, *extra)).fetchall()
+                    mine = sorted(k for k in wanted if k[0] == suite)
+                    if len(mine) <= _FEW_KEYS:  # a few series: seek each in the index, not the suite's every row
+                        groups, rows = [], []
+                        for key in mine:
+                            got = con.execute(f"SELECT run_id, value, status FROM points WHERE suite = ? AND "
+                                              f"case_id = ? AND baseline = ? AND metric = ?{where} ORDER BY run_id",
+                                              (*key, *extra)).fetchall()
+                            if got:
+                                groups.append((*key[1:], len(got)))
+                                rows += got
+                    else:
+                        groups = con.execute(f"SELECT case_id, baseline, metric, count(*) FROM points "
+                                             f"WHERE suite = ?{where} GROUP BY case_id, baseline, metric "
+                                             "ORDER BY case_id, baseline, metric", (suite, *extra)).fetchall()
+                        rows = con.execute(f"SELECT run_id, value, status FROM points WHERE suite = ?{where} "
+                                           "ORDER BY case_id, baseline, metric, run_id", (suite, *extra)).fetchall()
                     out.update(_split(suite, groups, rows, recent, wanted))
             finally:
                 con.execute("COMMIT")
@@ -402,6 +414,11 @@ class History:
         rows = con.execute(sql, args).fetchall()
         return [Point(*row) for row in reversed(rows)]
 
+
+
+_FEW_KEYS = 256
+"""Up to this many series of a suite, :meth:`History.columns_many` seeks each one in the covering index;
+beyond it one walk over all the suite's points is cheaper."""
 
 def _split(suite: str, groups: list[tuple], rows: list[tuple], runs: list[tuple[str, str]],
            wanted: set[Key]) -> dict[Key, SeriesColumns]:

@@ -140,8 +140,13 @@ def test_series_many_reads_the_same_points_as_series_over_the_recent_runs(tmp_pa
     assert [p.run_id for p in bulk[keys[0]]] == ["night-2", "night-3", "night-4", "night-5"]
 
 
-def test_columns_many_holds_the_points_of_series_many(tmp_path):
-    """Same runs, values (NaN for none), statuses and order, also when run ids do not sort by time."""
+@pytest.mark.parametrize("few_keys", [0, 256], ids=["one walk per suite", "one seek per series"])
+def test_columns_many_holds_the_points_of_series_many(tmp_path, monkeypatch, few_keys):
+    """Same runs, values (NaN for none), statuses and order, also when run ids do not sort by time,
+    whether the suite's points are walked once or each series is sought in the index."""
+    import harness.store.history as module
+
+    monkeypatch.setattr(module, "_FEW_KEYS", few_keys)
     history = History(tmp_path / "h.sqlite")
     rng = np.random.default_rng(1)
     for night in range(8):

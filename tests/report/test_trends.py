@@ -174,3 +174,28 @@ def test_coordinates_are_written_as_rounding_then_formatting_would():
     assert _text(v) == [f"{x:.1f}" for x in np.round(v, 1)]
     for off in ([-3.2, 1.0], [-0.04, 2.0], [-0.0, 2.0], [400.04, 2.0]):  # off the table
         assert _text(np.array(off)) == [f"{x:.1f}" for x in np.round(off, 1)]
+
+
+def test_metrics_judged_unchanged_are_counted_not_read_or_drawn(judged, history):
+    run, verdicts, stored = judged
+    asked = []
+
+    class Counting:
+        def series(self, *key, limit=None):
+            return history.series(*key, limit=limit)
+
+        def columns_many(self, keys, *, limit=None):
+            keys = list(keys)
+            asked.extend(keys)
+            return history.columns_many(keys, limit=limit)
+
+    page = render_html(run, verdicts, stored, history=Counting())
+    unchanged = {v.key for v in verdicts if v.status == "unchanged"}
+    assert unchanged and not unchanged & set(asked)  # their history is never read
+    assert ("maxcut", "n=4", "hardware.mitigated", "approx_ratio") in asked  # the regression's is
+    section = page[page.index('<section id="trends">'):]
+    n = len(unchanged)
+    assert f"{n} metrics judged unchanged tonight (equivalent to the stored baseline within the tolerance) " \
+           "not drawn." in section
+    with pytest.raises(AssertionError, match="no trend row"):
+        _row(page, "n=4", "hardware raw", "approx_ratio")  # unchanged in the fixture: not drawn
