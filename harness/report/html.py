@@ -22,6 +22,7 @@ from harness.drift.outcome import GateOutcome, as_outcome, is_fallback
 from harness.drift.verdict import STATUSES, Verdict
 from harness.kinds import BASELINE_KINDS, HARDWARE_MITIGATED, HARDWARE_RAW, KIND_LABELS, kind_order
 from harness.records import STAGES, Result, Run
+from harness.report.diff import NOISE_NOTE, canon as _canon, lineage_diff, show as _show
 from harness.report.ci import STATUS_ICONS, STATUS_LABELS, effect_text, fmt, regressions, sort_verdicts
 from harness.report.provenance import attention, features_text, setup_text
 from harness.report.strategies import strategy_view
@@ -58,43 +59,6 @@ def _secs(t: float) -> str:
 def anchor(key: Iterable[str]) -> str:
     """A stable, markup-free element id for a result (user text never goes into an id)."""
     return "r-" + hashlib.sha1("\x1f".join(key).encode()).hexdigest()[:12]
-
-
-def _show(value: Any) -> tuple[str, bool]:
-    """Text of a lineage-like value and whether it is a block (nested values as indented JSON)."""
-    if isinstance(value, str):
-        return value, False
-    if isinstance(value, (Mapping, list, tuple)):
-        return json.dumps(value, indent=2, sort_keys=True, default=str), True
-    return json.dumps(value, default=str), False
-
-
-def _flatten(d: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in d.items():
-        key = f"{prefix}.{k}" if prefix else str(k)
-        if isinstance(v, Mapping) and v:
-            out.update(_flatten(v, key))
-        else:
-            out[key] = v
-    return out
-
-
-def _canon(x: Any) -> str:
-    # Compare through JSON so a tuple read back from disk equals the list it was written as.
-    return json.dumps(x, sort_keys=True, default=str)
-
-
-def lineage_diff(old: Mapping[str, Any], new: Mapping[str, Any], *, raw: bool = False) -> list[tuple[str, Any, Any]]:
-    """``(dotted key, stored value, new value)`` for every leaf that differs; ``(absent)`` when missing.
-    Values as text (nested ones as indented JSON), or as recorded with ``raw``."""
-    a, b = _flatten(old), _flatten(new)
-    show = (lambda x: x) if raw else (lambda x: _show(x)[0])  # noqa: E731
-    rows = []
-    for k in sorted(set(a) | set(b)):
-        if k not in a or k not in b or _canon(a[k]) != _canon(b[k]):
-            rows.append((k, show(a[k]) if k in a else "(absent)", show(b[k]) if k in b else "(absent)"))
-    return rows
 
 
 def _fallback(r: Result) -> str | None:
@@ -232,10 +196,12 @@ def _drill(r: Result, verdicts: list[Verdict], stored: Stored) -> dict[str, Any]
         base = stored.get(r.key)
         rows = lineage_diff(base.lineage, r.lineage, raw=True) if base else []
         h = "Lineage diff against the stored baseline"
+        quiet = f" ({NOISE_NOTE})"
         sections.append({"h": h, "p": "No stored baseline result to compare lineage with."} if base is None else
                         {"h": h, "p": "Lineage identical to the stored baseline: no recorded setting explains "
-                                      "the change."} if not rows else
-                        {"h": h, "t": [["key", "stored baseline", "this run"], *map(list, rows)]})
+                                      f"the change{quiet}."} if not rows else
+                        {"h": h, "p": NOISE_NOTE[0].upper() + NOISE_NOTE[1:] + ".",
+                         "t": [["key", "stored baseline", "this run"], *map(list, rows)]})
     circuit = _circuit(r)
     if circuit:
         sections.append({"h": "Transpiled circuit", "t": [["property", "value"], *circuit]})
