@@ -220,7 +220,7 @@ def harness_run(suite_path: Path, runs_dir: Path):
 
 
 _WATCH = [  # (label, module, qualified name): the harness's own work, timed by wrapping it
-    ("bootstrap stderr (mitigation)", "harness.mitigation.pipeline", "bootstrap_stderr"),
+    ("bootstrap stderr (mitigation)", "harness.mitigation.pipeline", "bootstrap_draws"),
     ("QPY structural keys (circuit_key)", "harness.executors.aer", "circuit_key"),
     ("QASM3 lineage hashes (circuit_sha256)", "harness.executors.aer", "circuit_sha256"),
     ("device lineage (RuntimeDevice.lineage)", "harness.executors.runtime", "RuntimeDevice.lineage"),
