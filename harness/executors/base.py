@@ -12,7 +12,9 @@ asked with :func:`supports` (never by probing attribute names):
 - :class:`ResultCaching`: ``cache`` serves seeded simulator jobs run before;
 - :class:`ReadoutCalibrated`: ``confusion_matrices(circuit)`` for readout mitigation;
 - :class:`PhysicalCircuits`: ``transpile``, ``translate_physical``, ``sample_transpiled`` run
-  physical circuits as given (folded ZNE circuits keep their folds).
+  physical circuits as given (folded ZNE circuits keep their folds);
+- :class:`CliffordOnly`: ``clifford_only`` runs Clifford circuits only (the stabilizer
+  simulation), so ZNE folds them in qiskit, gate by gate inverted, and they stay Clifford.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "clbit_qubits",
+    "CliffordOnly",
     "Closeable",
     "Counts",
     "Device",
@@ -186,6 +189,13 @@ class RuntimeOptioned(Protocol):
 
     def applied_options(self, circuit: "QuantumCircuit", shots: int, options: Mapping[str, Any]) -> dict[str, Any]:
         ...
+
+
+@runtime_checkable
+class CliffordOnly(Protocol):
+    """A device that runs Clifford circuits only (stim): folds must stay Clifford run by run."""
+
+    clifford_only: bool
 
 
 def supports(device: Any, capability: type) -> bool:

@@ -170,6 +170,10 @@ class StabilizerDevice(RuntimeDevice):
     Same arguments as :class:`~harness.executors.runtime.RuntimeDevice`; real backends are refused.
     """
 
+    clifford_only = True
+    """ZNE folds its circuits in qiskit (:func:`harness.mitigation.zne.fold_global_clifford`), not through
+    mitiq's cirq conversion, whose rewritten gates are not Clifford run by run."""
+
     def __init__(self, backend: str, optimization_level: int = 1, seed_transpiler: int = 0,
                  seed_simulator: int = 0):
         if is_real_backend(backend):

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
     from harness.suite.schema import MitigationSettings
 
-__all__ = ["FOLDINGS", "ZNE", "extrapolate", "extrapolation_weights", "fold"]
+__all__ = ["FOLDINGS", "ZNE", "extrapolate", "extrapolation_weights", "fold", "fold_global_clifford"]
 
 LINEAR_METHODS = ("richardson", "linear", "poly")
 FOLDINGS = ("global", "gates_at_random", "all")
@@ -78,10 +78,46 @@ def extrapolate(scale_factors: Sequence[float], values: Sequence[float], method:
             return float("nan")
 
 
-def fold(circuit: "QuantumCircuit", scale: float, folding: str, rng: np.random.Generator) -> "QuantumCircuit":
-    """``circuit`` with its noise scaled by ``scale`` through mitiq's unitary folding."""
+def fold_global_clifford(circuit: "QuantumCircuit", scale: float) -> "QuantumCircuit":
+    """``U (U^-1 U)^k`` for an odd integer ``scale = 2k + 1``, in qiskit, final measurements kept last.
+
+    mitiq's ``fold_global`` with an odd integer scale builds the same circuit, but through cirq: a
+    transpiled ECR comes back as CX and rotations whose single-qubit runs are not Clifford, which a
+    stabilizer simulation cannot run. Here every gate is inverted as itself (``ecr^-1 = ecr``,
+    ``rz(t)^-1 = rz(-t)``, ``sx^-1 = sxdg``), so each run of one-qubit gates is the inverse of a
+    Clifford run and stays Clifford.
+    """
+    if float(scale) != int(scale) or int(scale) % 2 != 1 or scale < 1:
+        raise ValueError(f"folding a Clifford-only device's circuit needs odd integer scale factors, got {scale}")
+    body = circuit.remove_final_measurements(inplace=False)
+    if len(body.data) + sum(1 for i in circuit.data if i.operation.name == "measure") != len(circuit.data):
+        raise ValueError("only final measurements can be kept out of a global fold")
+    inverse = body.inverse()
+    folded = circuit.copy_empty_like()
+    folded.compose(body, inplace=True)
+    for _ in range((int(scale) - 1) // 2):
+        folded.compose(inverse, inplace=True)
+        folded.compose(body, inplace=True)
+    for inst in circuit.data:
+        if inst.operation.name == "measure":
+            folded.append(inst)
+    return folded
+
+
+def fold(circuit: "QuantumCircuit", scale: float, folding: str, rng: np.random.Generator,
+         clifford: bool = False) -> "QuantumCircuit":
+    """``circuit`` with its noise scaled by ``scale`` through mitiq's unitary folding.
+
+    With ``clifford`` (the device runs Clifford circuits only) a global fold is built in qiskit
+    (:func:`fold_global_clifford`); the other foldings are refused there.
+    """
     if scale == 1:
         return circuit
+    if clifford:
+        if folding != "global":
+            raise ValueError(f"folding {folding!r} goes through cirq and rewrites gates into non-Clifford pieces; "
+                             "on a stabilizer simulation use folding: global with odd integer scale factors")
+        return fold_global_clifford(circuit, scale)
     from mitiq.zne.scaling import fold_all, fold_gates_at_random, fold_global
 
     if folding == "global":
@@ -105,8 +141,11 @@ class ZNE(Technique):
     def expand(self, circuit: "QuantumCircuit", settings: "MitigationSettings", ctx: Context) -> list[Variant]:
         from harness.executors.aer import two_qubit_gate_count
 
+        from harness.executors.base import CliffordOnly, supports
+
         zne = settings.zne
-        folds = [fold(circuit, float(s), zne.folding, ctx.rng) for s in zne.scale_factors]
+        clifford = supports(ctx.device, CliffordOnly) and bool(ctx.device.clifford_only)
+        folds = [fold(circuit, float(s), zne.folding, ctx.rng, clifford) for s in zne.scale_factors]
         info = ctx.info.setdefault(self.name, {"scale_factors": [float(s) for s in zne.scale_factors],
                                                "extrapolation": zne.extrapolation, "folding": zne.folding,
                                                "two_qubit_gates": []})

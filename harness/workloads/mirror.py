@@ -38,7 +38,6 @@ from pydantic import Field
 from harness.errors import UnsupportedError
 from harness.records import Metric
 from harness.workloads.base import ClassicalOutcome, MetricInfo, QuantumOutcome, Workload, WorkloadParams
-from harness.workloads.ghz import hellinger_fidelity
 
 if TYPE_CHECKING:
     from qiskit import QuantumCircuit
@@ -93,18 +92,45 @@ def mirror_circuit(forward: "QuantumCircuit", paulis: str, barriers: bool) -> "Q
     return circuit
 
 
+_DISTANCES: dict[str, dict[str, int]] = {}
+"""Per target, the Hamming distance of every key seen (a bootstrap rescores the same keys hundreds of times)."""
+
+
+def _distances(keys: list[str], target: str) -> np.ndarray:
+    """Hamming distance of each bitstring key (spaces allowed) to ``target``."""
+    known = _DISTANCES.setdefault(target, {})
+    if len(known) > 1 << 18:  # bounded: a long session of wide circuits does not grow it forever
+        known.clear()
+    t = int(target, 2)
+    for k in [k for k in keys if k not in known]:
+        known[k] = (int(k.replace(" ", ""), 2) ^ t).bit_count()
+    return np.fromiter(map(known.__getitem__, keys), dtype=float, count=len(keys))
+
+
+def _clipped(probs: Mapping[str, float]) -> tuple[list[str], np.ndarray]:
+    """Keys and their probabilities, negatives (from mitigation) clipped to 0 and rescaled to sum to 1."""
+    keys = list(probs)
+    p = np.fromiter(probs.values(), dtype=float, count=len(keys)).clip(min=0.0)
+    total = p.sum()
+    if total <= 0:
+        raise UnsupportedError("mirror: the distribution to score has no probability",
+                               hint="check the counts or the mitigation that produced them")
+    return keys, p / total
+
+
 def polarization(probs: Mapping[str, float], target: str, shots: int) -> tuple[float, float]:
     """Proctor et al.'s effective polarization of ``probs`` with respect to ``target``, and its stderr.
 
     ``S`` is the mean of ``(-1/2)^d`` with ``d`` the Hamming distance to the target, so its
     shot-noise variance is that observable's variance over ``shots``.
     """
+    keys, p = _clipped(probs)
+    return _polarization(keys, p, target, shots)
+
+
+def _polarization(keys: list[str], p: np.ndarray, target: str, shots: int) -> tuple[float, float]:
     w = len(target)
-    t = int(target, 2)
-    keys = list(probs)
-    p = np.array([max(float(probs[k]), 0.0) for k in keys])
-    p = p / p.sum()
-    d = np.array([bin(int(k.replace(" ", ""), 2) ^ t).count("1") for k in keys])
+    d = _distances(keys, target)
     f = (-0.5) ** d
     s = float(p @ f)
     var = max(float(p @ f**2) - s**2, 0.0)
@@ -188,15 +214,13 @@ class Mirror(Workload):
                                                            and i.operation.name != "barrier")})
 
     def score(self, problem: MirrorProblem, probs: Mapping[str, float], shots: int) -> dict[str, Metric]:
-        clipped = {k.replace(" ", ""): max(float(v), 0.0) for k, v in probs.items()}
-        total = sum(clipped.values())
-        if total <= 0:
-            raise UnsupportedError("mirror: the distribution to score has no probability",
-                                   hint="check the counts or the mitigation that produced them")
-        p = {k: v / total for k, v in clipped.items()}
-        success = min(p.get(problem.target, 0.0), 1.0)
-        fid, fid_err = hellinger_fidelity(p, {problem.target: 1.0}, shots)
-        pol, pol_err = polarization(p, problem.target, shots)
+        keys, p = _clipped(probs)
+        d = _distances(keys, problem.target)
+        success = min(float(p[d == 0].sum()), 1.0)
+        # Hellinger fidelity to the one-hot ideal: (sum sqrt(p q))^2 = p_target; the delta-method
+        # variance of ghz.hellinger_fidelity, BC^2 (Q - BC^2) / shots, is p (1 - p) / shots there
+        fid, fid_err = success, math.sqrt(success * max(1.0 - success, 0.0) / shots) if success > 0 else 0.0
+        pol, pol_err = _polarization(keys, p, problem.target, shots)  # its distances are cached now
         return {
             "success_probability": Metric(success, "proportion", math.sqrt(success * (1 - success) / shots), shots),
             "hellinger_fidelity": Metric(fid, "distribution", fid_err, shots),

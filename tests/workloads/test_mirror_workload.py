@@ -70,3 +70,19 @@ def test_barriers_option_fences_layers():
     p = build(3, 4, barriers=True)
     assert sum(1 for i in p.circuit.data if i.operation.name == "barrier") == 2 * 4 + 1  # after each forward and inverse layer, and the Pauli layer
     assert p.target == build(3, 4).target  # same random draws, same ideal output
+
+
+def test_the_fast_score_equals_the_general_hellinger_fidelity_and_polarization():
+    from harness.workloads.ghz import hellinger_fidelity
+
+    wl = Mirror()
+    problem = wl.build(Mirror.Params(width=3, depth=2, shots=100), Mirror.Options())
+    rng = np.random.default_rng(3)
+    raw = rng.random(8) - 0.1  # a mitigated quasi-distribution: some entries negative
+    probs = {format(i, "03b"): float(v) for i, v in enumerate(raw)}
+    m = wl.score(problem, probs, 100)
+    fid, err = hellinger_fidelity(probs, {problem.target: 1.0}, 100)
+    assert m["hellinger_fidelity"].value == pytest.approx(fid) and m["hellinger_fidelity"].stderr == pytest.approx(err)
+    clipped = {k: max(v, 0.0) for k, v in probs.items()}
+    assert m["success_probability"].value == pytest.approx(clipped[problem.target] / sum(clipped.values()))
+    assert m["polarization"].value == pytest.approx(polarization(probs, problem.target, 100)[0])
