@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 
     from harness.suite.schema import MitigationSettings
 
-__all__ = ["FOLDINGS", "ZNE", "extrapolate", "extrapolation_weights", "fold", "fold_global_clifford"]
+__all__ = ["FOLDINGS", "ZNE", "allocate_shots", "extrapolate", "extrapolation_weights", "fold",
+           "fold_global_clifford"]
 
 LINEAR_METHODS = ("richardson", "linear", "poly")
 FOLDINGS = ("global", "gates_at_random", "all")
@@ -76,6 +77,18 @@ def extrapolate(scale_factors: Sequence[float], values: Sequence[float], method:
             return float(fit(list(scales), [float(v) for v in values], **kwargs))
         except Exception:  # noqa: BLE001 - a fit that does not converge on a resample: no value
             return float("nan")
+
+
+def allocate_shots(weights: Sequence[float], shots: int) -> list[int]:
+    """Shots per point for the least variance of ``sum(w * values)`` at a total of ``len(w) * shots``.
+
+    With each point's variance ``v / n_i``, minimising ``sum(w_i^2 v / n_i)`` at fixed ``sum(n_i)``
+    gives ``n_i`` proportional to ``|w_i|`` (Lagrange), and a variance ``(sum |w|)^2 v / total``
+    instead of ``sum(w^2) v / shots`` at equal shots. Every point keeps at least one shot.
+    """
+    w = np.abs(np.asarray(weights, dtype=float))
+    total = len(w) * int(shots)
+    return [max(1, int(round(total * x / w.sum()))) for x in w]
 
 
 def fold_global_clifford(circuit: "QuantumCircuit", scale: float) -> "QuantumCircuit":
@@ -179,9 +192,23 @@ class ZNE(Technique):
 
     def variance_amplification(self, settings: "MitigationSettings", ctx: Context | None = None) -> float | None:
         """``sum(w**2)`` of the extrapolation weights (the zero-noise value's variance over one
-        point's, at equal shots per scale); unknown (None) for the exponential fit."""
+        point's, at equal shots per scale), ``(sum |w|)^2 / k`` with the optimal allocation of the
+        same total; unknown (None) for the exponential fit."""
         zne = settings.zne
         if zne.extrapolation not in LINEAR_METHODS:
             return None
-        w = extrapolation_weights(tuple(float(s) for s in zne.scale_factors), zne.extrapolation, zne.order)
+        w = np.asarray(extrapolation_weights(tuple(float(s) for s in zne.scale_factors), zne.extrapolation,
+                                             zne.order))
+        if zne.allocation == "optimal":
+            return float(np.sum(np.abs(w)) ** 2 / len(w))
         return float(np.sum(np.square(w)))
+
+    def point_shots(self, shots: int, settings: "MitigationSettings", ctx: Context) -> list[int] | None:
+        """Equal shots per scale (None), or the total split in proportion to ``|w|`` (:func:`allocate_shots`)."""
+        zne = settings.zne
+        if zne.allocation != "optimal":
+            return None
+        w = extrapolation_weights(tuple(float(s) for s in zne.scale_factors), zne.extrapolation, zne.order)
+        allocated = allocate_shots(w, shots)
+        ctx.info.setdefault(self.name, {})["shots_per_scale"] = allocated
+        return allocated

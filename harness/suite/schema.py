@@ -79,6 +79,10 @@ class ZNESettings(Strict):
     """Degree of the ``poly`` fit (needs more scale factors than ``order``)."""
     folding: Literal["global", "gates_at_random", "all"] = "global"
     """mitiq's ``fold_global``, ``fold_gates_at_random`` or ``fold_all`` (odd integer scales)."""
+    allocation: Literal["equal", "optimal"] = "equal"
+    """Shots per scale factor: ``equal`` (each point the circuit's shots; scale 1 reuses the loop's
+    counts) or ``optimal`` (the same total split in proportion to ``|w|`` of the extrapolation
+    weights, which minimises the extrapolated variance; linear fits only)."""
 
     @field_validator("scale_factors")
     @classmethod
@@ -95,6 +99,9 @@ class ZNESettings(Strict):
             raise ValueError(f"a poly fit of order {self.order} needs more than {self.order} scale factors")
         if self.extrapolation == "exponential" and len(self.scale_factors) < 3:
             raise ValueError("an exponential fit needs at least 3 scale factors")
+        if self.allocation == "optimal" and self.extrapolation == "exponential":
+            raise ValueError("allocation 'optimal' needs a fit linear in the values (richardson, linear, poly): "
+                             "the exponential fit has no fixed weights; use allocation: equal")
         if self.folding == "all" and any(s != int(s) or int(s) % 2 != 1 for s in self.scale_factors):
             raise ValueError("folding 'all' needs odd integer scale factors (1, 3, 5, ...)")
         return self
