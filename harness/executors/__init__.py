@@ -42,6 +42,8 @@ seed_simulator=)``."""
 
 STABILIZER_DEVICE = "harness.executors.stabilizer:StabilizerDevice"
 """The device of ``simulation: stabilizer`` (a fake backend's Clifford circuits by stim, Pauli noise)."""
+CIRQ_DEVICE = "harness.executors.cirq_noisy:CirqDevice"
+"""The device of ``simulation: cirq`` (a fake backend's calibration on cirq's density-matrix simulator)."""
 
 
 def known_backends() -> list[str]:
@@ -112,6 +114,8 @@ def make_device(
         spec = HARDWARE_DEVICES[provider_of(backend)]
         if getattr(settings, "simulation", None) == "stabilizer":
             spec = STABILIZER_DEVICE
+        elif getattr(settings, "simulation", None) == "cirq":
+            spec = CIRQ_DEVICE
         module, _, name = spec.partition(":")
         device_class = getattr(import_module(module), name)
         return device_class(

@@ -278,11 +278,13 @@ class HardwareSettings(Strict):
     """How to choose among several ``backend`` candidates, from their calibration snapshots."""
     optimization_level: int = Field(1, ge=0, le=3)
     """Transpiler optimisation level (lineage: changing it is what the gate judges)."""
-    simulation: Literal["noise_model", "stabilizer"] = "noise_model"
+    simulation: Literal["noise_model", "stabilizer", "cirq"] = "noise_model"
     """How a fake backend is simulated: ``noise_model`` (runtime's local mode: Aer with the full
-    calibrated noise model, up to about 30 qubits) or ``stabilizer`` (stim, Clifford circuits only,
+    calibrated noise model, up to about 30 qubits), ``stabilizer`` (stim, Clifford circuits only,
     the calibrated errors in Pauli form: any width up to the device's; see
-    :mod:`harness.executors.stabilizer`)."""
+    :mod:`harness.executors.stabilizer`) or ``cirq`` (a second vendor: cirq's density-matrix
+    simulator with the same calibrated errors in Pauli form, any gates, up to 10 used qubits; see
+    :mod:`harness.executors.cirq_noisy`)."""
     mitigation: MitigationSettings = Field(default_factory=MitigationSettings)
     strategies: dict[str, MitigationSettings] = Field(default_factory=dict, max_length=12)
     """Mitigation strategies to compare, by name (``rem+zne: {readout: true, zne: {...}}``): each is
@@ -325,8 +327,8 @@ class HardwareSettings(Strict):
     @model_validator(mode="after")
     def _stabilizer_on_fakes(self) -> "HardwareSettings":
         names = self.backend if isinstance(self.backend, list) else [self.backend]
-        if self.simulation == "stabilizer" and any(is_real_backend(b) for b in names):
-            raise ValueError("simulation: stabilizer simulates a fake backend; a real backend runs itself")
+        if self.simulation != "noise_model" and any(is_real_backend(b) for b in names):
+            raise ValueError(f"simulation: {self.simulation} simulates a fake backend; a real backend runs itself")
         return self
 
 
