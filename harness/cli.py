@@ -543,8 +543,12 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except (click.exceptions.Abort, KeyboardInterrupt):
+    except (click.exceptions.Abort, KeyboardInterrupt) as exc:
         click.echo("aborted", err=True)
+        # click turns Ctrl-C into Abort; the interrupt it came from knows the run to resume
+        resume = getattr(exc, "resume_command", None) or getattr(exc.__cause__, "resume_command", None)
+        if resume:  # an interrupted run: its finished results are journaled
+            click.echo(f"  finish the run: {resume}", err=True)
         sys.exit(130)
     except HarnessError as exc:
         if exc.exit_code == 4:

@@ -145,6 +145,9 @@ def record_run(paths: Sequence[str | Path], *, runs_dir: Path, seed: int | None 
         if journal.header.get("sizing"):
             run = replace(run, environment={**run.environment, "sizing": journal.header["sizing"]})
         path = write_run(run, runs_dir)
+    except KeyboardInterrupt as exc:  # Ctrl-C: what finished is journaled (kept); say how to finish the run
+        exc.resume_command = f"harness run --resume {journal.run_id} --runs-dir {runs_dir}"
+        raise
     except Exception as exc:
         from harness.store.faults import interrupted
 

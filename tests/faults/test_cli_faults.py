@@ -145,6 +145,28 @@ def test_a_disk_that_fills_mid_run_keeps_the_journal_and_the_run_resumes(project
     assert _recorded(Path(".runs")) == Counter({(f"n={n}", "classical"): 1 for n in (2, 3, 4)})
 
 
+def test_ctrl_c_mid_run_says_how_to_finish_it_and_the_resume_does(project, capsys, monkeypatch):
+    from harness.store.journal import Journal
+
+    real, calls = Journal.append, []
+
+    def interrupted(self, results):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(self, results)
+
+    monkeypatch.setattr(Journal, "append", interrupted)
+    code, _, err = harness(capsys, "run", "suite.yaml", "--quiet", "--no-cache")
+    assert code == 130 and "aborted" in err and "Traceback" not in err
+    found = re.search(r"finish the run: harness (run --resume \S+ --runs-dir \S+)", err)
+    assert found, err
+    monkeypatch.setattr(Journal, "append", real)
+    code, _, err = harness(capsys, *found.group(1).split(), "--quiet")
+    assert code == 0, err
+    assert _recorded(Path(".runs")) == Counter({(f"n={n}", "classical"): 1 for n in (2, 3, 4)})
+
+
 def test_a_full_disk_when_the_record_is_written_leaves_a_resumable_run(project, capsys, monkeypatch):
     import harness.store.atomic as atomic
 
