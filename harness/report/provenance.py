@@ -29,6 +29,8 @@ def _short(v: Any) -> str:
         return "[" + ", ".join(_short(x) for x in v) + "]"
     if isinstance(v, float):
         return f"{v:g}"
+    if isinstance(v, Mapping):  # a whole settings block: its keys and values, compactly
+        return "{" + ", ".join(f"{k}: {_short(x)}" for k, x in v.items()) + "}"
     return str(v)
 
 

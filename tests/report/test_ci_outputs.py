@@ -132,3 +132,18 @@ def test_pr_comment_is_short_and_fits_githubs_limit(judged, make_judged, evil):
     assert len(render_comment(run, huge)) <= COMMENT_LIMIT
     run_e, verdicts_e, _ = make_judged(*evil)
     assert "<script>" not in render_comment(run_e, [replace(v, gate=True, status="regression") for v in verdicts_e])
+
+
+def test_changed_settings_show_nested_blocks_compactly(judged):
+    from harness.report.provenance import changed_settings
+
+    run, verdicts, stored = judged
+    key = ("maxcut", "n=4", "hardware.mitigated")
+    new = next(r for r in run.results if r.key == key)
+    old = replace(stored[key], lineage={**stored[key].lineage, "mitigation": {"readout": False, "zne": None}})
+    v = replace(next(v for v in verdicts if v.gate), changed_layer="mitigation, device.backend (+2 more)")
+    text = changed_settings(v, old, new)
+    assert text == ("mitigation {readout: False, zne: None} → {readout: True, zne: {scale_factors: [1, 3, 5]}}; "
+                    "device.backend fake_manila → fake_manila (+2 more)")
+    assert changed_settings(replace(v, changed_layer=None), old, new) == "—"
+    assert changed_settings(v, None, new) == "mitigation; device.backend (+2 more)"
