@@ -13,7 +13,8 @@ runs the same shots and computes the same metrics (the functions of ``benchmarks
 which checks in-process that both sides agree). Both sides are timed as whole processes,
 ``harness`` first on even rounds and ``plain`` first on odd ones; the medians give the ratio
 (target <= 1.05). The bundled gate (``harness gate suites/ --no-cache``) is timed once at the end,
-and ``python -X importtime`` of a full run gives the import time.
+and ``python -X importtime`` of a full run and of the plain script give their import times. The
+1-minute load average (median over the rounds) is printed beside each ratio: the machine is shared.
 
 Usage::
 
@@ -134,32 +135,40 @@ def scenario(key: str, rounds: int, env: dict, tmp: Path) -> dict:
     wall: dict[str, list[float]] = {"harness": [], "plain": []}
     cpu: dict[str, list[float]] = {"harness": [], "plain": []}
     outputs: dict[str, str] = {}
+    loads = [os.getloadavg()[0]]
     for i in range(rounds):
         for side in (("harness", "plain") if i % 2 == 0 else ("plain", "harness")):
             w, c, outputs[side] = _timed(sides[side], env)
             wall[side].append(w)
             cpu[side].append(c)
+            loads.append(os.getloadavg()[0])
     record = Path(re.search(r"record: (\S+)", outputs["harness"]).group(1))
     diff = _agreement(record, json.loads(outputs["plain"]))
     med = {s: statistics.median(v) for s, v in wall.items()}
     cpu_med = {s: statistics.median(v) for s, v in cpu.items()}
     return {"key": key, "label": label, "harness": med["harness"], "plain": med["plain"],
             "ratio": med["harness"] / med["plain"], "cpu_ratio": cpu_med["harness"] / cpu_med["plain"],
-            "agreement": diff, "walls": wall}
+            "agreement": diff, "walls": wall, "load": statistics.median(loads)}
 
 
-def import_time(env: dict, tmp: Path) -> float:
-    """Seconds of imports (cumulative, top-level modules) in one full ``harness run`` of scenario a."""
-    suite = tmp / "wp-a.yaml"
-    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "harness.cli", "run", str(suite),
-                           "--runs-dir", str(tmp / "runs-import"), "--no-cache", "--quiet"],
-                          cwd=ROOT, env=env, capture_output=True, text=True)
+def _top_level_imports(stderr: str) -> float:
     total = 0
-    for line in proc.stderr.splitlines():
+    for line in stderr.splitlines():
         m = re.match(r"import time:\s+\d+ \|\s+(\d+) \|( *)(\S+)", line)
         if m and len(m.group(2)) == 1:  # a top-level import: its cumulative time includes its children
             total += int(m.group(1))
     return total / 1e6
+
+
+def import_time(env: dict, tmp: Path) -> tuple[float, float]:
+    """Seconds of imports (cumulative, top-level modules) in one full ``harness run`` of scenario a,
+    and in one plain script doing the same cases (``-X importtime`` inflates both alike)."""
+    harness = subprocess.run([sys.executable, "-X", "importtime", "-m", "harness.cli", "run", str(tmp / "wp-a.yaml"),
+                              "--runs-dir", str(tmp / "runs-import"), "--no-cache", "--quiet"],
+                             cwd=ROOT, env=env, capture_output=True, text=True)
+    plain = subprocess.run([sys.executable, "-X", "importtime", str(Path(__file__).resolve()), "--plain",
+                            str(tmp / "wp-a.json")], cwd=ROOT, env=env, capture_output=True, text=True)
+    return _top_level_imports(harness.stderr), _top_level_imports(plain.stderr)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -182,20 +191,22 @@ def main(argv: list[str] | None = None) -> None:
                   f"ratio {row['ratio']:.3f} (cpu {row['cpu_ratio']:.3f}); max |diff| {row['agreement']:.1e}",
                   flush=True)
         imports = import_time(env, tmp) if "a" in args.only.split(",") else None
-        gate = None
+        gate = gate_load = None
         if not args.no_gate:
+            gate_load = os.getloadavg()[0]
             gate, _, _ = _timed(HARNESS + ["gate", "suites/", "--no-cache", "--runs-dir", str(tmp / "runs-gate"),
                                            "--out", str(tmp / "reports")], env)
     print(f"\nwhole processes, medians of {args.rounds} alternating rounds (target ratio <= 1.05)\n")
-    print("| scenario | harness run (s) | plain qiskit (s) | ratio wall | ratio cpu | met |")
-    print("|---|---|---|---|---|---|")
+    print("| scenario | harness run (s) | plain qiskit (s) | ratio wall | ratio cpu | load average | met (wall) |")
+    print("|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['label']} | {r['harness']:.2f} | {r['plain']:.2f} | {r['ratio']:.2f} | {r['cpu_ratio']:.2f} "
-              f"| {'yes' if r['ratio'] <= 1.05 else 'no'} |")
+              f"| {r['load']:.1f} | {'yes' if r['ratio'] <= 1.05 else 'no'} |")
     if imports is not None:
-        print(f"\nimports of a full `harness run` (scenario a, -X importtime, top-level cumulative): {imports:.2f} s")
+        print(f"\nimports (scenario a, -X importtime, top-level cumulative): harness run {imports[0]:.2f} s, "
+              f"plain script {imports[1]:.2f} s")
     if gate is not None:
-        print(f"bundled gate `harness gate suites/ --no-cache`: {gate:.1f} s wall")
+        print(f"bundled gate `harness gate suites/ --no-cache`: {gate:.1f} s wall (load average {gate_load:.1f} at start)")
 
 
 if __name__ == "__main__":

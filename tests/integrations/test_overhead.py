@@ -35,7 +35,7 @@ def test_plain_script_reproduces_the_harness_and_figures_print(tmp_path, capsys)
     assert figures["ratio"] > 0 and figures["median"]["plain"] > 0
     # the breakdown saw the harness's hardware jobs and its bootstrap
     assert figures["calls"]["runtime jobs (all)"] >= 2
-    assert figures["calls"]["bootstrap stderr (mitigation)"] == 2  # raw and mitigated
+    assert figures["calls"]["bootstrap (mitigation)"] == 2  # raw and mitigated
     out = capsys.readouterr().out
     assert "ratio harness/plain" in out
     with capsys.disabled():
