@@ -42,8 +42,20 @@ __all__ = [
 
 _NON_GATES = {"barrier", "measure", "reset", "delay", "store"}
 _LOCK = threading.Lock()
+_SIMULATORS: dict[str, Any] = {}  # method -> AerSimulator
 _PMS: dict[tuple[str, int], Any] = {}  # (method, level) -> preset pass manager for the ideal simulator
 _ISA: dict[tuple[str, int, str], "QuantumCircuit"] = {}  # (method, level, circuit key) -> its transpiled circuit
+
+
+def _simulator(method: str) -> Any:
+    """The process's ``AerSimulator(method=method)``: every job passes its own shots and seed, so
+    devices share one instead of building a simulator (and its target) per case."""
+    with _LOCK:
+        if method not in _SIMULATORS:
+            from qiskit_aer import AerSimulator
+
+            _SIMULATORS[method] = AerSimulator(method=method)
+        return _SIMULATORS[method]
 
 
 def _ideal_transpiled(backend: Any, method: str, level: int, circuit: "QuantumCircuit", key: str) -> "QuantumCircuit":
@@ -224,14 +236,12 @@ class AerDevice:
     """
 
     def __init__(self, method: str = "automatic", *, seed_simulator: int):
-        from qiskit_aer import AerSimulator
-
         self.name = f"aer_{method}"
         self.method = method
         self.seed_simulator = int(seed_simulator)
         self.clock = StageClock()
         self.resources = Resources()
-        self._backend = AerSimulator(method=method)
+        self._backend = _simulator(method)
         self._cache: dict[str, "QuantumCircuit"] = {}
         self._jobs = 0
         self._last_sha: str | None = None

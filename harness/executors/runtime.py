@@ -290,16 +290,19 @@ class RuntimeDevice:
 
     def lineage(self) -> dict[str, Any]:
         """Backend, primitive, transpiler settings, seeds, transpiled circuit and calibration."""
+        last = self._last
+        cached = getattr(self, "_lineage", None)
+        if cached is not None and cached[0] is last:  # raw and mitigated describe the same circuit
+            return copy.deepcopy(cached[1])
         import qiskit
         import qiskit_ibm_runtime
 
-        last = self._last
         layout = None
         if last is not None and last.layout is not None:
             layout = [int(q) for q in last.layout.final_index_layout(filter_ancillas=True)]
         used = sorted(layout) if layout else None
         used_snapshot = calibration_snapshot(self._backend, used) if used else None
-        return {
+        out = {
             "engine": "qiskit-ibm-runtime",
             "backend": self.name,
             "backend_version": self._snap.get("backend_version"),
@@ -320,6 +323,8 @@ class RuntimeDevice:
             "calibration_date": self._snap.get("calibration_date"),
             "features": circuit_features(last),
         }
+        self._lineage = (last, out)
+        return copy.deepcopy(out)
 
     # -- execution -------------------------------------------------------------------------
     def _sampler(self, seed: int) -> Any:
