@@ -7,7 +7,8 @@ counts exactly as the harness does. Per strategy it prints the mean absolute err
 probability against the ideal 1 (over cases x seeds), the error reduction against raw (raw's
 error / the strategy's), the mean bootstrap standard error, the cost multiple (circuits and shots
 the estimate needed, over raw's single execution of the circuit) and how many estimates had no
-value (an exponential fit that does not converge; left out of the means).
+value (an exponential fit that does not converge; left out of the means) or were refused (PEC
+whose overhead its shots cannot pay for; left out too).
 
 Usage::
 
@@ -36,7 +37,9 @@ def strategies() -> dict[str, object]:
     from harness.suite.schema import (
         DDDSettings,
         MitigationSettings,
+        PECSettings,
         ReadoutSettings,
+        RuntimeSettings,
         TwirlingSettings,
         ZNESettings,
     )
@@ -59,6 +62,14 @@ def strategies() -> dict[str, object]:
                                                                   twirling=TwirlingSettings(copies=4)),
         "readout + ddd + twirling + zne linear": MitigationSettings(readout=True, zne=lin, ddd=DDDSettings(),
                                                                     twirling=TwirlingSettings(copies=4)),
+        "m3 (measured)": MitigationSettings(m3=True),
+        "m3 + zne linear 1,3": MitigationSettings(m3=True, zne=lin),
+        "pec (precision 0.05)": MitigationSettings(pec=PECSettings(precision=0.05)),
+        "readout + pec (precision 0.05)": MitigationSettings(readout=True, pec=PECSettings(precision=0.05)),
+        "runtime twirling": MitigationSettings(runtime=RuntimeSettings.model_validate({"twirling": {}})),
+        "runtime dd xx": MitigationSettings(runtime=RuntimeSettings.model_validate({"dynamical_decoupling": {}})),
+        "readout + runtime twirling": MitigationSettings(
+            readout=True, runtime=RuntimeSettings.model_validate({"twirling": {}})),
     }
 
 
@@ -77,6 +88,7 @@ def measure(seeds: int, quick: bool) -> dict[str, dict[str, float]]:
     """Per strategy: mean |error|, mean stderr, circuits and shots multiples, seconds."""
     from harness.executors import make_device
     from harness.lineage import derive_seeds
+    from harness.errors import UnsupportedError
     from harness.mitigation import mitigate
 
     table: dict[str, dict[str, list[float]]] = {}
@@ -94,9 +106,14 @@ def measure(seeds: int, quick: bool) -> dict[str, dict[str, float]]:
 
             for name, settings in stacks.items():
                 start = time.perf_counter()
-                m = mitigate(device, outcome.circuit, outcome.shots, score, settings,
-                             np.random.default_rng(s["mitigation"]), counts=[outcome.counts])
-                row = table.setdefault(name, {"error": [], "stderr": [], "circuits": [], "shots": [], "seconds": []})
+                row = table.setdefault(name, {"error": [], "stderr": [], "circuits": [], "shots": [], "seconds": [],
+                                              "refused": []})
+                try:
+                    m = mitigate(device, outcome.circuit, outcome.shots, score, settings,
+                                 np.random.default_rng(s["mitigation"]), counts=[outcome.counts])
+                except UnsupportedError:  # PEC beyond its budget on a deep circuit: refused, counted
+                    row["refused"].append(1.0)
+                    continue
                 metric = m.metrics[METRIC]
                 row["error"].append(abs(metric.value - 1.0))
                 row["stderr"].append(metric.stderr or 0.0)
@@ -107,9 +124,11 @@ def measure(seeds: int, quick: bool) -> dict[str, dict[str, float]]:
                 row["seconds"].append(time.perf_counter() - start)
     out = {}
     for name, row in table.items():
+        refused = len(row.pop("refused"))
         finite = [i for i, e in enumerate(row["error"]) if np.isfinite(e)]  # a fit that failed has no value
         out[name] = {k: statistics.fmean([v[i] for i in finite]) if finite else float("nan") for k, v in row.items()}
         out[name]["failed"] = len(row["error"]) - len(finite)
+        out[name]["refused"] = refused
     return out
 
 
@@ -124,11 +143,11 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     raw = figures["raw"]["error"]
     print(f"success probability on fake_manila, |error| against the ideal 1: {n_cases} cases x {args.seeds} seeds")
     print(f"{'strategy':<40} {'|error|':>8} {'reduction':>9} {'stderr':>8} {'circuits':>8} {'shots':>7} {'s/run':>6} "
-          f"{'no fit':>6}")
+          f"{'no fit':>6} {'refused':>7}")
     for name, f in figures.items():
         reduction = raw / f["error"] if f["error"] > 0 else float("inf")
         print(f"{name:<40} {f['error']:>8.4f} {reduction:>8.2f}x {f['stderr']:>8.4f} {f['circuits']:>7.1f}x "
-              f"{f['shots']:>6.1f}x {f['seconds']:>6.2f} {f['failed']:>6d}")
+              f"{f['shots']:>6.1f}x {f['seconds']:>6.2f} {f['failed']:>6d} {f['refused']:>7d}")
     print(f"(cost multiples: circuits and shots of the estimate over raw's one execution; {time.perf_counter() - started:.0f} s)")
     return figures
 

@@ -235,7 +235,8 @@ def _execute(device: Any, leaves: list[_Leaf], counts: Sequence[Mapping[str, int
         for (what, index, _), result in zip(items, results):
             (out if what == "leaf" else cal_counts)[index] = result
         spent["circuits"] += len(items)
-        spent["shots"] += len(items) * n_shots
+        # the shots that came back (the runtime's own twirling rounds the requested ones up)
+        spent["shots"] += sum(int(sum(r.values())) for r in results)
         spent["jobs"] += 1
     if readout is not None:
         readout.calibrate(cal_counts, [leaf.circuit for leaf in leaves], ctx)

@@ -21,6 +21,7 @@ again under the options (the loop's counts, taken without them, are not reused).
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 from harness.errors import UnsupportedError
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 
     from harness.suite.schema import MitigationSettings
 
-__all__ = ["RuntimeOptions"]
+__all__ = ["RuntimeOptions", "twirling_shots"]
 
 
 class RuntimeOptions(Technique):
@@ -68,5 +69,29 @@ class RuntimeOptions(Technique):
                                    "primitive": "qiskit_ibm_runtime.executor_sampler.Sampler (client-side)"}
         return [(circuit.copy(), 1.0)]  # a new run under the options: not the loop's execution
 
+    def cost(self, circuits: int, shots: int, settings: "MitigationSettings", base_shots: int) -> tuple[int, int]:
+        """The runtime's twirling runs ``randomizations * shots_per_randomization`` shots per circuit
+        (its documented rule for ``auto``), which can round the requested shots up."""
+        twirl = settings.runtime.twirling
+        if twirl is None or circuits == 0:
+            return circuits, shots
+        per_circuit = math.ceil(shots / circuits)
+        n, per = twirling_shots(per_circuit, twirl.randomizations, twirl.shots_per_randomization)
+        return circuits, circuits * n * per
+
     def keeps_identity(self, settings: "MitigationSettings") -> bool:
         return False
+
+
+def twirling_shots(shots: int, randomizations: int | str, per: int | str) -> tuple[int, int]:
+    """``(randomizations, shots per randomization)`` as qiskit-ibm-runtime's ``TwirlingOptions``
+    documents them: both ``auto``: ``max(64, ceil(shots / 32))`` shots each, as many as cover the
+    shots; one ``auto``: the other divides the shots, rounded up."""
+    if randomizations == "auto" and per == "auto":
+        per = max(64, math.ceil(shots / 32))
+        return math.ceil(shots / per), per
+    if randomizations == "auto":
+        return math.ceil(shots / int(per)), int(per)
+    if per == "auto":
+        return int(randomizations), math.ceil(shots / int(randomizations))
+    return int(randomizations), int(per)

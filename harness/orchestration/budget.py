@@ -127,9 +127,10 @@ def estimate_plans(plans: Iterable[Any]) -> list[CostRow]:
 
 def format_estimate(rows: list[CostRow], budget: Budget | None = None) -> str:
     """The dry-run table and totals as text."""
-    lines = [f"{'suite':<16} {'case':<34} {'baseline':<19} {'backend':<18} {'circuits':>9} {'shots':>10}"]
+    w = max([19] + [len(r.baseline) for r in rows])  # strategy kinds (hardware.mitigated.<name>) are longer
+    lines = [f"{'suite':<16} {'case':<34} {'baseline':<{w}} {'backend':<18} {'circuits':>9} {'shots':>10}"]
     for r in rows:
-        lines.append(f"{r.suite[:16]:<16} {r.case_id[:34]:<34} {r.baseline:<19} {r.backend[:18]:<18} "
+        lines.append(f"{r.suite[:16]:<16} {r.case_id[:34]:<34} {r.baseline:<{w}} {r.backend[:18]:<18} "
                      f"{r.circuits:>9} {r.shots:>10}")
     cases = len({(r.suite, r.case_id) for r in rows})
     circuits, shots = sum(r.circuits for r in rows), sum(r.shots for r in rows)

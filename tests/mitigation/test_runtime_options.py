@@ -118,3 +118,18 @@ def test_runtime_options_need_the_runtime_sampler():
     settings = MitigationSettings(runtime=RuntimeSettings.model_validate({"twirling": {}}))
     with pytest.raises(UnsupportedError, match="runtime options cannot apply"):
         mitigate(FakeDevice(ideal), ghz3(), 100, score, settings, np.random.default_rng(0))
+
+
+@pytest.mark.parametrize("shots, n, per", [(1000, "auto", "auto"), (5000, "auto", "auto"), (1000, 8, "auto"),
+                                           (1000, "auto", 300), (1000, 3, 7)])
+def test_the_twirling_shots_follow_the_runtimes_own_rule(shots, n, per):
+    from qiskit_ibm_runtime.executor.calculate_twirling_shots import calculate_twirling_shots
+
+    from harness.mitigation.registry import cost
+    from harness.mitigation.runtime_options import twirling_shots
+
+    assert twirling_shots(shots, n, per) == calculate_twirling_shots(shots, n, per)
+    settings = MitigationSettings(runtime=RuntimeSettings.model_validate(
+        {"twirling": {"randomizations": n, "shots_per_randomization": per}}))
+    r, s = calculate_twirling_shots(shots, n, per)
+    assert cost(settings, 2, shots) == (2, 2 * r * s)  # run again: the loop's counts are not reused

@@ -145,6 +145,10 @@ def test_a_suite_gives_one_result_per_strategy_with_its_cost_error_and_paired_dr
     assert list(rows) == [HARDWARE_RAW, HARDWARE_MITIGATED, "hardware.mitigated.rem", "hardware.mitigated.rem+zne"]
     assert (rows["hardware.mitigated.rem"].circuits, rows["hardware.mitigated.rem"].shots) == (2, 1200)
     assert (rows["hardware.mitigated.rem+zne"].circuits, rows["hardware.mitigated.rem+zne"].shots) == (3, 1800)
+    from harness.orchestration.budget import format_estimate
+
+    table = format_estimate(list(rows.values())).splitlines()[1:-1]
+    assert len({line.index("fake_manila") for line in table}) == 1  # long strategy kinds keep the columns
     results = {r.baseline: r for r in run_plans([plan]).results}
     assert list(results) == list(rows) and all(r.status == "ok" for r in results.values())
     zne = results["hardware.mitigated.rem+zne"]
