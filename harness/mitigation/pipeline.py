@@ -215,19 +215,21 @@ def _execute(device: Any, leaves: list[_Leaf], counts: Sequence[Mapping[str, int
              options: Mapping[str, Any] | None = None) -> tuple[list[Mapping[str, int]], dict[str, int]]:
     """Counts of every leaf (reused or run) and what was spent; one job per distinct shot count,
     each under the device primitive's ``options`` when a technique sets some."""
-    batches: dict[tuple[bool, int], list[tuple[str, int, "QuantumCircuit"]]] = {}
+    # readout calibration runs without the primitive's options: they concern the circuits' gates, and
+    # qiskit-ibm-runtime 0.51's local twirling returns wrong counts for circuits without a two-qubit gate
+    batches: dict[tuple[bool, int, bool], list[tuple[str, int, "QuantumCircuit"]]] = {}
     for index, leaf in enumerate(leaves):
         if leaf.reuse is None:
-            batches.setdefault((physical, leaf.shots), []).append(("leaf", index, leaf.circuit))
+            batches.setdefault((physical, leaf.shots, bool(options)), []).append(("leaf", index, leaf.circuit))
     for index, c in enumerate(calibration):
-        batches.setdefault((True, cal_shots), []).append(("cal", index, c))
+        batches.setdefault((True, cal_shots, False), []).append(("cal", index, c))
     out: list[Mapping[str, int] | None] = [counts[leaf.reuse] if leaf.reuse is not None and counts is not None
                                            else None for leaf in leaves]
     cal_counts: list[Mapping[str, int] | None] = [None] * len(calibration)
     spent = {"circuits": 0, "shots": 0, "jobs": 0}
-    for (phys, n_shots), items in batches.items():
+    for (phys, n_shots, with_options), items in batches.items():
         run = device.sample_transpiled if phys else device.sample_batch
-        if options:
+        if with_options:
             with device.using_options(options):
                 results = run([c for _, _, c in items], n_shots)
         else:

@@ -133,3 +133,30 @@ def test_the_twirling_shots_follow_the_runtimes_own_rule(shots, n, per):
         {"twirling": {"randomizations": n, "shots_per_randomization": per}}))
     r, s = calculate_twirling_shots(shots, n, per)
     assert cost(settings, 2, shots) == (2, 2 * r * s)  # run again: the loop's counts are not reused
+
+
+def test_local_twirling_loses_the_gates_of_a_circuit_without_a_two_qubit_gate(device):
+    """The defect behind the refusal: |111> prepared by X gates alone, twirled locally, mostly reads 000."""
+    prep = QuantumCircuit(device.transpile(ghz3()).num_qubits, 3)
+    prep.x([0, 1, 2])
+    prep.measure([0, 1, 2], [0, 1, 2])
+    twirl = RuntimeSettings.model_validate({"twirling": {}}).sampler_options()
+    with device.using_options(twirl):
+        (counts,) = device.sample_transpiled([prep], 1000)
+    (plain,) = device.sample_transpiled([prep], 1000)
+    assert plain.get("111", 0) / sum(plain.values()) > 0.7
+    assert counts.get("111", 0) / sum(counts.values()) < 0.5  # if this fails, the runtime fixed it: lift the refusal
+    one_qubit = QuantumCircuit(1, 1)
+    one_qubit.x(0)
+    one_qubit.measure(0, 0)
+    with pytest.raises(UnsupportedError, match="without a two-qubit gate"):
+        mitigate(device, one_qubit, 100, lambda p, s: {"p": Metric(p.get("1", 0.0), "proportion", n=s)},
+                 MitigationSettings(runtime=RuntimeSettings.model_validate({"twirling": {}})),
+                 np.random.default_rng(0))
+
+
+def test_readout_calibration_under_the_runtimes_twirling_stays_right(device):
+    settings = MitigationSettings(readout=True, runtime=RuntimeSettings.model_validate({"twirling": {}}), bootstrap=20)
+    out = mitigate(device, ghz3(), 2000, score, settings, np.random.default_rng(0))
+    assert min(out.details["readout"]["p_meas0_prep1"]) < 0.2  # the |1> calibration really prepared |1>
+    assert out.metrics["p"].value > 0.9 and out.resources["jobs"] == 2  # the twirled circuit, the calibration
