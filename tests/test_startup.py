@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -37,3 +38,15 @@ def test_no_quantum_sdk_imported(args, tmp_path):
     assert line, proc.stderr
     assert line[-1] == "IMPORTED:", f"harness {' '.join(args)} imported {line[-1][9:]}"
     assert "EXIT:0" in proc.stderr, proc.stdout + proc.stderr  # it did its work, not an early failure
+
+
+def test_a_workload_is_imported_when_it_is_asked_for():
+    """A run of a GHZ suite loads the GHZ workload only, not every workload's module."""
+    code = ("import json, sys; from harness.workloads import get_workload; get_workload('ghz'); "
+            "print(json.dumps(sorted(n for n in sys.modules if n.startswith('harness.workloads.'))))")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    loaded = set(json.loads(out.stdout))
+    assert "harness.workloads.ghz" in loaded
+    assert not loaded & {"harness.workloads.maxcut", "harness.workloads.vqe", "harness.workloads.portfolio",
+                         "harness.workloads.layer_fidelity", "harness.workloads.peers"}, loaded

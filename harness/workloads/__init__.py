@@ -9,19 +9,12 @@ Example:
 
 from __future__ import annotations
 
+from importlib import import_module
 from pathlib import Path
+from typing import Iterator, Mapping
 
 from harness.errors import UnsupportedError
 from harness.workloads.base import ClassicalOutcome, MetricInfo, QuantumOutcome, Workload, WorkloadParams
-from harness.workloads.ghz import GHZ
-from harness.workloads.layer_fidelity import LayerFidelity
-from harness.workloads.maxcut import MaxCutQAOA
-from harness.workloads.mirror import Mirror
-from harness.workloads.peers import MQTBench, SupermarQ
-from harness.workloads.portfolio import Portfolio
-from harness.workloads.quantum_volume import QuantumVolume
-from harness.workloads.rb import RandomizedBenchmarking
-from harness.workloads.vqe import VQEH2, VQETFIM
 
 __all__ = [
     "WORKLOADS",
@@ -33,10 +26,41 @@ __all__ = [
     "get_workload",
 ]
 
-WORKLOADS: dict[str, type[Workload]] = {cls.name: cls for cls in (GHZ, LayerFidelity, MaxCutQAOA, Mirror, MQTBench,
-                                                                   Portfolio,
-                                                                   QuantumVolume, RandomizedBenchmarking, SupermarQ,
-                                                                   VQEH2, VQETFIM)}
+
+class _Registry(Mapping[str, "type[Workload]"]):
+    """Name -> workload class, each module imported when its class is first asked for: a run of a
+    GHZ suite does not import the other workloads (their graphs, Hamiltonians, statistics)."""
+
+    def __init__(self, where: Mapping[str, str]):
+        self._where = dict(where)
+        self._loaded: dict[str, type[Workload]] = {}
+
+    def __getitem__(self, name: str) -> "type[Workload]":
+        if name not in self._loaded:
+            module, cls = self._where[name].split(":")  # KeyError for an unknown name, as a dict
+            self._loaded[name] = getattr(import_module(module), cls)
+        return self._loaded[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._where)
+
+    def __len__(self) -> int:
+        return len(self._where)
+
+
+WORKLOADS: Mapping[str, type[Workload]] = _Registry({
+    "ghz": "harness.workloads.ghz:GHZ",
+    "layer_fidelity": "harness.workloads.layer_fidelity:LayerFidelity",
+    "maxcut_qaoa": "harness.workloads.maxcut:MaxCutQAOA",
+    "mirror": "harness.workloads.mirror:Mirror",
+    "mqt_bench": "harness.workloads.peers:MQTBench",
+    "portfolio": "harness.workloads.portfolio:Portfolio",
+    "quantum_volume": "harness.workloads.quantum_volume:QuantumVolume",
+    "rb": "harness.workloads.rb:RandomizedBenchmarking",
+    "supermarq": "harness.workloads.peers:SupermarQ",
+    "vqe_h2": "harness.workloads.vqe:VQEH2",
+    "vqe_tfim": "harness.workloads.vqe:VQETFIM",
+})
 """Every built-in workload, by name."""
 
 
