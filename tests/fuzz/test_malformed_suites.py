@@ -90,7 +90,8 @@ def test_a_billion_laughs_is_refused_quickly_in_little_memory(folder):
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert re.match(rf"{re.escape(str(path))}:\d+: the file expands to more than 100000 values", text)
-    assert seconds < 2 and peak < 20e6, (seconds, peak)
+    # unguarded, 387 million values take minutes and gigabytes; 10 s leaves room for a loaded machine
+    assert seconds < 10 and peak < 20e6, (seconds, peak)
 
 
 @pytest.mark.parametrize("cycle", [
