@@ -466,22 +466,34 @@ def gate_cmd(suites, baselines_dir, runs_dir, out_dir, seed, alpha, strict, quie
         _strict_check(baselines_dir)
     progress = _Progress(not _quiet_progress(quiet))
     start = time.perf_counter()
-    done = gate(suites, baselines_dir=baselines_dir, runs_dir=runs_dir, out_dir=out_dir, seed=seed,
-                alpha=alpha, strict=strict, progress=progress, budget=budget, cache=cache, fallback=fallback,
-                workers=workers, scheduler=scheduler, report_url=report_url)
+    try:
+        done = gate(suites, baselines_dir=baselines_dir, runs_dir=runs_dir, out_dir=out_dir, seed=seed,
+                    alpha=alpha, strict=strict, progress=progress, budget=budget, cache=cache, fallback=fallback,
+                    workers=workers, scheduler=scheduler, report_url=report_url)
+    except HarnessError as exc:  # exit 4 after the record and reports were written: --json says so too
+        written = getattr(exc, "gate_run", None)
+        if as_json and written is not None:
+            progress.close()
+            _echo_json(written)
+        raise
     progress.close()
     _echo_sizing(done.run.environment.get("sizing"), err=as_json)
     _print_outcome(done.run, done.outcome, time.perf_counter() - start, err=as_json)
     click.echo(f"record: {done.run_path}", err=as_json)
     click.echo(f"report: {done.reports['html']}", err=as_json)
     if as_json:
-        from harness.report import verdicts_json
-
-        doc = {**verdicts_json(done.run, done.outcome), "record": str(done.run_path),
-               "reports": {kind: str(p) for kind, p in done.reports.items()}}
-        click.echo(json.dumps(doc, indent=2, allow_nan=False))
+        _echo_json(done)
     _notify(webhook_url, done.run, done.outcome, done.stored, report_url)
     sys.exit(done.code)
+
+
+def _echo_json(done) -> None:
+    """``gate --json``: the outcome document (verdicts.json's schema) with the record and reports written."""
+    from harness.report import verdicts_json
+
+    doc = {**verdicts_json(done.run, done.outcome), "record": str(done.run_path),
+           "reports": {kind: str(p) for kind, p in done.reports.items()}}
+    click.echo(json.dumps(doc, indent=2, allow_nan=False))
 
 
 def _print_outcome(run, outcome, seconds: float, err: bool = False) -> None:

@@ -401,5 +401,6 @@ def gate(paths: Iterable[str | Path], *, baselines_dir: Path, runs_dir: Path, ou
     if fault is not None:
         fault.message += (f"; the run record {run_path} and the reports in {out_dir} were written, judged "
                           "without the history, and the run is not in it")
+        fault.gate_run = GateRun(run, run_path, outcome, reports, stored)  # for `gate --json`: what was written
         raise fault
     return GateRun(run, run_path, outcome, reports, stored)

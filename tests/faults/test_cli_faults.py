@@ -243,6 +243,11 @@ def test_a_failing_history_still_writes_the_record_and_reports_with_the_failure(
     assert "the history was not used" in html and "locked by another writer" in html
     verdicts = json.loads(Path("reports/verdicts.json").read_text())
     assert verdicts["exit_code"] == 4 and "the history was not used" in verdicts["reasons"][0]
+    # gate --json prints the same outcome, exit 4, with the record it wrote
+    code, out, err = harness(capsys, "gate", "suite.yaml", "--quiet", "--json")
+    doc = json.loads(out)
+    assert code == doc["exit_code"] == 4 and doc["status"] == "environment_error" and doc["passed"] is False
+    assert Path(doc["record"]).exists() and "were written, judged without the history" in err
 
 
 def test_an_unwritable_output_folder_names_the_run_to_report_again(project, capsys, monkeypatch):
