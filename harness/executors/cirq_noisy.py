@@ -35,10 +35,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from harness.errors import UnsupportedError
-from harness.executors.base import Counts
-from harness.executors.calibration import readout_probabilities
-from harness.executors.runtime import RuntimeDevice
-from harness.kinds import is_real_backend
+from harness.executors.local_noise import CalibratedSimulation
 
 if TYPE_CHECKING:
     from qiskit import QuantumCircuit
@@ -115,26 +112,13 @@ def to_cirq_physical(circuit: "QuantumCircuit", gate_error: Any = None) -> tuple
     return cirq.Circuit(ops), measurements
 
 
-class CirqDevice(RuntimeDevice):
+class CirqDevice(CalibratedSimulation):
     """A fake backend's hardware tier simulated by cirq with its calibrated noise (see the module docstring).
 
     Same arguments as :class:`~harness.executors.runtime.RuntimeDevice`; real backends are refused.
     """
 
-    def __init__(self, backend: str, optimization_level: int = 1, seed_transpiler: int = 0,
-                 seed_simulator: int = 0):
-        if is_real_backend(backend):
-            raise UnsupportedError(f"{backend}: simulation: cirq simulates fake backends only",
-                                   hint="drop simulation: cirq for a real backend")
-        super().__init__(backend, optimization_level=optimization_level, seed_transpiler=seed_transpiler,
-                         seed_simulator=seed_simulator)
-        target = self._backend.target
-        self._errors = {(name, tuple(qargs)): float(props.error)
-                        for name in target.operation_names for qargs, props in (target[name] or {}).items()
-                        if qargs is not None and props is not None and props.error}
-
-    def _gate_error(self, name: str, qubits: tuple[int, ...]) -> float:
-        return self._errors.get((name, qubits), 0.0)
+    engine, setting = "cirq", "simulation: cirq"
 
     def lineage(self) -> dict[str, Any]:
         import cirq
@@ -143,42 +127,12 @@ class CirqDevice(RuntimeDevice):
                 "mode": "local cirq density-matrix simulation (noise from the fake backend's calibration)",
                 "primitive": "cirq.DensityMatrixSimulator", "approximation": CIRQ_APPROXIMATION}
 
-    def _submit_and_wait(self, pubs: list[Any], shots: int, seed: int) -> list[Counts]:
-        circuits = []
-        for pub in pubs:
-            if isinstance(pub, tuple):  # (circuit, {parameters: values}): one bound circuit per row
-                isa, binding = pub
-                (params, values), = binding.items()
-                for row in np.atleast_2d(values):
-                    circuits.append(isa.assign_parameters(dict(zip(params, (float(v) for v in row)))))
-            else:
-                circuits.append(pub)
-        rng = np.random.default_rng(seed)
-        self.resources.jobs += 1
-        self.resources.job_ids.append(f"cirq-{seed:x}")
-        with self.clock.stage("execute"):
-            return [self._sample_one(c, shots, rng) for c in circuits]
-
-    def _sample_one(self, circuit: "QuantumCircuit", shots: int, rng: np.random.Generator) -> Counts:
+    def _records(self, circuit: "QuantumCircuit", shots: int, rng: np.random.Generator):
         import cirq
 
         program, measurements = to_cirq_physical(circuit, self._gate_error)
-        bits = np.zeros((int(shots), circuit.num_clbits), dtype=bool)
-        if measurements:
-            simulator = cirq.DensityMatrixSimulator(seed=int(rng.integers(2**31)))
-            result = simulator.run(program, repetitions=int(shots))
-            physical = {}
-            for k, (qubit, clbit) in enumerate(measurements):  # a later measurement into a clbit wins
-                bits[:, clbit] = result.measurements[f"m{k}"][:, 0].astype(bool)
-                physical[clbit] = qubit
-            for clbit, qubit in sorted(physical.items()):
-                p1_given0, p0_given1 = readout_probabilities(self._snap, qubit, as_simulated=True)
-                u = rng.random(int(shots))
-                bits[:, clbit] ^= np.where(bits[:, clbit], u < p0_given1, u < p1_given0)
-        if bits.shape[1] == 0:
-            return {"": int(shots)}
-        values = np.zeros(int(shots), dtype=object if bits.shape[1] > 62 else np.int64)
-        for k in range(bits.shape[1]):
-            values = values + (bits[:, k].astype(values.dtype) << k)
-        keys, counts = np.unique(values, return_counts=True)
-        return {format(int(key), f"0{bits.shape[1]}b"): int(c) for key, c in zip(keys, counts)}
+        if not measurements:
+            return np.zeros((shots, 0), dtype=bool), []
+        result = cirq.DensityMatrixSimulator(seed=int(rng.integers(2**31))).run(program, repetitions=shots)
+        return np.stack([result.measurements[f"m{k}"][:, 0].astype(bool) for k in range(len(measurements))],
+                        axis=1), measurements

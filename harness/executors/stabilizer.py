@@ -36,10 +36,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from harness.errors import UnsupportedError
-from harness.executors.base import Counts
-from harness.executors.calibration import readout_probabilities
-from harness.executors.runtime import RuntimeDevice
-from harness.kinds import is_real_backend
+from harness.executors.local_noise import CalibratedSimulation
 
 if TYPE_CHECKING:
     from qiskit import QuantumCircuit
@@ -164,36 +161,16 @@ def to_stim(circuit: "QuantumCircuit", gate_error: Any = None) -> tuple[Any, lis
     return stim.Circuit("\n".join(lines)), measurements
 
 
-class StabilizerDevice(RuntimeDevice):
+class StabilizerDevice(CalibratedSimulation):
     """A fake backend's hardware tier simulated by stim with Pauli noise (see the module docstring).
 
     Same arguments as :class:`~harness.executors.runtime.RuntimeDevice`; real backends are refused.
     """
 
+    engine, setting = "stim", "simulation: stabilizer"
     clifford_only = True
     """ZNE folds its circuits in qiskit (:func:`harness.mitigation.zne.fold_global_clifford`), not through
     mitiq's cirq conversion, whose rewritten gates are not Clifford run by run."""
-
-    def __init__(self, backend: str, optimization_level: int = 1, seed_transpiler: int = 0,
-                 seed_simulator: int = 0):
-        if is_real_backend(backend):
-            raise UnsupportedError(f"{backend}: the stabilizer simulation runs fake backends only",
-                                   hint="drop simulation: stabilizer for a real backend")
-        super().__init__(backend, optimization_level=optimization_level, seed_transpiler=seed_transpiler,
-                         seed_simulator=seed_simulator)
-        self._errors = self._gate_errors()
-
-    def _gate_errors(self) -> dict[tuple[str, tuple[int, ...]], float]:
-        target = self._backend.target
-        errors: dict[tuple[str, tuple[int, ...]], float] = {}
-        for name in target.operation_names:
-            for qargs, props in (target[name] or {}).items():
-                if qargs is not None and props is not None and props.error:
-                    errors[(name, tuple(qargs))] = float(props.error)
-        return errors
-
-    def _gate_error(self, name: str, qubits: tuple[int, ...]) -> float:
-        return self._errors.get((name, qubits), 0.0)
 
     def lineage(self) -> dict[str, Any]:
         import stim
@@ -202,48 +179,8 @@ class StabilizerDevice(RuntimeDevice):
                 "mode": "local stabilizer simulation (Pauli noise from the fake backend's calibration)",
                 "primitive": "stim.CompiledMeasurementSampler", "approximation": PAULI_APPROXIMATION}
 
-    def _submit_and_wait(self, pubs: list[Any], shots: int, seed: int) -> list[Counts]:
-        circuits = []
-        for pub in pubs:
-            if isinstance(pub, tuple):  # (circuit, {parameters: values}): one bound circuit per row
-                isa, binding = pub
-                (params, values), = binding.items()
-                for row in np.atleast_2d(values):
-                    circuits.append(isa.assign_parameters(dict(zip(params, (float(v) for v in row)))))
-            else:
-                circuits.append(pub)
-        rng = np.random.default_rng(seed)
-        self.resources.jobs += 1
-        self.resources.job_ids.append(f"stim-{seed:x}")
-        counts = []
-        with self.clock.stage("execute"):
-            for c in circuits:
-                counts.append(self._sample_one(c, shots, rng))
-        return counts
-
-    def _sample_one(self, circuit: "QuantumCircuit", shots: int, rng: np.random.Generator) -> Counts:
+    def _records(self, circuit: "QuantumCircuit", shots: int, rng: np.random.Generator):
         program, measurements = to_stim(circuit, self._gate_error)
-        measured = np.zeros((int(shots), circuit.num_clbits), dtype=bool)
-        if measurements:
-            records = program.compile_sampler(seed=int(rng.integers(2**63))).sample(int(shots))
-            physical = {}
-            for k, (qubit, clbit) in enumerate(measurements):  # a later measurement into a clbit wins
-                measured[:, clbit] = records[:, k]
-                physical[clbit] = qubit
-            for clbit, qubit in sorted(physical.items()):
-                p1_given0, p0_given1 = readout_probabilities(self._snap, qubit, as_simulated=True)
-                u = rng.random(int(shots))
-                measured[:, clbit] ^= np.where(measured[:, clbit], u < p0_given1, u < p1_given0)
-        return _counts(measured)
-
-
-def _counts(bits: np.ndarray) -> dict[str, int]:
-    """Counts of boolean rows (column i = clbit i), keyed with clbit 0 rightmost."""
-    if bits.shape[1] == 0:
-        return {"": int(bits.shape[0])}
-    rows, freq = np.unique(np.packbits(bits[:, ::-1], axis=1), axis=0, return_counts=True)
-    width = bits.shape[1]
-    out = {}
-    for row, n in zip(rows, freq):
-        out["".join(format(b, "08b") for b in row)[:width]] = int(n)
-    return out
+        if not measurements:
+            return np.zeros((shots, 0), dtype=bool), []
+        return program.compile_sampler(seed=int(rng.integers(2**63))).sample(shots), measurements
