@@ -16,14 +16,16 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 import jinja2
+import numpy as np
 from markupsafe import Markup
 
 from harness.drift.outcome import GateOutcome, as_outcome, is_fallback
 from harness.drift.verdict import STATUSES, Verdict
 from harness.kinds import BASELINE_KINDS, HARDWARE_MITIGATED, HARDWARE_RAW, KIND_LABELS, kind_order
 from harness.records import STAGES, Result, Run
-from harness.report.diff import NOISE_NOTE, canon as _canon, lineage_diff, show as _show
+from harness.report.diff import NOISE_NOTE, lineage_diff, show as _show
 from harness.report.ci import STATUS_ICONS, STATUS_LABELS, effect_text, fmt, regressions, sort_verdicts
+from harness.report.packing import Packer
 from harness.report.provenance import attention, features_text, setup_text
 from harness.report.strategies import strategy_view
 from harness.report.trends import SeriesSource, trend_rows
@@ -208,7 +210,8 @@ def _drill(r: Result, verdicts: list[Verdict], stored: Stored) -> dict[str, Any]
     sections += zne_sections(r)
     for title, d in (("Lineage", r.lineage), ("Resources", r.resources)):
         # Values as recorded (the script indents nested ones); a long list of job ids is cut (the run record has all).
-        rows = [[str(k), _cut(v) if title == "Resources" else v] for k, v in d.items()]
+        rows = [[str(k), _cut(v) if title == "Resources" else _draws_cut(v) if k == "mitigation_details" else v]
+                for k, v in d.items()]
         sections.append({"h": title, "t": [["key", "value"], *rows]} if rows else {"h": title, "p": "none recorded"})
     columns = list(dict.fromkeys(k for e in r.events for k in e))
     events = [[e.get(c, "") for c in columns] for e in r.events]
@@ -235,28 +238,29 @@ def _drill(r: Result, verdicts: list[Verdict], stored: Stored) -> dict[str, Any]
     }
 
 
-def _pack(drills: Mapping[str, list[dict[str, Any]]]) -> dict[str, Any]:
-    """Every distinct table cell once: ``{"v": [values], "d": {anchor: sections}}``, a cell being its
-    index in ``v`` (or a list of indices, the parts of a long text joined by ``; ``). Lineage repeats across results (SDK versions, seeds, settings), so most cells do."""
-    index: dict[str, int] = {}
-    values: list[Any] = []
-
-    def ref(x: Any) -> int:
-        key = _canon(x) if not isinstance(x, str) else "s" + x
-        if key not in index:
-            index[key] = len(values)
-            values.append(x)
-        return index[key]
+def _pack(drills: Mapping[str, list[dict[str, Any]]], grids: list[dict[str, Any]]) -> dict[str, Any]:
+    """The page's one JSON block: ``{"v": [values], "d": {anchor: sections}, "g": [grid refs]}``, every
+    distinct value once (see :mod:`harness.report.packing`). A table cell is its index in ``v`` (or a
+    list of indices: the parts of a long text joined by ``; ``); a trace line, its index."""
+    packer = Packer()
 
     def cell(x: Any) -> int | list[int]:
         # A long note shares its clauses with others ("...; not significant, and ..."): a list of parts.
         if isinstance(x, str) and len(x) > 80 and "; " in x:
-            return [ref(part) for part in x.split("; ")]
-        return ref(x)
+            return [packer.ref(part) for part in x.split("; ")]
+        return packer.ref(x)
 
-    packed = {a: [{**s, "t": [[cell(c) for c in row] for row in s["t"]]} if "t" in s else s for s in sections]
-              for a, sections in drills.items()}
-    return {"v": values, "d": packed}
+    def section(s: dict[str, Any]) -> dict[str, Any]:
+        if "t" in s:
+            s = {**s, "t": [[cell(c) for c in row] for row in s["t"]]}
+        if "lines" in s:
+            s = {**s, "lines": [packer.ref(x) for x in s["lines"]]}
+        if "z" in s:
+            s = {**s, "z": packer.ref(s["z"])}
+        return s
+
+    packed = {a: [section(s) for s in sections] for a, sections in drills.items()}
+    return {"d": packed, "g": [packer.ref(g) for g in grids], "v": packer.values}
 
 
 def json_script(data: Any) -> Markup:
@@ -289,6 +293,25 @@ def _cut(v: Any) -> Any:
     if isinstance(v, (list, tuple)) and len(v) > 2 * _TRACE_ENDS:
         return [*v[:_TRACE_ENDS], f"… {len(v) - 2 * _TRACE_ENDS} more in the run record …", *v[-_TRACE_ENDS:]]
     return v
+
+
+def _draws_cut(details: Any) -> Any:
+    """Mitigation details with each metric's bootstrap draws as their count and 95 % range (the run
+    record keeps every draw; the strategies section uses them)."""
+    draws = details.get("bootstrap_draws") if isinstance(details, Mapping) else None
+    if not isinstance(draws, Mapping):
+        return details
+    out = {}
+    for metric, xs in draws.items():
+        try:
+            values = np.array(xs.split() if isinstance(xs, str) else list(xs), float)
+        except (TypeError, ValueError):
+            out[metric] = xs
+            continue
+        values = values[np.isfinite(values)]
+        out[metric] = (f"{values.size} draws, 95 % between {fmt(np.quantile(values, 0.025), '.4g')} and "
+                       f"{fmt(np.quantile(values, 0.975), '.4g')} (all in the run record)") if values.size else "none"
+    return {**details, "bootstrap_draws": out}
 
 
 def _header(run: Run) -> dict[str, Any]:
@@ -335,8 +358,8 @@ def render_html(run: Run, judged: GateOutcome | Iterable[Verdict], stored: Store
                        "drill": [_drill(r, vmap.get(r.key, []), stored) for r in results]})
     volumetric = volumetric_view(run, run.results, KIND_LABELS)
     # The feature axes' grids travel in the one JSON block; the script draws them when chosen.
-    drill = json_script({**_pack({d["anchor"]: d["sections"] for s in suites for d in s["drill"]}),
-                         "g": volumetric.pop("features")})
+    drill = json_script(_pack({d["anchor"]: d["sections"] for s in suites for d in s["drill"]},
+                              volumetric.pop("features")))
     by_key = {r.key: r for r in run.results}
     regs = [{"v": v, "effect": effect_text(v), "anchor": anchor((v.suite, v.case_id, v.baseline)),
              "setup": setup_text(by_key[v.suite, v.case_id, v.baseline])

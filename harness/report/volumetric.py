@@ -100,8 +100,9 @@ def volumetric_view(run: Run, results: Iterable[Result], kind_labels: Mapping[st
         ``{"axes": [{"key", "label"}], "groups": [...], "features": [...], "left_out": [...], "scale": [...]}``:
         ``axes`` are those some result has (depth first); ``groups`` the depth grids
         ``{"axis", "label", "metric", "fallback", "svg": {...}, "squares": [...]}``, a square being
-        ``{x, y, value, text, fill, ink, title}``; ``features`` the grids of the feature axes in the
-        same shape but each square ``[x, y, text, fill, ink, title]`` (the page's script draws them
+        ``{x, y, value, text, fill, ink, title}``; ``features`` the grids of the feature axes as plain data
+        ``{"axis", "label", "metric", "fallback", "frame", "rows", "cols", "sq"}``, a square being
+        ``[column, row, text, colour step, dark ink, where, cases]`` (the page's script draws them
         when their axis is chosen, so a report does not carry six hidden copies of the view);
         ``left_out`` names the suites without a metric to show (:func:`fidelity_metric`).
     """
@@ -128,9 +129,15 @@ def volumetric_view(run: Run, results: Iterable[Result], kind_labels: Mapping[st
                     cells[(name, *group)].setdefault((width, feature_band(f)), []).append((r, float(m.value)))
     grids = [_grid(key, squares, kind_labels) for key, squares in cells.items()]
     groups = [g for g in grids if g["axis"] == "depth"]
-    # the metric and width are on the grid already: a feature square's title keeps the rest
-    features = [{**g, "squares": [[q["x"], q["y"], q["text"], q["fill"], q["ink"], q["title"].split(" at ", 1)[-1]]
-                                  for q in g["squares"]]} for g in grids if g["axis"] != "depth"]
+    # Drawn by the page's script: each square its column, row, text, colour step, dark ink (1) or
+    # light (0), where it lies on the axis and its cases (its title is "width W, where: cases").
+    frame = {"cell": _CELL, "left": _LEFT, "top": _TOP, "pad": _BOTTOM, "palette": list(_VIRIDIS)}
+    features = [{"axis": g["axis"], "label": g["label"], "metric": g["metric"], "fallback": g["fallback"],
+                 "frame": frame, "rows": [r["label"] for r in g["svg"]["rows"]],
+                 "cols": [c["label"] for c in g["svg"]["cols"]],
+                 "sq": [[q["col"], q["row"], q["text"], _VIRIDIS.index(q["fill"]), int(q["ink"] == "#000"),
+                         q["where"], q["cases"]] for q in g["squares"]]}
+                for g in grids if g["axis"] != "depth"]
     present = {key[0] for key in cells}
     axes = [{"key": a, "label": "transpiled depth" if a == "depth" else f"SupermarQ {a.replace('_', ' ')}"}
             for a in AXES if a in present]
@@ -163,6 +170,7 @@ def _grid(key: tuple, squares: dict, kind_labels: Mapping[str, str]) -> dict[str
             where = f"{axis.replace('_', ' ')} " + ", ".join(fmt(x, ".2f") for x in sorted(
                 {_feature(r, axis) for r, _ in members}))
         out.append({"x": _LEFT + col[band] * _CELL, "y": _TOP + row[w] * _CELL, "value": value,
+                    "col": col[band], "row": row[w], "where": where, "cases": cases,
                     "text": fmt(value, ".2f"), "fill": fill, "ink": ink,
                     "title": f"{metric} {fmt(value, '.4g')}{f' (mean of {len(members)})' if len(members) > 1 else ''} "
                              f"at width {w}, {where}: {cases}"})

@@ -11,6 +11,7 @@ import pytest
 from harness.records import STAGES
 from harness.report import render_html
 from harness.report.html import anchor, json_script, lineage_diff
+from harness.report.packing import unpack
 
 
 @pytest.fixture(scope="module")
@@ -33,10 +34,18 @@ def _drill(page: str, key) -> dict:
     tag = '<script type="application/json" id="drill-data">'
     start = page.index(tag) + len(tag)
     packed = json.loads(page[start:page.index("</script>", start)])
-    value = lambda i: packed["v"][i] if isinstance(packed["v"][i], str) else json.dumps(packed["v"][i])  # noqa: E731
+    full = lambda i: unpack(packed["v"], i)  # noqa: E731
+    value = lambda i: full(i) if isinstance(full(i), str) else json.dumps(full(i))  # noqa: E731
     text = lambda c: "; ".join(map(value, c)) if isinstance(c, list) else value(c)  # noqa: E731
-    return {s["h"]: {**s, "t": [[text(c) for c in row] for row in s["t"]]} if "t" in s else s
-            for s in packed["d"][anchor(key)]}
+    out = {}
+    for s in packed["d"][anchor(key)]:
+        s = {**s, "t": [[text(c) for c in row] for row in s["t"]]} if "t" in s else dict(s)
+        if "lines" in s:
+            s["lines"] = [full(i) for i in s["lines"]]
+        if "z" in s:
+            s["z"] = full(s["z"])
+        out[s["h"]] = s
+    return out
 
 
 class _Balance(HTMLParser):

@@ -10,6 +10,7 @@ import pytest
 
 from harness.records import Metric, Result, Run
 from harness.report import render_html
+from harness.report.packing import unpack
 from harness.report.volumetric import depth_band, fidelity_colour, fidelity_metric, volumetric_view
 
 LABELS = {"simulator": "simulator", "hardware.raw": "hardware raw"}
@@ -110,13 +111,18 @@ def test_supermarq_features_are_a_column_axis(judged):
                                                 "entanglement_ratio", "parallelism", "liveness", "measurement"]
     assert {g["axis"] for g in view["groups"]} == {"depth"}  # drawn on the page; the others by its script
     live = [g for g in view["features"] if g["axis"] == "liveness"]
-    assert len(live) == 4 and all([c["label"] for c in g["svg"]["cols"]] == ["0.7–0.8"] for g in live)
-    assert live[0]["squares"][0][5].startswith("width 4, liveness 0.72: ")
+    assert len(live) == 4 and all(g["cols"] == ["0.7–0.8"] and g["rows"] == ["4"] for g in live)
+    col, row, text, step, dark, where, cases = live[0]["sq"][0]
+    assert (col, row, where) == (0, 0, "liveness 0.72") and cases.startswith("n=")
+    assert live[0]["frame"]["palette"][step] == fidelity_colour(float(text))[0]
+    assert dark == (fidelity_colour(float(text))[1] == "#000")
     page = render_html(replace(run, results=tuple(with_features(r) for r in run.results)), verdicts, stored)
     section = page[page.index('<section id="volumetric">'):page.index('<section id="latency">')]
     assert '<select id="vol-axis"><option value="depth">transpiled depth</option>' in section
     assert section.count("<figure data-axis=") == 4  # the depth grids; a feature's are drawn when chosen
     data = json.loads(re.search(r'id="drill-data">(.*?)</script>', page, re.S).group(1))
-    assert sum(g["axis"] == "liveness" for g in data["g"]) == 4
+    grids = [unpack(data["v"], i) for i in data["g"]]
+    assert sum(g["axis"] == "liveness" for g in grids) == 4
+    assert data["g"].count(data["g"][0]) == 1 and len({json.dumps(g["frame"]) for g in grids}) == 1
     # beside the verdicts, each result's features in words
     assert "communication 0.5 · critical depth 1 · entanglement 0.25 · parallelism 0 · liveness 0.72" in page

@@ -12,6 +12,7 @@ import pytest
 
 from harness.report import render_html
 from harness.report.html import anchor
+from harness.report.packing import unpack
 from harness.report.zne_fit import zne_sections
 
 SCALES = [1.0, 3.0, 5.0]
@@ -81,7 +82,7 @@ def test_the_drill_down_carries_the_chart_once(judged):
     page = render_html(run, verdicts, stored)
     data = json.loads(re.search(r'<script type="application/json" id="drill-data">(.*?)</script>', page, re.S).group(1))
     sections = data["d"][anchor(key)]
-    [z] = [s for s in sections if "z" in s]
+    [z] = [{**s, "z": unpack(data["v"], s["z"])} for s in sections if "z" in s]
     assert z["h"] == "ZNE fit: approx_ratio" and len(z["z"]["pts"]) == 3
     assert sum("z" in s for a in data["d"].values() for s in a) == 1
     assert np.isfinite([p[1] for p in z["z"]["pts"]]).all()
