@@ -23,6 +23,7 @@ __all__ = [
     "DEVICE_TIERS",
     "EXCESS_KINDS",
     "FALLBACK_CHAIN",
+    "GOOGLE_PREFIX",
     "HARDWARE",
     "HARDWARE_MITIGATED",
     "HARDWARE_RAW",
@@ -32,6 +33,7 @@ __all__ = [
     "METRIC_TESTS",
     "MetricKind",
     "PROVIDERS",
+    "SIMULATED_PROVIDERS",
     "SIMULATOR",
     "TIERS",
     "TIER_KINDS",
@@ -177,20 +179,26 @@ EXCESS_KINDS: tuple[str, ...] = tuple(k for k, test in METRIC_TESTS.items() if t
 # --- backend prefixes and providers -----------------------------------------------------------
 
 IBM_PREFIX = "ibm:"
-PROVIDERS: dict[str, str] = {IBM_PREFIX: "ibm"}
-"""Backend-name prefix -> provider of real hardware. A name without a prefix is a fake backend."""
+GOOGLE_PREFIX = "google:"
+PROVIDERS: dict[str, str] = {IBM_PREFIX: "ibm", GOOGLE_PREFIX: "google"}
+"""Backend-name prefix -> provider. A name without a prefix is an IBM fake backend; ``ibm:<name>`` is
+real IBM hardware; ``google:<processor>`` is a Google processor simulated locally from the calibration
+cirq-google ships (``google:rainbow``; see :mod:`harness.executors.google_device`)."""
 DEFAULT_PROVIDER = "fake"
 """Provider of a backend name with no prefix: a local fake backend with real calibration data."""
+SIMULATED_PROVIDERS: frozenset[str] = frozenset({DEFAULT_PROVIDER, PROVIDERS[GOOGLE_PREFIX]})
+"""Providers whose backends run locally from stored calibration data (no QPU time, no network)."""
 
 
 def provider_of(backend: str) -> str:
-    """The provider a backend name belongs to: ``ibm`` for ``ibm:<name>``, else ``fake``."""
+    """The provider a backend name belongs to: ``ibm`` for ``ibm:<name>``, ``google`` for
+    ``google:<processor>``, else ``fake``."""
     return next((p for prefix, p in PROVIDERS.items() if backend.startswith(prefix)), DEFAULT_PROVIDER)
 
 
 def is_real_backend(backend: str) -> bool:
-    """Whether ``backend`` names real hardware (spends QPU time), not a local fake backend."""
-    return provider_of(backend) != DEFAULT_PROVIDER
+    """Whether ``backend`` names real hardware (spends QPU time), not a locally simulated device."""
+    return provider_of(backend) not in SIMULATED_PROVIDERS
 
 
 def backend_name(backend: str) -> str:

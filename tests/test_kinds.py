@@ -65,6 +65,7 @@ def test_stand_in_and_declared_kinds():
     ("fake_manila", "fake", False, "fake_manila"),
     ("ibm:ibm_brisbane", "ibm", True, "ibm_brisbane"),
     ("ibmq_fake", "fake", False, "ibmq_fake"),  # a prefix must match whole, with its colon
+    ("google:rainbow", "google", False, "rainbow"),  # simulated locally from cirq-google's shipped calibration
 ])
 def test_backend_providers(backend, provider, real, name):
     assert provider_of(backend) == provider

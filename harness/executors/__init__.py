@@ -5,7 +5,8 @@ Tiers:
 - ``simulator``: :class:`~harness.executors.aer.AerDevice`, an ideal (noiseless) Aer simulator;
 - ``hardware``: :class:`~harness.executors.runtime.RuntimeDevice`, qiskit-ibm-runtime's Sampler on a
   fake backend with real calibration data (``fake_manila``) or, with credentials, a real IBM backend
-  (``ibm:<name>``).
+  (``ibm:<name>``); :class:`~harness.executors.google_device.GoogleDevice`, a Google processor from
+  cirq-google's shipped calibration on cirq's density-matrix simulator (``google:<processor>``).
 
 SDKs are imported inside the functions, so ``import harness.executors`` stays cheap.
 
@@ -24,7 +25,8 @@ from typing import TYPE_CHECKING
 
 from harness.errors import UnsupportedError
 from harness.executors.base import Counts, Device, Resources, StageClock
-from harness.kinds import DEFAULT_PROVIDER, DEVICE_TIERS, HARDWARE, IBM_PREFIX, PROVIDERS, SIMULATOR, provider_of
+from harness.kinds import (DEFAULT_PROVIDER, DEVICE_TIERS, GOOGLE_PREFIX, HARDWARE, IBM_PREFIX, PROVIDERS, SIMULATOR,
+                           provider_of)
 
 if TYPE_CHECKING:
     from harness.suite.schema import HardwareSettings, SimulatorSettings
@@ -35,6 +37,7 @@ __all__ = ["HARDWARE_DEVICES", "STABILIZER_DEVICE", "Counts", "Device", "Resourc
 HARDWARE_DEVICES: dict[str, str] = {
     PROVIDERS[IBM_PREFIX]: "harness.executors.runtime:RuntimeDevice",
     DEFAULT_PROVIDER: "harness.executors.runtime:RuntimeDevice",
+    PROVIDERS[GOOGLE_PREFIX]: "harness.executors.google_device:GoogleDevice",
 }
 """Provider (:func:`harness.kinds.provider_of`) -> ``module:Class`` of the device that runs its
 backends, imported on first use. The class takes ``(backend, optimization_level=, seed_transpiler=,
@@ -111,8 +114,11 @@ def make_device(
             raise UnsupportedError(
                 "hardware settings have no backend name", hint="set baselines.hardware.backend"
             )
-        spec = HARDWARE_DEVICES[provider_of(backend)]
-        if getattr(settings, "simulation", None) == "stabilizer":
+        provider = provider_of(backend)
+        spec = HARDWARE_DEVICES[provider]
+        if provider == PROVIDERS[GOOGLE_PREFIX]:
+            pass  # a Google processor has one simulation: its own noise model on cirq
+        elif getattr(settings, "simulation", None) == "stabilizer":
             spec = STABILIZER_DEVICE
         elif getattr(settings, "simulation", None) == "cirq":
             spec = CIRQ_DEVICE

@@ -10,8 +10,8 @@ from pydantic import ValidationError
 from harness.errors import SuiteError, UnsupportedError
 from harness.executors.cirq_device import VENDOR_METRICS
 from harness.executors.tier import TierCase, case_lineage
-from harness.kinds import (CLASSICAL, HARDWARE, IBM_PREFIX, SIMULATOR, declared_kinds, declared_tiers, is_real_backend,
-                           tier_kinds)
+from harness.kinds import (CLASSICAL, GOOGLE_PREFIX, HARDWARE, IBM_PREFIX, PROVIDERS, SIMULATOR, declared_kinds,
+                           declared_tiers, is_real_backend, provider_of, tier_kinds)
 from harness.lineage import source_sha256
 from harness.suite import Case, Suite, expand
 from harness.workloads.base import MetricInfo, Workload, WorkloadParams
@@ -137,6 +137,22 @@ def _check_width(suite: Suite, workload: Workload, options: WorkloadParams, case
                           else f"no fake backend has {need} qubits: make the case narrower")
 
 
+def _check_google(suite: Suite, backend: str) -> None:
+    """Refuse a ``google:<processor>`` cirq-google ships no calibration for. Without cirq-google (the
+    ``[google]`` extra) the name is not checked: the hardware tier fails with the fix when it runs, and
+    the suite's other tiers and the other suites still run."""
+    from harness.executors.google_device import google_processors
+    from harness.kinds import backend_name
+
+    try:
+        known = google_processors()
+    except UnsupportedError:
+        return
+    if backend_name(backend) not in known:
+        raise suite.error(("baselines", HARDWARE, "backend"), f"unknown Google processor {backend!r}",
+                          hint="cirq-google ships calibrations for " + ", ".join(GOOGLE_PREFIX + k for k in known))
+
+
 def plan_suite(suite: Suite, *, check_width: bool = True) -> SuitePlan:
     """Bind ``suite`` to its workload and validate options, metrics, solvers and every case.
 
@@ -184,6 +200,9 @@ def plan_suite(suite: Suite, *, check_width: bool = True) -> SuitePlan:
     for i, backend in enumerate(c for c in candidates if not is_real_backend(c)):
         from harness.executors import known_backends
 
+        if provider_of(backend) == PROVIDERS[GOOGLE_PREFIX]:
+            _check_google(suite, backend)
+            continue
         known = known_backends()
         if backend not in known:
             import difflib

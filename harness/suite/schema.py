@@ -27,7 +27,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from harness.kinds import HARDWARE_MITIGATED, IBM_PREFIX, STRATEGY_PATTERN, is_real_backend, strategy_kind
+from harness.kinds import (GOOGLE_PREFIX, HARDWARE_MITIGATED, IBM_PREFIX, PROVIDERS, STRATEGY_PATTERN, is_real_backend,
+                           provider_of, strategy_kind)
 
 __all__ = [
     "Baselines",
@@ -303,6 +304,9 @@ class HardwareSettings(Strict):
                 raise ValueError("candidate backends must be distinct")
             if any(is_real_backend(b) for b in v):
                 raise ValueError(f"backend selection works on fake backends; name one {IBM_PREFIX}<backend> alone")
+            if any(provider_of(b) == PROVIDERS[GOOGLE_PREFIX] for b in v):
+                raise ValueError(f"backend selection works on IBM fake backends; name one {GOOGLE_PREFIX}<processor> "
+                                 "alone")
         return v
 
     @field_validator("strategies")
@@ -329,6 +333,9 @@ class HardwareSettings(Strict):
         names = self.backend if isinstance(self.backend, list) else [self.backend]
         if self.simulation != "noise_model" and any(is_real_backend(b) for b in names):
             raise ValueError(f"simulation: {self.simulation} simulates a fake backend; a real backend runs itself")
+        if self.simulation != "noise_model" and any(provider_of(b) == PROVIDERS[GOOGLE_PREFIX] for b in names):
+            raise ValueError(f"simulation: {self.simulation} simulates an IBM fake backend; a {GOOGLE_PREFIX}<processor> "
+                             "device is always cirq with its own calibrated noise model: drop simulation")
         return self
 
 
