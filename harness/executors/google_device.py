@@ -171,6 +171,7 @@ class GoogleDevice:
         self._jobs = 0
         self._last: "QuantumCircuit | None" = None
         self._routing: dict[str, Any] = {}
+        self._native: dict[bytes, Any] = {}  # a compiled gate's matrix (and its inverse's) -> the cirq gate
 
     # -- compilation ---------------------------------------------------------------------
     def transpile(self, circuit: "QuantumCircuit") -> "QuantumCircuit":
@@ -204,7 +205,7 @@ class GoogleDevice:
         cache_key = "phys:" + key
         if cache_key not in self._cache:
             with self.clock.stage("transpile"):
-                self._cache[cache_key] = self._compile(self._gate_by_gate(circuit), None, circuit)
+                self._cache[cache_key] = self._compile(self._gate_by_gate(circuit), None, circuit, merge=False)
         return self._cache[cache_key]
 
     def _check_width(self, width: int, name: str) -> None:
@@ -235,16 +236,25 @@ class GoogleDevice:
             if len(where) == 2 and where[1] not in self._p["graph"][where[0]]:
                 raise UnsupportedError(f"{self.name}: {op.name} on {where[0]}, {where[1]}, which no coupler joins",
                                        hint="pass circuits derived from transpile()")
-            ops.append(cirq.MatrixGate(np.asarray(Operator(op).data, dtype=complex)).on(*reversed(where)))
+            matrix = np.asarray(Operator(op).data, dtype=complex)
+            native = self._native.get(_matrix_key(matrix))
+            if native is not None:  # a gate this device compiled (or its inverse): run it as that gate
+                ops.append(native.on(*reversed(where)))
+                continue
+            # any other gate is compiled on its own, so a fold U U^-1 U is not merged back into U
+            single = cirq.Circuit(cirq.MatrixGate(matrix).on(*reversed(where)))
+            ops.extend(cirq.optimize_for_target_gateset(single, gateset=self._p["target"]).all_operations())
         return cirq.Circuit(ops)
 
-    def _compile(self, routed: Any, keys: dict[str, int] | None, source: "QuantumCircuit") -> "QuantumCircuit":
-        """``routed`` in the device's gate set, validated; stored, and returned as a physical qiskit circuit."""
+    def _compile(self, routed: Any, keys: dict[str, int] | None, source: "QuantumCircuit",
+                 merge: bool = True) -> "QuantumCircuit":
+        """``routed`` in the device's gate set (optimised as a whole with ``merge``, else taken as it
+        is: already native), validated; stored, and returned as a physical qiskit circuit."""
         import cirq
         from qiskit import QuantumCircuit
         from qiskit.circuit.library import UnitaryGate
 
-        compiled = cirq.optimize_for_target_gateset(routed, gateset=self._p["target"])
+        compiled = cirq.optimize_for_target_gateset(routed, gateset=self._p["target"]) if merge else routed
         # terminal measurements in one final moment: a measurement moment lasts 4 us in the noise model,
         # and a qubit still computing beside an early measurement would decay through it
         compiled = cirq.drop_empty_moments(cirq.synchronize_terminal_measurements(compiled))
@@ -263,7 +273,10 @@ class GoogleDevice:
                 measurements.append((where[0], clbit, key))
                 qc.measure(where[0], clbit)
                 continue
-            gate = UnitaryGate(cirq.unitary(op), label=str(op.gate))
+            matrix = cirq.unitary(op)
+            self._native[_matrix_key(matrix)] = op.gate
+            self._native.setdefault(_matrix_key(matrix.conj().T), cirq.inverse(op.gate))
+            gate = UnitaryGate(matrix, label=str(op.gate))
             qc.append(gate, list(reversed(where)))  # cirq's matrices are big-endian, qiskit's little-endian
         self._compiled[circuit_key(qc)] = (compiled, measurements)
         return qc
@@ -374,3 +387,8 @@ def _clbit_keys(circuit: "QuantumCircuit") -> dict[str, int]:
             keys[f"{registers[0][0].name}_{registers[0][1]}"] = i
     return keys
 
+
+def _matrix_key(matrix: np.ndarray) -> bytes:
+    """A gate's matrix, rounded to 9 decimals, as bytes (``-0.0`` made ``0.0``): equal gates, equal keys."""
+    rounded = np.round(np.asarray(matrix, dtype=complex), 9) + 0.0
+    return np.asarray(matrix).shape[0].to_bytes(2, "little") + rounded.tobytes()

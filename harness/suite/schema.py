@@ -333,9 +333,17 @@ class HardwareSettings(Strict):
         names = self.backend if isinstance(self.backend, list) else [self.backend]
         if self.simulation != "noise_model" and any(is_real_backend(b) for b in names):
             raise ValueError(f"simulation: {self.simulation} simulates a fake backend; a real backend runs itself")
-        if self.simulation != "noise_model" and any(provider_of(b) == PROVIDERS[GOOGLE_PREFIX] for b in names):
-            raise ValueError(f"simulation: {self.simulation} simulates an IBM fake backend; a {GOOGLE_PREFIX}<processor> "
-                             "device is always cirq with its own calibrated noise model: drop simulation")
+        if any(provider_of(b) == PROVIDERS[GOOGLE_PREFIX] for b in names):
+            if self.simulation != "noise_model":
+                raise ValueError(f"simulation: {self.simulation} simulates an IBM fake backend; a "
+                                 f"{GOOGLE_PREFIX}<processor> device is always cirq with its own calibrated noise "
+                                 "model: drop simulation")
+            for settings in self.mitigated().values():
+                other = [t for t in ("zne", "pec", "ddd", "twirling", "runtime", "m3") if getattr(settings, t)]
+                if other:
+                    raise ValueError(f"a {GOOGLE_PREFIX}<processor> device offers readout correction only; "
+                                     f"{', '.join(other)} {'needs' if len(other) == 1 else 'need'} an IBM fake "
+                                     "backend (its gates fold and twirl in qiskit): remove them or use a fake backend such as fake_manila")
         return self
 
 

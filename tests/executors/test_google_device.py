@@ -177,3 +177,32 @@ def test_a_suite_runs_its_hardware_tier_on_the_google_device_with_measured_reado
     stab.write_text(path.read_text().replace("mitigation:", "simulation: stabilizer, mitigation:"))
     with pytest.raises(SuiteError, match="drop simulation"):
         load_suite(stab)
+    zne = tmp_path / "zne.yaml"
+    zne.write_text(path.read_text().replace("readout: true", "readout: true, zne: {scale_factors: [1, 3]}"))
+    with pytest.raises(SuiteError, match="readout correction only; zne needs an IBM fake backend"):
+        load_suite(zne)
+
+
+def test_a_physical_circuit_keeps_its_native_gates_and_folds(rainbow):
+    """translate_physical runs a circuit built on transpile()'s output gate for gate (U U^-1 U stays three)."""
+    import cirq
+    from qiskit import QuantumCircuit
+
+    from harness.executors.aer import two_qubit_gate_count
+
+    isa = rainbow.transpile(ghz_circuit(3))
+    body = QuantumCircuit(isa.num_qubits, isa.num_clbits)
+    for inst in isa.data:
+        if inst.operation.name != "measure":
+            body.append(inst)
+    folded = body.compose(body.inverse()).compose(body)
+    for inst in isa.data:
+        if inst.operation.name == "measure":
+            folded.append(inst)
+    physical = rainbow.translate_physical(folded)
+    assert two_qubit_gate_count(physical) == 3 * two_qubit_gate_count(isa)
+    two = [op.gate for op in rainbow.compiled(physical).all_operations() if len(op.qubits) == 2]
+    assert two and all(g in (cirq.SQRT_ISWAP, cirq.SQRT_ISWAP_INV) for g in two)
+    ideal = GoogleDevice(RAINBOW, seed_simulator=4, noise=False)  # knows none of the gates: compiles each alone
+    counts = ideal.sample_transpiled([folded], 500)[0]
+    assert set(counts) <= {"000", "111"} and len(counts) == 2  # U U^-1 U = U: still the GHZ state
