@@ -8,7 +8,6 @@ id and lineage value reaches the page escaped.
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 from collections import defaultdict
 from functools import lru_cache
@@ -25,14 +24,14 @@ from harness.kinds import BASELINE_KINDS, HARDWARE_MITIGATED, HARDWARE_RAW, KIND
 from harness.records import STAGES, Result, Run
 from harness.report.diff import NOISE_NOTE, lineage_diff, show as _show
 from harness.report.ci import STATUS_ICONS, STATUS_LABELS, effect_text, fmt, regressions, sort_verdicts
-from harness.report.packing import Packer
+from harness.report.packing import Packer, encode
 from harness.report.provenance import attention, features_text, setup_text
 from harness.report.strategies import strategy_view
 from harness.report.trends import SeriesSource, trend_rows
 from harness.report.volumetric import volumetric_view
 from harness.report.zne_fit import zne_sections
 
-__all__ = ["anchor", "json_script", "lineage_diff", "render_html"]
+__all__ = ["anchor", "lineage_diff", "render_html"]
 
 _TEMPLATES = Path(__file__).parent / "templates"
 _BAR_PX = 300  # the longest latency bar of a suite
@@ -260,15 +259,26 @@ def _pack(drills: Mapping[str, list[dict[str, Any]]], grids: list[dict[str, Any]
         return s
 
     packed = {a: [section(s) for s in sections] for a, sections in drills.items()}
-    return {"d": packed, "g": [packer.ref(g) for g in grids], "v": packer.values}
+    refs = [packer.ref(g) for g in grids]
+    # the values met most get the shortest indices
+    used = [*refs, *(i for ss in packed.values() for s in ss for i in _refs(s))]
+    new = packer.renumber(used)
+    at = lambda c: [new[i] for i in c] if isinstance(c, list) else new[c]  # noqa: E731
+    for ss in packed.values():
+        for k, s in enumerate(ss):
+            ss[k] = {**s, **({"t": [[at(c) for c in row] for row in s["t"]]} if "t" in s else {}),
+                     **({"lines": at(s["lines"])} if "lines" in s else {}), **({"z": new[s["z"]]} if "z" in s else {})}
+    return {"d": packed, "g": at(refs), "v": packer.values}
 
 
-def json_script(data: Any) -> Markup:
-    """``data`` as JSON safe inside a ``<script type="application/json">``: ``<``, ``>`` and ``&`` become
-    ``\\u`` escapes, so no user text can close the script or open a tag; ``JSON.parse`` reads it back."""
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)
-    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    return Markup(text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+def _refs(s: Mapping[str, Any]) -> Iterable[int]:
+    """The value indices a packed section refers to."""
+    for row in s.get("t", ()):
+        for c in row:
+            yield from c if isinstance(c, list) else (c,)
+    yield from s.get("lines", ())
+    if "z" in s:
+        yield s["z"]
 
 
 _CIRCUIT = (("width", "resources", "width"), ("transpiled depth", "device", "transpiled_depth"),
@@ -358,8 +368,8 @@ def render_html(run: Run, judged: GateOutcome | Iterable[Verdict], stored: Store
                        "drill": [_drill(r, vmap.get(r.key, []), stored) for r in results]})
     volumetric = volumetric_view(run, run.results, KIND_LABELS)
     # The feature axes' grids travel in the one JSON block; the script draws them when chosen.
-    drill = json_script(_pack({d["anchor"]: d["sections"] for s in suites for d in s["drill"]},
-                              volumetric.pop("features")))
+    drill = Markup(encode(_pack({d["anchor"]: d["sections"] for s in suites for d in s["drill"]},
+                              volumetric.pop("features"))))
     by_key = {r.key: r for r in run.results}
     regs = [{"v": v, "effect": effect_text(v), "anchor": anchor((v.suite, v.case_id, v.baseline)),
              "setup": setup_text(by_key[v.suite, v.case_id, v.baseline])

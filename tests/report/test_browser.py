@@ -60,6 +60,11 @@ class Page:
         self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
 
+    def goto(self, url: str) -> None:
+        """Open ``url`` and wait until its script has inflated the embedded data."""
+        self.page.goto(url)
+        self.page.wait_for_selector("body[data-ready]", state="attached", timeout=10_000)
+
     def visible(self, selector: str) -> bool:
         return self.page.locator(selector).first.evaluate(VISIBLE) if self.page.locator(selector).count() else False
 
@@ -105,7 +110,7 @@ def report(make_judged, evil, tmp_path_factory):
 
 def test_the_first_screen_says_fail_and_shows_the_regression_in_words(page, report):
     html, run = report
-    page.page.goto(html.as_uri())
+    page.goto(html.as_uri())
     assert page.page.evaluate("window.scrollY") == 0
     assert page.visible(".banner.fail")
     assert "FAIL" in page.page.locator(".banner").first.inner_text()
@@ -126,7 +131,7 @@ def test_the_first_screen_says_fail_and_shows_the_regression_in_words(page, repo
 
 def test_markup_in_user_text_stays_inert(page, report, evil):
     html, run = report
-    page.page.goto(html.as_uri())
+    page.goto(html.as_uri())
     assert page.page.title() == f"FAIL · qharness run {run.run_id}"  # the onerror handler never ran
     assert page.page.locator("img, script[src], iframe, object, embed").count() == 0
     body = page.page.inner_text("body")
@@ -136,7 +141,7 @@ def test_markup_in_user_text_stays_inert(page, report, evil):
 
 def test_a_closed_drill_down_opens_on_a_click_and_shows_the_lineage(page, report):
     html, _ = report
-    page.page.goto(html.as_uri())
+    page.goto(html.as_uri())
     drill = page.page.locator(f"#{anchor(('maxcut', 'n=6', 'simulator'))}")
     assert drill.evaluate("d => d.open") is False
     assert not drill.locator("h4").first.is_visible()
@@ -157,7 +162,7 @@ def test_a_closed_drill_down_opens_on_a_click_and_shows_the_lineage(page, report
 
 def test_the_mitigated_drill_down_draws_the_zne_fit(page, report):
     html, _ = report
-    page.page.goto(html.as_uri())
+    page.goto(html.as_uri())
     drill = page.page.locator(f"#{anchor(('maxcut', 'n=4', 'hardware.mitigated'))}")
     if not drill.evaluate("d => d.open"):
         drill.locator("summary").first.click()
@@ -173,7 +178,7 @@ def test_the_mitigated_drill_down_draws_the_zne_fit(page, report):
 
 def test_a_supermarq_feature_can_be_the_volumetric_axis(page, report):
     html, _ = report
-    page.page.goto(html.as_uri())
+    page.goto(html.as_uri())
     depth = page.page.locator('#volumetric figure[data-axis="depth"]')
     live = page.page.locator('#volumetric figure[data-axis="liveness"]')
     assert depth.count() >= 1 and depth.first.is_visible() and not live.first.is_visible()
@@ -187,7 +192,7 @@ def test_a_supermarq_feature_can_be_the_volumetric_axis(page, report):
 
 def test_trend_charts_draw_points_from_the_history(page, report):
     html, _ = report
-    page.page.goto(html.as_uri())
+    page.goto(html.as_uri())
     trends = page.page.locator("#trends")
     trends.scroll_into_view_if_needed()
     chart = trends.locator("svg").first
@@ -212,7 +217,7 @@ def test_refresh_the_readme_screenshot(page, tmp_path):
                            "--runs-dir", ".runs"], cwd=work, capture_output=True, text=True, timeout=1800)
     html = work / "reports" / "index.html"
     assert proc.returncode in (0, 1) and html.exists(), f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
-    page.page.goto(html.as_uri())
+    page.goto(html.as_uri())
     target = REPO / "docs" / "report.png"
     page.page.screenshot(path=str(target))
     assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and page.errors == []

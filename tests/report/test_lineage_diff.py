@@ -9,6 +9,7 @@ from dataclasses import replace
 from harness.report import render_html
 from harness.report.diff import NOISE_NOTE, lineage_diff
 from harness.report.html import anchor
+from harness.report.packing import decode
 
 OLD = {"started": "2026-01-01T03:00:00", "finished": "2026-01-01T03:01:00", "optimization_level": 1,
        "code": {"commit": "aaaa", "dirty": False}, "workload_sha256": "w1",
@@ -41,7 +42,7 @@ def test_the_drill_down_shows_the_change_and_says_what_it_leaves_out(judged):
                                      for r in run.results))
     stored = {**stored, key: replace(stored[key], lineage={**stored[key].lineage, **OLD, "optimization_level": 3})}
     page = render_html(run, verdicts, stored)
-    data = json.loads(re.search(r'id="drill-data">(.*?)</script>', page, re.S).group(1))
+    data = decode(page)
     values = data["v"]
     [diff] = [s for s in data["d"][anchor(key)] if s["h"] == "Lineage diff against the stored baseline"]
     keys = [values[row[0]] for row in diff["t"][1:]]

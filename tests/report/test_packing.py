@@ -29,3 +29,12 @@ def test_a_shared_part_is_stored_once():
     assert text.count("fake_manila") == 1 and text.count("ab" * 32) == 1 and text.count("126") == 1
     assert unpack(packer.values, b)["device"] == device
     assert packer.ref("x") == packer.ref("x") and packer.ref(1) != packer.ref("1")
+
+
+def test_renumbering_puts_the_most_used_first_and_keeps_every_value():
+    packer = Packer()
+    rare, common = packer.ref({"x": "a rare long string value"}), packer.ref("common")
+    new = packer.renumber([common] * 5 + [rare])
+    assert new[common] == 0
+    assert unpack(packer.values, new[rare]) == {"x": "a rare long string value"}
+    assert packer.ref("common") == 0  # later references use the new numbering

@@ -10,7 +10,7 @@ import pytest
 
 from harness.records import Metric, Result, Run
 from harness.report import render_html
-from harness.report.packing import unpack
+from harness.report.packing import decode, unpack
 from harness.report.volumetric import depth_band, fidelity_colour, fidelity_metric, volumetric_view
 
 LABELS = {"simulator": "simulator", "hardware.raw": "hardware raw"}
@@ -120,7 +120,7 @@ def test_supermarq_features_are_a_column_axis(judged):
     section = page[page.index('<section id="volumetric">'):page.index('<section id="latency">')]
     assert '<select id="vol-axis"><option value="depth">transpiled depth</option>' in section
     assert section.count("<figure data-axis=") == 4  # the depth grids; a feature's are drawn when chosen
-    data = json.loads(re.search(r'id="drill-data">(.*?)</script>', page, re.S).group(1))
+    data = decode(page)
     grids = [unpack(data["v"], i) for i in data["g"]]
     assert sum(g["axis"] == "liveness" for g in grids) == 4
     assert data["g"].count(data["g"][0]) == 1 and len({json.dumps(g["frame"]) for g in grids}) == 1

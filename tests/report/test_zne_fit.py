@@ -12,7 +12,7 @@ import pytest
 
 from harness.report import render_html
 from harness.report.html import anchor
-from harness.report.packing import unpack
+from harness.report.packing import decode, unpack
 from harness.report.zne_fit import zne_sections
 
 SCALES = [1.0, 3.0, 5.0]
@@ -80,7 +80,7 @@ def test_the_drill_down_carries_the_chart_once(judged):
     zero = 1.875 * 0.80 - 1.25 * 0.70 + 0.375 * 0.62
     run = replace(run, results=tuple(_with_zne(r, "richardson", zero) if r.key == key else r for r in run.results))
     page = render_html(run, verdicts, stored)
-    data = json.loads(re.search(r'<script type="application/json" id="drill-data">(.*?)</script>', page, re.S).group(1))
+    data = decode(page)
     sections = data["d"][anchor(key)]
     [z] = [{**s, "z": unpack(data["v"], s["z"])} for s in sections if "z" in s]
     assert z["h"] == "ZNE fit: approx_ratio" and len(z["z"]["pts"]) == 3
