@@ -162,20 +162,14 @@ def _seconds(t: Any) -> float:
 
 
 def _latency(results: list[Result]) -> dict[str, Any]:
+    """Seconds per stage of each result; the page's script draws each row's bar from them (one scale per
+    suite: its longest total fills :data:`_BAR_PX`)."""
     rows = []
     for r in results:
         extra = sum(_seconds(t) for s, t in r.timings.items() if s not in STAGES)
         secs = [(s, _seconds(r.timings.get(s, 0.0))) for s in STAGES] + ([("other", extra)] if extra else [])
-        rows.append({"result": r, "stages": dict(secs), "total": sum(t for _, t in secs), "parts": secs})
+        rows.append({"result": r, "stages": dict(secs), "total": sum(t for _, t in secs)})
     longest = max((row["total"] for row in rows), default=0.0) or 1.0
-    for row in rows:
-        x, segs = 0.0, []
-        for stage, t in row["parts"]:
-            w = _BAR_PX * t / longest
-            if w >= 0.005:  # what rounds to no width draws nothing (the table beside it has the time)
-                segs.append({"stage": stage, "x": round(x, 2), "w": round(w, 2), "seconds": t})
-            x += w
-        row["segments"], row["width"] = segs, round(x, 2)
     return {"rows": rows, "longest": longest, "px": _BAR_PX, "other": any("other" in r["stages"] for r in rows)}
 
 
@@ -367,9 +361,9 @@ def render_html(run: Run, judged: GateOutcome | Iterable[Verdict], stored: Store
                        "trends": trend_rows(run, results, vmap, stored, history) if history is not None else [],
                        "drill": [_drill(r, vmap.get(r.key, []), stored) for r in results]})
     volumetric = volumetric_view(run, run.results, KIND_LABELS)
-    # The feature axes' grids travel in the one JSON block; the script draws them when chosen.
+    # The volumetric grids travel in the one data block; the script draws them.
     drill = Markup(encode(_pack({d["anchor"]: d["sections"] for s in suites for d in s["drill"]},
-                              volumetric.pop("features"))))
+                              volumetric.pop("grids"))))
     by_key = {r.key: r for r in run.results}
     regs = [{"v": v, "effect": effect_text(v), "anchor": anchor((v.suite, v.case_id, v.baseline)),
              "setup": setup_text(by_key[v.suite, v.case_id, v.baseline])

@@ -97,13 +97,13 @@ def volumetric_view(run: Run, results: Iterable[Result], kind_labels: Mapping[st
     """Grids per (backend, baseline kind, tier, metric) and column axis, squares ready to draw, and what was left out.
 
     Returns:
-        ``{"axes": [{"key", "label"}], "groups": [...], "features": [...], "left_out": [...], "scale": [...]}``:
+        ``{"axes": [{"key", "label"}], "groups": [...], "grids": [...], "left_out": [...], "scale": [...]}``:
         ``axes`` are those some result has (depth first); ``groups`` the depth grids
         ``{"axis", "label", "metric", "fallback", "svg": {...}, "squares": [...]}``, a square being
-        ``{x, y, value, text, fill, ink, title}``; ``features`` the grids of the feature axes as plain data
-        ``{"axis", "label", "metric", "fallback", "frame", "rows", "cols", "sq"}``, a square being
-        ``[column, row, text, colour step, dark ink, where, cases]`` (the page's script draws them
-        when their axis is chosen, so a report does not carry six hidden copies of the view);
+        ``{x, y, value, text, fill, ink, title}``; ``grids`` every axis's grids (depth first) as plain
+        data for the page's script ``{"axis", "label", "metric", "fallback", "frame", "rows", "cols",
+        "sq"}``, a square being ``[column, row, text, colour step, dark ink, value, where, cases]``
+        (it draws the depth grids when the page opens and a feature's when chosen);
         ``left_out`` names the suites without a metric to show (:func:`fidelity_metric`).
     """
     by_suite: dict[str, list[Result]] = defaultdict(list)
@@ -130,20 +130,20 @@ def volumetric_view(run: Run, results: Iterable[Result], kind_labels: Mapping[st
     grids = [_grid(key, squares, kind_labels) for key, squares in cells.items()]
     groups = [g for g in grids if g["axis"] == "depth"]
     # Drawn by the page's script: each square its column, row, text, colour step, dark ink (1) or
-    # light (0), where it lies on the axis and its cases (its title is "width W, where: cases").
+    # light (0), value (with how many it averages), where it lies on the axis and its cases.
     frame = {"cell": _CELL, "left": _LEFT, "top": _TOP, "pad": _BOTTOM, "palette": list(_VIRIDIS)}
-    features = [{"axis": g["axis"], "label": g["label"], "metric": g["metric"], "fallback": g["fallback"],
-                 "frame": frame, "rows": [r["label"] for r in g["svg"]["rows"]],
-                 "cols": [c["label"] for c in g["svg"]["cols"]],
-                 "sq": [[q["col"], q["row"], q["text"], _VIRIDIS.index(q["fill"]), int(q["ink"] == "#000"),
-                         q["where"], q["cases"]] for q in g["squares"]]}
-                for g in grids if g["axis"] != "depth"]
+    data = [{"axis": g["axis"], "label": g["label"], "metric": g["metric"], "fallback": g["fallback"],
+             "frame": frame, "rows": [r["label"] for r in g["svg"]["rows"]],
+             "cols": [c["label"] for c in g["svg"]["cols"]],
+             "sq": [[q["col"], q["row"], q["text"], _VIRIDIS.index(q["fill"]), int(q["ink"] == "#000"), q["head"],
+                     q["where"], q["cases"]] for q in g["squares"]]}
+            for g in grids]
     present = {key[0] for key in cells}
     axes = [{"key": a, "label": "transpiled depth" if a == "depth" else f"SupermarQ {a.replace('_', ' ')}"}
             for a in AXES if a in present]
     step = 150 / len(_VIRIDIS)
     scale = [{"x": round(i * step, 2), "w": round(step + 0.5, 2), "fill": c} for i, c in enumerate(_VIRIDIS)]
-    return {"axes": axes, "groups": groups, "features": features, "left_out": left_out, "scale": scale}
+    return {"axes": axes, "groups": groups, "grids": data, "left_out": left_out, "scale": scale}
 
 
 def _band_label(axis: str, band: tuple) -> str:
@@ -164,16 +164,15 @@ def _grid(key: tuple, squares: dict, kind_labels: Mapping[str, str]) -> dict[str
         value = sum(v for _, v in members) / len(members)
         fill, ink = fidelity_colour(value)
         cases = ", ".join(sorted({r.case_id for r, _ in members}))
+        head = fmt(value, ".4g") + (f" (mean of {len(members)})" if len(members) > 1 else "")
         if axis == "depth":
             where = "depth " + ", ".join(str(d) for d in sorted({int(r.resources["depth"]) for r, _ in members}))
         else:
             where = f"{axis.replace('_', ' ')} " + ", ".join(fmt(x, ".2f") for x in sorted(
                 {_feature(r, axis) for r, _ in members}))
         out.append({"x": _LEFT + col[band] * _CELL, "y": _TOP + row[w] * _CELL, "value": value,
-                    "col": col[band], "row": row[w], "where": where, "cases": cases,
-                    "text": fmt(value, ".2f"), "fill": fill, "ink": ink,
-                    "title": f"{metric} {fmt(value, '.4g')}{f' (mean of {len(members)})' if len(members) > 1 else ''} "
-                             f"at width {w}, {where}: {cases}"})
+                    "col": col[band], "row": row[w], "where": where, "cases": cases, "head": head,
+                    "text": fmt(value, ".2f"), "fill": fill, "ink": ink, "title": f"{metric} {head} at width {w}, {where}: {cases}"})
     fallback = tier != kind and not kind.startswith(tier + ".")
     return {
         "axis": axis, "label": f"{backend} · {kind_labels.get(kind, kind)}", "metric": metric,

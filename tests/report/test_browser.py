@@ -190,6 +190,19 @@ def test_a_supermarq_feature_can_be_the_volumetric_axis(page, report):
     assert page.errors == []
 
 
+def test_latency_bars_are_drawn_from_the_seconds(page, report):
+    html, run = report
+    page.goto(html.as_uri())
+    widths = page.page.locator("table.latency").first.locator("svg.bar").evaluate_all(
+        "ss => ss.map(s => [...s.querySelectorAll('rect')].reduce((a, r) => a + r.width.baseVal.value, 0))")
+    suite = run.results[0].suite
+    assert len(widths) == sum(r.suite == suite for r in run.results)
+    # one scale per suite: the longest total fills the 300 px bar, the others in proportion
+    assert max(widths) == pytest.approx(300, abs=0.05) and 0 < min(widths) < 300
+    assert page.page.locator("table.latency svg.bar rect title").first.inner_html().endswith(" s")
+    assert page.errors == []
+
+
 def test_trend_charts_draw_points_from_the_history(page, report):
     html, _ = report
     page.goto(html.as_uri())

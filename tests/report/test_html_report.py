@@ -133,12 +133,9 @@ def test_fallback_is_marked_where_it_happened_and_nowhere_else(page):
 def test_latency_bars_and_numbers(judged, page):
     run = judged[0]
     latency = _section(page, "latency")
-    bars = re.findall(r'<svg class="bar".*?</svg>', latency, re.S)
-    assert len(bars) == len(run.results)
-    widths = [sum(float(w) for w in re.findall(r'<rect [^>]*width="([\d.]+)"', b)) for b in bars]
-    # One scale per suite: the longest (hardware, 13.115 s) fills the bar; classical is 0.215/13.115 of it.
-    assert max(widths) == pytest.approx(300, abs=0.05)
-    assert min(widths) == pytest.approx(300 * 0.215 / 13.115, abs=0.05)
+    # the script draws each bar from the row's seconds (the browser tests check the bars)
+    assert latency.count('<td class="bar"></td>') == len(run.results)
+    assert f'data-stages="{" ".join(STAGES)}"' in latency and "longest bar = 13.1 s" in latency
     for stage in STAGES:
         assert f"<th>{stage} (s)</th>" in latency
     assert "<td>12.5</td>" in latency  # each stage's seconds beside its bar
