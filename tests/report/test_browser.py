@@ -200,6 +200,9 @@ def test_latency_bars_are_drawn_from_the_seconds(page, report):
     # one scale per suite: the longest total fills the 300 px bar, the others in proportion
     assert max(widths) == pytest.approx(300, abs=0.05) and 0 < min(widths) < 300
     assert page.page.locator("table.latency svg.bar rect title").first.inner_html().endswith(" s")
+    gains = page.page.locator("table.gain tr[data-bar]")
+    assert gains.count() >= 1 and gains.first.locator("svg.gain rect.g-bar").count() == 1
+    assert gains.first.locator("svg.gain rect.g-bar").bounding_box()["width"] > 0
     assert page.errors == []
 
 

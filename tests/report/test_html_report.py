@@ -234,9 +234,12 @@ def test_regressions_name_the_setup_and_drill_downs_the_circuit(page):
 
 def test_mitigation_gain_chart_draws_each_gain_with_its_interval(page):
     results = _section(page, "results")
-    assert '<table class="gain">' in results
-    chart = results.split('<table class="gain">')[1].split("</table>")[0]
-    rows = chart.split("<tr>")[1:]
-    assert rows and all('<rect class="g-bar"' in r and '<path class="g-se"' in r for r in rows)
+    assert '<table class="gain" data-w="240"' in results
+    chart = results.split('<table class="gain"')[1].split("</table>")[0]
+    rows = chart.split("<tr")[1:]
+    # the script draws each bar (x, width) and whisker (its two ends) from the row's geometry
+    bars = [tuple(map(float, b)) for b in re.findall(r'<tr data-bar="([\d.]+) ([\d.]+) ([\d.]+) ([\d.]+)">', chart)]
+    assert bars and len(bars) == len(rows)
+    assert all(0 <= x and x + w <= 240 and 0 <= lo <= hi <= 240 for x, w, lo, hi in bars)
     assert "n=3 ·" not in chart  # n=3's raw result is a simulator fallback: no mitigation gain drawn
     assert all(re.search(r'[+-][\d.e+-]+ ± [\d.e+-]+', r) for r in rows)  # the numbers, in words too
