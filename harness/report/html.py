@@ -224,15 +224,20 @@ def _drill(r: Result, verdicts: list[Verdict], stored: Stored) -> dict[str, Any]
         top = counts[:_TOP_COUNTS]
         sections.append({"h": f"Counts: {len(counts)} outcomes, {sum(n for _, n in counts)} shots (top {len(top)})",
                          "t": [["outcome", "count"], *[[b, str(c)] for b, c in top]]})
+    opened = any(v.status in ("regression", "failed") for v in verdicts) or r.status == "failed"
     return {
         "result": r, "anchor": anchor(r.key), "fallback": _fallback(r), "verdicts": verdicts, "setup": setup_text(r),
-        "open": any(v.status in ("regression", "failed") for v in verdicts) or r.status == "failed",
-        "sections": sections,
+        "open": opened, "sections": sections,
+        # a closed, unremarkable result's summary line is drawn by the script from the data block
+        "summary": None if opened or r.error else [r.case_id, KIND_LABELS.get(r.baseline, r.baseline), r.tier,
+                                                    _fallback(r), setup_text(r)],
     }
 
 
-def _pack(drills: Mapping[str, list[dict[str, Any]]], grids: list[dict[str, Any]]) -> dict[str, Any]:
-    """The page's one JSON block: ``{"v": [values], "d": {anchor: sections}, "g": [grid refs]}``, every
+def _pack(drills: Mapping[str, list[dict[str, Any]]], grids: list[dict[str, Any]],
+          summaries: Mapping[str, list[Any]]) -> dict[str, Any]:
+    """The page's one JSON block: ``{"v": [values], "d": {anchor: sections}, "g": [grid refs], "s": {anchor:
+    summary ref}}`` (a summary drawn by the script: case, baseline kind, tier, fallback, setup), every
     distinct value once (see :mod:`harness.report.packing`). A table cell is its index in ``v`` (or a
     list of indices: the parts of a long text joined by ``; ``); a trace line, its index."""
     packer = Packer()
@@ -254,15 +259,16 @@ def _pack(drills: Mapping[str, list[dict[str, Any]]], grids: list[dict[str, Any]
 
     packed = {a: [section(s) for s in sections] for a, sections in drills.items()}
     refs = [packer.ref(g) for g in grids]
+    heads = {a: packer.ref(x) for a, x in summaries.items()}
     # the values met most get the shortest indices
-    used = [*refs, *(i for ss in packed.values() for s in ss for i in _refs(s))]
+    used = [*refs, *heads.values(), *(i for ss in packed.values() for s in ss for i in _refs(s))]
     new = packer.renumber(used)
     at = lambda c: [new[i] for i in c] if isinstance(c, list) else new[c]  # noqa: E731
     for ss in packed.values():
         for k, s in enumerate(ss):
             ss[k] = {**s, **({"t": [[at(c) for c in row] for row in s["t"]]} if "t" in s else {}),
                      **({"lines": at(s["lines"])} if "lines" in s else {}), **({"z": new[s["z"]]} if "z" in s else {})}
-    return {"d": packed, "g": at(refs), "v": packer.values}
+    return {"d": packed, "g": at(refs), "s": {a: new[i] for a, i in heads.items()}, "v": packer.values}
 
 
 def _refs(s: Mapping[str, Any]) -> Iterable[int]:
@@ -362,8 +368,9 @@ def render_html(run: Run, judged: GateOutcome | Iterable[Verdict], stored: Store
                        "drill": [_drill(r, vmap.get(r.key, []), stored) for r in results]})
     volumetric = volumetric_view(run, run.results, KIND_LABELS)
     # The volumetric grids travel in the one data block; the script draws them.
-    drill = Markup(encode(_pack({d["anchor"]: d["sections"] for s in suites for d in s["drill"]},
-                              volumetric.pop("grids"))))
+    drills = [d for s in suites for d in s["drill"]]
+    drill = Markup(encode(_pack({d["anchor"]: d["sections"] for d in drills}, volumetric.pop("grids"),
+                                {d["anchor"]: d["summary"] for d in drills if d["summary"]})))
     by_key = {r.key: r for r in run.results}
     regs = [{"v": v, "effect": effect_text(v), "anchor": anchor((v.suite, v.case_id, v.baseline)),
              "setup": setup_text(by_key[v.suite, v.case_id, v.baseline])

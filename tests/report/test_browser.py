@@ -145,6 +145,8 @@ def test_a_closed_drill_down_opens_on_a_click_and_shows_the_lineage(page, report
     drill = page.page.locator(f"#{anchor(('maxcut', 'n=6', 'simulator'))}")
     assert drill.evaluate("d => d.open") is False
     assert not drill.locator("h4").first.is_visible()
+    # its summary line, drawn by the script from the data block
+    assert drill.locator("summary").inner_text().startswith("n=6 [simulator] — tier simulator, ok")
     drill.locator("summary").first.click()
     assert drill.evaluate("d => d.open") is True
     lineage = drill.locator("h4", has_text="Lineage").first
