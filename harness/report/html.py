@@ -25,7 +25,7 @@ from harness.records import STAGES, Result, Run
 from harness.report.diff import NOISE_NOTE, lineage_diff, show as _show
 from harness.report.ci import STATUS_ICONS, STATUS_LABELS, effect_text, fmt, regressions, sort_verdicts
 from harness.report.packing import Packer, encode
-from harness.report.provenance import attention, features_text, setup_text
+from harness.report.provenance import attention, features_of, setup_text
 from harness.report.strategies import strategy_view
 from harness.report.trends import SeriesSource, trend_rows
 from harness.report.volumetric import volumetric_view
@@ -93,7 +93,7 @@ def _case_view(run: Run, suite: str, case_id: str, results: dict[str, Result], v
     specs = (run.suites.get(suite) or {}).get("metrics") or {}
     columns = [{"kind": k, "label": KIND_LABELS.get(k, k), "result": results.get(k),
                 "setup": setup_text(results[k]) if k in results else None,
-                "features": features_text(results[k]) if k in results else None,
+                "features": features_of(results[k]) if k in results else {},
                 "fallback": _fallback(results[k]) if k in results else None,
                 "anchor": anchor((suite, case_id, k))} for k in kinds]
     raw, mit = results.get(HARDWARE_RAW), results.get(HARDWARE_MITIGATED)
@@ -124,8 +124,12 @@ def _case_view(run: Run, suite: str, case_id: str, results: dict[str, Result], v
         rs, ms = _own(raw.resources, "shots"), _own(mit.resources, "shots")
         cost = {"circuits": dc, "shots": ds, "ratio": ms / rs if rs else None}
     worst = next((s for s in _SEVERITY if any(v.status == s for v in cverdicts)), None)
+    # the feature names once, in the row's heading; each result's values in that order
+    names = list(dict.fromkeys(n for c in columns for n in c["features"]))
+    for c in columns:
+        c["features"] = " · ".join(c["features"].get(n, "—") for n in names) if c["features"] else None
     return {"case_id": case_id, "columns": columns, "rows": rows, "cost": cost, "worst": worst,
-            "features": any(c["features"] for c in columns),
+            "features": " · ".join(names),
             "attention": attention(results, cverdicts)}
 
 
@@ -170,7 +174,12 @@ def _latency(results: list[Result]) -> dict[str, Any]:
         secs = [(s, _seconds(r.timings.get(s, 0.0))) for s in STAGES] + ([("other", extra)] if extra else [])
         rows.append({"result": r, "stages": dict(secs), "total": sum(t for _, t in secs)})
     longest = max((row["total"] for row in rows), default=0.0) or 1.0
-    return {"rows": rows, "longest": longest, "px": _BAR_PX, "other": any("other" in r["stages"] for r in rows)}
+    other = any("other" in r["stages"] for r in rows)
+    # the rows as the page's script draws them: case, baseline kind, seconds per stage and in total (as shown)
+    data = [[row["result"].case_id, KIND_LABELS.get(row["result"].baseline, row["result"].baseline),
+             [_secs(row["stages"].get(s, 0.0)) for s in (*STAGES, *(("other",) if other else ()))], _secs(row["total"])]
+            for row in rows]
+    return {"rows": rows, "longest": longest, "px": _BAR_PX, "other": other, "data": data}
 
 
 def _drill(r: Result, verdicts: list[Verdict], stored: Stored) -> dict[str, Any]:
@@ -235,9 +244,10 @@ def _drill(r: Result, verdicts: list[Verdict], stored: Stored) -> dict[str, Any]
 
 
 def _pack(drills: Mapping[str, list[dict[str, Any]]], grids: list[dict[str, Any]],
-          summaries: Mapping[str, list[Any]]) -> dict[str, Any]:
+          summaries: Mapping[str, list[Any]], latency: list[Any]) -> dict[str, Any]:
     """The page's one JSON block: ``{"v": [values], "d": {anchor: sections}, "g": [grid refs], "s": {anchor:
-    summary ref}}`` (a summary drawn by the script: case, baseline kind, tier, fallback, setup), every
+    summary ref}, "l": [latency rows ref per suite]}`` (a summary drawn by the script: case, baseline kind,
+    tier, fallback, setup; a latency row: case, baseline kind, seconds per stage, total), every
     distinct value once (see :mod:`harness.report.packing`). A table cell is its index in ``v`` (or a
     list of indices: the parts of a long text joined by ``; ``); a trace line, its index."""
     packer = Packer()
@@ -260,15 +270,17 @@ def _pack(drills: Mapping[str, list[dict[str, Any]]], grids: list[dict[str, Any]
     packed = {a: [section(s) for s in sections] for a, sections in drills.items()}
     refs = [packer.ref(g) for g in grids]
     heads = {a: packer.ref(x) for a, x in summaries.items()}
+    lat = [packer.ref(x) for x in latency]
     # the values met most get the shortest indices
-    used = [*refs, *heads.values(), *(i for ss in packed.values() for s in ss for i in _refs(s))]
+    used = [*refs, *heads.values(), *lat, *(i for ss in packed.values() for s in ss for i in _refs(s))]
     new = packer.renumber(used)
     at = lambda c: [new[i] for i in c] if isinstance(c, list) else new[c]  # noqa: E731
     for ss in packed.values():
         for k, s in enumerate(ss):
             ss[k] = {**s, **({"t": [[at(c) for c in row] for row in s["t"]]} if "t" in s else {}),
                      **({"lines": at(s["lines"])} if "lines" in s else {}), **({"z": new[s["z"]]} if "z" in s else {})}
-    return {"d": packed, "g": at(refs), "s": {a: new[i] for a, i in heads.items()}, "v": packer.values}
+    return {"d": packed, "g": at(refs), "s": {a: new[i] for a, i in heads.items()},
+            "l": at(lat), "v": packer.values}
 
 
 def _refs(s: Mapping[str, Any]) -> Iterable[int]:
@@ -370,7 +382,8 @@ def render_html(run: Run, judged: GateOutcome | Iterable[Verdict], stored: Store
     # The volumetric grids travel in the one data block; the script draws them.
     drills = [d for s in suites for d in s["drill"]]
     drill = Markup(encode(_pack({d["anchor"]: d["sections"] for d in drills}, volumetric.pop("grids"),
-                                {d["anchor"]: d["summary"] for d in drills if d["summary"]})))
+                                {d["anchor"]: d["summary"] for d in drills if d["summary"]},
+                                [s["latency"]["data"] for s in suites])))
     by_key = {r.key: r for r in run.results}
     regs = [{"v": v, "effect": effect_text(v), "anchor": anchor((v.suite, v.case_id, v.baseline)),
              "setup": setup_text(by_key[v.suite, v.case_id, v.baseline])

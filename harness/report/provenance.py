@@ -13,7 +13,7 @@ from harness.drift.verdict import Verdict
 from harness.kinds import KIND_LABELS
 from harness.records import Result
 
-__all__ = ["attention", "backend_text", "changed_settings", "features_text", "mitigation_text", "setup_text"]
+__all__ = ["attention", "backend_text", "changed_settings", "features_of", "mitigation_text", "setup_text"]
 
 _SETTINGS_SHOWN = 4  # key settings per technique
 
@@ -101,15 +101,15 @@ _FEATURE_WORDS = {"program_communication": "communication", "critical_depth": "c
                   "measurement": "measurement"}
 
 
-def features_text(r: Result) -> str | None:
-    """SupermarQ's features of the result's transpiled circuit, ``communication 0.33 · critical depth 1 · ...``;
-    None when none were recorded (classical results, older records)."""
+def features_of(r: Result) -> dict[str, str]:
+    """SupermarQ's features of the result's transpiled circuit, by their words, each to two significant
+    digits: ``{"communication": "0.33", "critical depth": "1", ...}``; empty when none were recorded
+    (classical results, older records)."""
     features = _get(r.lineage, "device", "features")
     if not isinstance(features, Mapping):
-        return None
-    parts = [f"{_FEATURE_WORDS.get(k, k)} {v:.2g}" for k, v in features.items()
-             if isinstance(v, (int, float)) and not isinstance(v, bool)]
-    return " · ".join(parts) or None
+        return {}
+    return {_FEATURE_WORDS.get(k, k): f"{v:.2g}" for k, v in features.items()
+            if isinstance(v, (int, float)) and not isinstance(v, bool)}
 
 
 def setup_text(r: Result) -> str:

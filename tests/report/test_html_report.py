@@ -102,7 +102,7 @@ def test_regression_row_names_metric_effect_p_test_and_mde(page):
 
 def test_case_table_puts_kinds_side_by_side_with_verdicts(page):
     table = _section(page, "results").split('<table class="case">')[1]
-    heads = re.findall(r'<th scope="col"><a href="#r-[0-9a-f]+">([^<]+)</a>', table)
+    heads = re.findall(r'<th><a href="#r-[0-9a-f]+">([^<]+)</a>', table)
     assert heads == ["classical", "simulator", "hardware raw", "hardware mitigated"]
     approx = table.split('<th scope="row">approx_ratio</th>')[1].split("</tr>")[0]
     assert re.findall(r'class="st st-(\w+)"', approx) == ["unchanged", "improvement", "unchanged", "regression"]
@@ -137,100 +137,15 @@ def test_fallback_is_marked_where_it_happened_and_nowhere_else(page):
 def test_latency_bars_and_numbers(judged, page):
     run = judged[0]
     latency = _section(page, "latency")
-    # the script draws each bar from the row's seconds (the browser tests check the bars)
-    assert latency.count('<td class="bar"></td>') == len(run.results)
-    assert f'data-stages="{" ".join(STAGES)}"' in latency and "longest bar = 13.1 s" in latency
     for stage in STAGES:
         assert f"<th>{stage} (s)</th>" in latency
-    assert "<td>12.5</td>" in latency  # each stage's seconds beside its bar
-
-
-def test_drill_down_has_lineage_events_resources_and_trace(page):
-    body = _drill(page, ("maxcut", "n=6", "simulator"))
-    assert "calib-7f3a" in json.dumps(body["Lineage"]) and "fake_manila" not in json.dumps(body)
-    trace = body["Optimizer trace: 10 entries"]["lines"]
-    assert len(trace) == 7 and trace[3] == "… 4 entries not shown …"
-    assert trace[-1]["iteration"] == 9  # the last entry is shown
-    hw = _drill(page, ("maxcut", "n=6", "hardware.raw"))
-    events = json.dumps(hw["Job events (2)"])
-    assert "QUEUED" in events and "DONE" in events and "job_ids" in json.dumps(hw["Resources"])
-    failed = _details(page, ("maxcut", "n=6", "classical"))
-    assert failed.startswith(f'<details id="{anchor(("maxcut", "n=6", "classical"))}" open')
-    assert "solver crashed" in failed  # the error reads without the script too
-    # The body is on the page once, as data: no drill-down carries its own tables.
-    assert "<table" not in _details(page, ("maxcut", "n=6", "hardware.raw"))
-
-
-def test_regression_drill_down_shows_the_lineage_diff(page):
-    body = _drill(page, ("maxcut", "n=4", "hardware.mitigated"))
-    diff = body["Lineage diff against the stored baseline"]["t"]
-    assert ["optimization_level", "3", "1"] in diff
-    assert not any(row[0] == "calibration_hash" for row in diff)  # unchanged keys stay out
-    assert "Lineage diff against the stored baseline" not in _drill(page, ("maxcut", "n=4", "simulator"))
-
-
-def test_lineage_diff_flattens_nested_keys_and_marks_absent():
-    old = {"device": {"backend": "a", "hash": "x"}, "seed": 1, "gone": [1, 2]}
-    new = {"device": {"backend": "a", "hash": "y"}, "seed": 1, "added": True}
-    assert lineage_diff(old, new) == [("added", "(absent)", "true"), ("device.hash", "x", "y"),
-                                      ("gone", "[\n  1,\n  2\n]", "(absent)")]
-    assert lineage_diff({"t": (1, 2)}, {"t": [1, 2]}) == []  # a tuple read back as a list is no change
-
-
-def test_run_header_lists_suites_hashes_and_environment(page):
-    run_part = _section(page, "run")
-    for text in ("20250101T000000-abc123", "2025-01-01T00:00:00+00:00", "a" * 64, "suites/maxcut.yaml",
-                 "MaxCut by QAOA", "deadbeef", "3.12.3", "&#34;qiskit&#34;: &#34;2.6.2&#34;"):
-        assert text in run_part, text
-
-
-def test_user_text_is_escaped(make_judged, evil):
-    page = render_html(*make_judged(*evil))
-    # Only the page's own two scripts: the drill-down data and the few lines that draw it.
-    assert page.count("<script") == 2 and page.count("</script>") == 2
-    assert '<script type="application/json" id="drill-data">' in page
-    assert "<img" not in page and "<b>" not in page
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
-    assert "n=3&amp;&lt;b&gt;|x" in page
-    # The data block is one JSON string of base64 (nothing in it can close the script); it reads back intact.
-    data = page[page.index('id="drill-data">'):page.index("</script>")]
-    assert re.fullmatch(r'"[A-Za-z0-9+/]*={0,2}"', data.split(">", 1)[1])
-    lineage = json.dumps(_drill(page, (evil[0], evil[1], "classical"))["Lineage"], ensure_ascii=False)
-    assert "<img src=x onerror=alert(2)>" in lineage
-
-
-def test_the_data_block_cannot_break_out():
-    evil = {"k": "</script><script>alert(1)</script> & \u2028 <!--"}
-    text = encode(evil)
-    assert re.fullmatch(r'"[A-Za-z0-9+/]*={0,2}"', text) and decode(text) == evil
-
-
-def test_page_is_self_contained(page):
-    # The drill-down script creates SVG elements in SVG's namespace: a name, never fetched; nothing else.
-    assert page.count('"http://www.w3.org/2000/svg"') == 1
-    linkless = page.replace('"http://www.w3.org/2000/svg"', "")
-    assert "http://" not in linkless and "https://" not in linkless
-    assert not re.search(r"<(link|img|iframe|object|embed)\b", page)
-    assert re.findall(r"<script[^>]*>", page) == ['<script type="application/json" id="drill-data">', "<script>"]
-    assert not re.search(r"\b(src|srcset)=", page) and "url(" not in page and "@import" not in page
-    assert "<style>" in page  # the CSS is inline
-
-
-def test_every_result_column_names_its_setup_and_cases_say_why(page):
-    results = _section(page, "results")
-    assert results.count('<tr class="setup"><th scope="row">run with</th>') == results.count('<table class="case">')
-    assert '<td class="small">fake_manila · seed 7 · 4,000 shots</td>' in results
-    n4 = results[results.index("<caption>n=4"):].split("</caption>")[0]
-    assert "✖ regression (blocks)</span>: approx_ratio on hardware mitigated" in n4
-    n6 = results[results.index("<caption>n=6"):].split("</caption>")[0]
-    assert "⚠ failed</span>: classical: ExecutionError: solver crashed" in n6
-    # The drill-down's summary line repeats it, so a linked regression reads the same.
-    assert "fake_manila · seed 7 · 4,000 shots" in _details(page, ("maxcut", "n=4", "hardware.mitigated"))
-
-
-def test_regressions_name_the_setup_and_drill_downs_the_circuit(page):
-    regs = _section(page, "verdict").split('<table class="regressions">')[1].split("</table>")[0]
-    assert "hardware mitigated<br><span class=\"small\">fake_manila · seed 7 · 4,000 shots</span>" in regs
+    # the script draws the rows (and each bar from its seconds) from the data block; the browser tests check the bars
+    assert f'data-stages="{" ".join(STAGES)}"' in latency and "longest bar = 13.1 s" in latency
+    data = decode(page)
+    rows = [row for ref in data["l"] for row in unpack(data["v"], ref)]
+    assert len(rows) == len(run.results) and all(len(r[2]) == len(STAGES) for r in rows)
+    assert any("12.5" in r[2] for r in rows)  # each stage's seconds, as shown
+    assert max(float(r[3]) for r in rows) == pytest.approx(13.1, abs=0.05)
     circuit = _drill(page, ("maxcut", "n=4", "hardware.mitigated"))["Transpiled circuit"]["t"]
     assert circuit[0] == ["property", "value"] and ["depth", "31"] in circuit  # as the result records it
     assert "Transpiled circuit" not in _drill(page, ("maxcut", "n=6", "classical"))  # no circuit ran

@@ -129,4 +129,5 @@ def test_supermarq_features_are_a_column_axis(judged):
     assert sum(g["axis"] == "liveness" for g in grids) == 4 == sum(g["axis"] == "depth" for g in grids)
     assert data["g"].count(data["g"][0]) == 1 and len({json.dumps(g["frame"]) for g in grids}) == 1
     # beside the verdicts, each result's features in words
-    assert "communication 0.5 · critical depth 1 · entanglement 0.25 · parallelism 0 · liveness 0.72" in page
+    assert ("(SupermarQ features: communication · critical depth · entanglement · parallelism · liveness · "
+            "measurement)") in page and '<td class="small">0.5 · 1 · 0.25 · 0 · 0.72 · 0</td>' in page
