@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AerDevice",
     "check_parameter_sets",
+    "circuit_identity",
     "circuit_key",
     "circuit_sha256",
     "job_description",
@@ -91,13 +92,23 @@ def circuit_sha256(circuit: "QuantumCircuit") -> str:
     QASM text does not carry the random ids of ``Parameter`` objects, so the same circuit
     built twice hashes the same. Circuits QASM 3 cannot express fall back to QPY bytes.
     """
+    return circuit_identity(circuit)[0]
+
+
+QASM_LIMIT = 4000
+"""Longest OpenQASM 3 text kept in a result's lineage (a few-qubit transpiled circuit is well under it)."""
+
+
+def circuit_identity(circuit: "QuantumCircuit", limit: int = QASM_LIMIT) -> tuple[str, str | None]:
+    """The circuit's lineage hash (:func:`circuit_sha256`) and its OpenQASM 3 text when at most
+    ``limit`` characters (None beyond, or when QASM 3 cannot express it): what the report shows."""
     from qiskit import qasm3
 
     try:
         text = qasm3.dumps(circuit)
     except Exception:  # noqa: BLE001 - any exporter gap; QPY always works
-        return "qpy:" + circuit_key(circuit)
-    return hashlib.sha256(text.encode()).hexdigest()
+        return "qpy:" + circuit_key(circuit), None
+    return hashlib.sha256(text.encode()).hexdigest(), text if len(text) <= limit else None
 
 
 def two_qubit_gate_count(circuit: "QuantumCircuit") -> int:

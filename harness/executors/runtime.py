@@ -32,7 +32,7 @@ from harness.errors import UnsupportedError
 from harness.executors.aer import (
     check_parameter_sets,
     circuit_key,
-    circuit_sha256,
+    circuit_identity,
     job_description,
     two_qubit_gate_count,
     wait_for_job,
@@ -314,7 +314,7 @@ class RuntimeDevice:
             "seed_transpiler": self.seed_transpiler,
             "seed_simulator": self.seed_simulator if self.simulated else None,
             "seed_derivation": "numpy SeedSequence([seed_simulator, job_index])",
-            "transpiled_sha256": circuit_sha256(last) if last is not None else None,
+            **_transpiled_text(last),
             "transpiled_depth": last.depth() if last is not None else None,
             "transpiled_two_qubit_gates": two_qubit_gate_count(last) if last is not None else None,
             "physical_qubits": layout,
@@ -440,3 +440,11 @@ class RuntimeDevice:
             for pub in result:  # integer outcomes counted by numpy: no Python string per shot
                 counts.extend(bitarray_counts(pub.join_data()))
         return counts
+
+
+def _transpiled_text(circuit: "QuantumCircuit | None") -> dict[str, Any]:
+    """The transpiled circuit's hash and, when short, its OpenQASM 3 (the report's one-click circuit)."""
+    if circuit is None:
+        return {"transpiled_sha256": None}
+    sha, text = circuit_identity(circuit)
+    return {"transpiled_sha256": sha, **({"transpiled_qasm": text} if text is not None else {})}

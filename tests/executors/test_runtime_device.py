@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import numpy as np
@@ -66,6 +67,19 @@ def test_lineage_names_backend_circuit_and_a_stable_calibration_hash(manila):
     assert lin["calibration_sha256"] == lin2["calibration_sha256"]
     assert lin["transpiled_sha256"] == lin2["transpiled_sha256"]
     assert lin["transpiled_two_qubit_gates"] >= 2 and len(lin["physical_qubits"]) == 3
+    # the circuit that ran, as text the report shows in one click, and the text is what the hash names
+    qasm = lin["transpiled_qasm"]
+    assert qasm.startswith("OPENQASM 3")
+    assert hashlib.sha256(qasm.encode()).hexdigest() == lin["transpiled_sha256"]
+    assert "measure" in qasm and ("cx" in qasm or "ecr" in qasm)
+
+
+def test_a_long_transpiled_circuit_keeps_its_hash_not_its_text():
+    from harness.executors.aer import circuit_identity
+
+    sha, text = circuit_identity(ghz(5), limit=50)
+    assert text is None and len(sha) == 64
+    assert circuit_identity(ghz(5))[1] is not None
 
 
 def test_calibration_snapshot_is_json_and_hash_is_canonical():
