@@ -121,6 +121,18 @@ def _check_width(suite: Suite, workload: Workload, options: WorkloadParams, case
     candidates = [hardware.backend] if single else list(hardware.backend)
     if any(c.startswith(IBM_PREFIX) for c in candidates):
         return  # a real backend's width is known only to the service
+    if single and provider_of(hardware.backend) == PROVIDERS[GOOGLE_PREFIX]:
+        from harness.executors.google_device import MAX_QUBITS
+
+        for cp in cases:
+            need = qubits(cp.params, options)
+            if need is not None and need > MAX_QUBITS:
+                raise suite.error(("baselines", HARDWARE, "backend"),
+                                  f"case {cp.case.case_id} needs {need} qubits; {hardware.backend} is a "
+                                  f"density-matrix simulation of at most {MAX_QUBITS}",
+                                  hint=f"make the case narrower (at most {MAX_QUBITS} qubits), or use an IBM fake "
+                                       "backend (simulation: stabilizer for Clifford circuits)")
+        return
     from harness.executors import backend_width, backend_widths
 
     widths = {c: backend_width(c) for c in candidates}

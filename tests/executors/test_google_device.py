@@ -177,6 +177,11 @@ def test_a_suite_runs_its_hardware_tier_on_the_google_device_with_measured_reado
     stab.write_text(path.read_text().replace("mitigation:", "simulation: stabilizer, mitigation:"))
     with pytest.raises(SuiteError, match="drop simulation"):
         load_suite(stab)
+    wide = tmp_path / "wide.yaml"
+    wide.write_text(path.read_text().replace("n: [3]", f"n: [{MAX_QUBITS + 1}]"))
+    with pytest.raises(SuiteError, match=f"needs {MAX_QUBITS + 1} qubits; {RAINBOW} is a density-matrix") as info:
+        plan_suite(load_suite(wide))
+    assert "make the case narrower" in info.value.hint
     zne = tmp_path / "zne.yaml"
     zne.write_text(path.read_text().replace("readout: true", "readout: true, zne: {scale_factors: [1, 3]}"))
     with pytest.raises(SuiteError, match="readout correction only; zne needs an IBM fake backend"):
