@@ -244,10 +244,11 @@ def _drill(r: Result, verdicts: list[Verdict], stored: Stored) -> dict[str, Any]
 
 
 def _pack(drills: Mapping[str, list[dict[str, Any]]], grids: list[dict[str, Any]],
-          summaries: Mapping[str, list[Any]], latency: list[Any]) -> dict[str, Any]:
+          summaries: Mapping[str, list[Any]], latency: list[Any], titles: list[Any]) -> dict[str, Any]:
     """The page's one JSON block: ``{"v": [values], "d": {anchor: sections}, "g": [grid refs], "s": {anchor:
     summary ref}, "l": [latency rows ref per suite]}`` (a summary drawn by the script: case, baseline kind,
-    tier, fallback, setup; a latency row: case, baseline kind, seconds per stage, total), every
+    tier, fallback, setup; a latency row: case, baseline kind, seconds per stage, total; ``"c"``: per case
+    table, the hover title of each metric cell, "stored ..., effect ..."), every
     distinct value once (see :mod:`harness.report.packing`). A table cell is its index in ``v`` (or a
     list of indices: the parts of a long text joined by ``; ``); a trace line, its index."""
     packer = Packer()
@@ -271,8 +272,9 @@ def _pack(drills: Mapping[str, list[dict[str, Any]]], grids: list[dict[str, Any]
     refs = [packer.ref(g) for g in grids]
     heads = {a: packer.ref(x) for a, x in summaries.items()}
     lat = [packer.ref(x) for x in latency]
+    hover = [packer.ref(x) for x in titles]
     # the values met most get the shortest indices
-    used = [*refs, *heads.values(), *lat, *(i for ss in packed.values() for s in ss for i in _refs(s))]
+    used = [*refs, *heads.values(), *lat, *hover, *(i for ss in packed.values() for s in ss for i in _refs(s))]
     new = packer.renumber(used)
     at = lambda c: [new[i] for i in c] if isinstance(c, list) else new[c]  # noqa: E731
     for ss in packed.values():
@@ -280,7 +282,7 @@ def _pack(drills: Mapping[str, list[dict[str, Any]]], grids: list[dict[str, Any]
             ss[k] = {**s, **({"t": [[at(c) for c in row] for row in s["t"]]} if "t" in s else {}),
                      **({"lines": at(s["lines"])} if "lines" in s else {}), **({"z": new[s["z"]]} if "z" in s else {})}
     return {"d": packed, "g": at(refs), "s": {a: new[i] for a, i in heads.items()},
-            "l": at(lat), "v": packer.values}
+            "l": at(lat), "c": at(hover), "v": packer.values}
 
 
 def _refs(s: Mapping[str, Any]) -> Iterable[int]:
@@ -381,9 +383,13 @@ def render_html(run: Run, judged: GateOutcome | Iterable[Verdict], stored: Store
     volumetric = volumetric_view(run, run.results, KIND_LABELS)
     # The volumetric grids travel in the one data block; the script draws them.
     drills = [d for s in suites for d in s["drill"]]
+    cases = [c for s in suites for c in s["cases"]]
+    for i, c in enumerate(cases):
+        c["tid"] = i
     drill = Markup(encode(_pack({d["anchor"]: d["sections"] for d in drills}, volumetric.pop("grids"),
                                 {d["anchor"]: d["summary"] for d in drills if d["summary"]},
-                                [s["latency"]["data"] for s in suites])))
+                                [s["latency"]["data"] for s in suites],
+                                [[[cell["title"] for cell in row["cells"]] for row in c["rows"]] for c in cases])))
     by_key = {r.key: r for r in run.results}
     regs = [{"v": v, "effect": effect_text(v), "anchor": anchor((v.suite, v.case_id, v.baseline)),
              "setup": setup_text(by_key[v.suite, v.case_id, v.baseline])

@@ -202,6 +202,9 @@ def test_latency_bars_are_drawn_from_the_seconds(page, report):
     # one scale per suite: the longest total fills the 300 px bar, the others in proportion
     assert max(widths) == pytest.approx(300, abs=0.05) and 0 < min(widths) < 300
     assert page.page.locator("table.latency svg.bar rect title").first.inner_html().endswith(" s")
+    # each metric cell's hover title (stored value and effect), set from the data block
+    titles = page.page.locator("table.case td[title]").evaluate_all("ts => ts.map(t => t.title)")
+    assert titles and all(t.startswith("stored ") and ", effect " in t for t in titles)
     gains = page.page.locator("table.gain tr[data-bar]")
     assert gains.count() >= 1 and gains.first.locator("svg.gain rect.g-bar").count() == 1
     assert gains.first.locator("svg.gain rect.g-bar").bounding_box()["width"] > 0

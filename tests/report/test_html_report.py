@@ -101,7 +101,7 @@ def test_regression_row_names_metric_effect_p_test_and_mde(page):
 
 
 def test_case_table_puts_kinds_side_by_side_with_verdicts(page):
-    table = _section(page, "results").split('<table class="case">')[1]
+    table = _section(page, "results").split('<table class="case"')[1]
     heads = re.findall(r'<th><a href="#r-[0-9a-f]+">([^<]+)</a>', table)
     assert heads == ["classical", "simulator", "hardware raw", "hardware mitigated"]
     approx = table.split('<th scope="row">approx_ratio</th>')[1].split("</tr>")[0]
@@ -110,7 +110,7 @@ def test_case_table_puts_kinds_side_by_side_with_verdicts(page):
 
 
 def test_mitigation_gain_and_cost(page):
-    table = _section(page, "results").split('<table class="case">')[1]
+    table = _section(page, "results").split('<table class="case"')[1]
     approx = table.split('<th scope="row">approx_ratio</th>')[1].split("</tr>")[0]
     # mitigated 0.85 - raw 0.80, stderr sqrt(0.01^2 + 0.01^2) = 0.014.
     assert "+0.05 ± 0.014" in approx and "helps" in approx

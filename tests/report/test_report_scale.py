@@ -30,5 +30,5 @@ def test_thousand_results_render(result_factory, capsys):
               f"JUnit {junit_s:.2f} s")
     assert len(results) == 1000
     assert page.count("<details id=") == 1000 and page.count("<tbody data-latency=") == 2
-    assert page.count('<table class="case">') == 250
+    assert page.count('<table class="case"') == 250
     assert junit.count("<failure ") == sum(v.gate for v in verdicts) + 1  # and the gate's own testcase
