@@ -2,7 +2,7 @@
 
 ``hardware: {backend: google:rainbow}`` (the ``google:`` prefix of :data:`harness.kinds.PROVIDERS`)
 runs the hardware tier on :class:`GoogleDevice`, entirely offline, from the data cirq-google
-ships with the package (install the ``[google]`` extra):
+ships with the package (cirq-google, a core dependency):
 
 - the device: ``create_device_from_processor_id(name)``, its qubit grid and coupler graph;
 - the noise: ``load_device_noise_properties(name)`` (the processor's median calibration, its
@@ -75,7 +75,7 @@ def _import_cirq_google(processor: str = "<processor>") -> Any:
             import cirq_google
     except ImportError:
         raise UnsupportedError(f"backend {GOOGLE_PREFIX}{processor} needs cirq-google, which is not installed",
-                               hint='pip install "qharness[google]" (cirq-google 1.6.1, beside mitiq\'s cirq-core)'
+                               hint='pip install "cirq-google==1.6.1" (beside mitiq\'s cirq-core 1.6)'
                                ) from None
     return cirq_google
 

@@ -150,8 +150,8 @@ def _check_width(suite: Suite, workload: Workload, options: WorkloadParams, case
 
 
 def _check_google(suite: Suite, backend: str) -> None:
-    """Refuse a ``google:<processor>`` cirq-google ships no calibration for. Without cirq-google (the
-    ``[google]`` extra) the name is not checked: the hardware tier fails with the fix when it runs, and
+    """Refuse a ``google:<processor>`` cirq-google ships no calibration for. Without cirq-google (a core
+    dependency, but an environment may lack it) the name is not checked: the hardware tier fails with the fix when it runs, and
     the suite's other tiers and the other suites still run."""
     from harness.executors.google_device import google_processors
     from harness.kinds import backend_name

@@ -21,7 +21,7 @@ import socket
 import numpy as np
 import pytest
 
-pytest.importorskip("cirq_google", reason="the [google] extra")
+pytest.importorskip("cirq_google", reason="cirq-google (a core dependency) is not installed")
 
 from harness.errors import UnsupportedError  # noqa: E402
 from harness.executors.google_device import GOOGLE_APPROXIMATION, MAX_QUBITS, GoogleDevice, _processor  # noqa: E402
