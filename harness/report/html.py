@@ -320,9 +320,17 @@ def _cut(v: Any) -> Any:
 
 
 def _draws_cut(details: Any) -> Any:
-    """Mitigation details with each metric's bootstrap draws as their count and 95 % range (the run
-    record keeps every draw; the strategies section uses them)."""
-    draws = details.get("bootstrap_draws") if isinstance(details, Mapping) else None
+    """Mitigation details with each metric's bootstrap draws as their count and 95 % range, and the
+    readout calibration counts as how many circuits ran (the run record keeps them all; the
+    strategies section uses the draws)."""
+    if not isinstance(details, Mapping):
+        return details
+    readout = details.get("readout")
+    calibration = readout.get("calibration_counts") if isinstance(readout, Mapping) else None
+    if isinstance(calibration, (list, tuple)) and calibration:  # the confusion rates beside them say what they gave
+        details = {**details, "readout": {**readout, "calibration_counts":
+                                          f"{len(calibration)} calibration circuits' counts (in the run record)"}}
+    draws = details.get("bootstrap_draws")
     if not isinstance(draws, Mapping):
         return details
     out = {}

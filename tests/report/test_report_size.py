@@ -115,8 +115,9 @@ def test_bundled_shaped_report_is_under_300_kb_and_repeats_nothing_per_result():
     assert text.count(json.dumps(SDK, ensure_ascii=False, separators=(",", ":"))) == 1
     assert text.count('"transpiled_sha256"') == 2 * (CASES + 1)  # per case: the simulator's, the hardware's
     assert text.count("calibration circuits run on the device") == 1
-    # The bootstrap draws are summarised (the run record keeps all 200), and every ZNE fit is drawn.
+    # The bootstrap draws and calibration counts are summarised (the run record keeps them), and every ZNE fit is drawn.
     assert " 0.9" not in text.split('"bootstrap_draws"')[-1][:200]
+    assert text.count("2 calibration circuits' counts (in the run record)") == 1
     assert sum("z" in s for sections in data["d"].values() for s in sections) == 3 * (CASES // 2 + 1)
     assert page.count("<details id=") == len(run.results)
     lines = [unpack(data["v"], ref) for ref in data["l"]]
