@@ -92,6 +92,9 @@ def _url(ctx, param, value):
 
 
 _publish = [
+    click.option("--base-run", "base_ref", default=None, metavar="RUN",
+                 help="The base branch's run record (an id in --runs-dir or a path): comment.md adds what moved "
+                      "against it (the verdicts stay against the stored baselines)."),
     click.option("--report-url", envvar="QHARNESS_REPORT_URL", default=None, callback=_url, metavar="URL",
                  help="Where index.html will be published: linked from summary.md and comment.md "
                       "[env: QHARNESS_REPORT_URL]. Without it the Markdown has no link."),
@@ -385,7 +388,7 @@ def compare(run_ref, baselines_dir, runs_dir, alpha, as_json, strict, timings_fi
 @click.option("--alpha", type=click.FloatRange(1e-6, 0.5), default=0.01, show_default=True)
 @click.option("--strict", is_flag=True, help="Judge as a strict gate (missing, fallback, orphaned baselines fail).")
 @_with(_publish)
-def report(run_ref, baselines_dir, runs_dir, out_dir, alpha, strict, report_url, webhook_url):
+def report(run_ref, baselines_dir, runs_dir, out_dir, alpha, strict, base_ref, report_url, webhook_url):
     """Write the HTML report (and CI outputs) of RUN and print the gate's outcome for it."""
     from harness.commands import judge_run, open_history
     from harness.report import write_reports
@@ -395,9 +398,10 @@ def report(run_ref, baselines_dir, runs_dir, out_dir, alpha, strict, report_url,
     if strict:
         _strict_check(baselines_dir)
     record = load_run(resolve_run(run_ref, runs_dir))
+    base = load_run(resolve_run(base_ref, runs_dir)) if base_ref else None
     history = open_history(runs_dir)
     outcome, stored = judge_run(record, baselines_dir, alpha=alpha, strict=strict, history=history)
-    paths = write_reports(record, outcome, stored, out_dir, history=history, report_url=report_url)
+    paths = write_reports(record, outcome, stored, out_dir, history=history, report_url=report_url, base_run=base)
     click.echo(outcome.headline())
     click.echo(f"report: {paths['html']}")
     _notify(webhook_url, record, outcome, stored, report_url)
@@ -449,7 +453,8 @@ def _echo_sizing(sizing, *, err: bool = False) -> None:
                    "see README, 'Reports and CI'); the other lines go to stderr.")
 @_with(_publish)
 @_with(_execution_options)
-def gate_cmd(suites, baselines_dir, runs_dir, out_dir, seed, alpha, strict, quiet, as_json, report_url, webhook_url,
+def gate_cmd(suites, baselines_dir, runs_dir, out_dir, seed, alpha, strict, quiet, as_json, base_ref, report_url,
+             webhook_url,
              max_shots, max_circuits, max_seconds, cache, fallback, dry_run, workers, scheduler):
     """Run SUITES, compare with the stored baselines, write reports, exit 1 on regression."""
     from harness.commands import dry_run as estimate, gate
@@ -464,12 +469,17 @@ def gate_cmd(suites, baselines_dir, runs_dir, out_dir, seed, alpha, strict, quie
         sys.exit(0)
     if strict:  # before running: a doomed strict gate fails in seconds
         _strict_check(baselines_dir)
+    base = None
+    if base_ref:  # before running, too: a wrong reference costs seconds, not a whole run
+        from harness.store import load_run, resolve_run
+
+        base = load_run(resolve_run(base_ref, runs_dir))
     progress = _Progress(not _quiet_progress(quiet))
     start = time.perf_counter()
     try:
         done = gate(suites, baselines_dir=baselines_dir, runs_dir=runs_dir, out_dir=out_dir, seed=seed,
                     alpha=alpha, strict=strict, progress=progress, budget=budget, cache=cache, fallback=fallback,
-                    workers=workers, scheduler=scheduler, report_url=report_url)
+                    workers=workers, scheduler=scheduler, report_url=report_url, base_run=base)
     except HarnessError as exc:  # exit 4 after the record and reports were written: --json says so too
         written = getattr(exc, "gate_run", None)
         if as_json and written is not None:

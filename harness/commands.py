@@ -365,11 +365,12 @@ def gate(paths: Iterable[str | Path], *, baselines_dir: Path, runs_dir: Path, ou
          seed: int | None = None, alpha: float = 0.01, strict: bool = False,
          progress: Callable[[str, int, int], None] | None = None, budget=None, cache: bool = True,
          fallback: bool = False, workers: int | None = None, scheduler: str | None = None,
-         report_url: str | None = None) -> GateRun:
+         report_url: str | None = None, base_run: Run | None = None) -> GateRun:
     """The nightly command: run, record, compare with the stored baselines, report, and decide.
 
     ``budget``, ``cache``, ``fallback``, ``workers`` and ``scheduler`` are as in :func:`record_run`;
-    ``report_url`` is where the HTML report will be published (linked from the Markdown outputs).
+    ``report_url`` is where the HTML report will be published (linked from the Markdown outputs);
+    ``base_run``, the base branch's run record, adds what moved against it to ``comment.md``.
     """
     from harness.report import write_reports
 
@@ -397,7 +398,7 @@ def gate(paths: Iterable[str | Path], *, baselines_dir: Path, runs_dir: Path, ou
 
         outcome = replace(outcome, code=EXIT_ENVIRONMENT,
                           reasons=(f"the history was not used: {fault.message}", *outcome.reasons))
-    reports = write_reports(run, outcome, stored, out_dir, history=history, report_url=report_url)
+    reports = write_reports(run, outcome, stored, out_dir, history=history, report_url=report_url, base_run=base_run)
     if fault is not None:
         fault.message += (f"; the run record {run_path} and the reports in {out_dir} were written, judged "
                           "without the history, and the run is not in it")

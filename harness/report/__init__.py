@@ -37,13 +37,15 @@ REPORT_FILES = {"html": "index.html", "markdown": "summary.md", "comment": "comm
 
 
 def write_reports(run: Run, judged: GateOutcome | Iterable[Verdict], stored: Stored, out_dir: Path,
-                  history: SeriesSource | None = None, report_url: str | None = None) -> dict[str, Path]:
+                  history: SeriesSource | None = None, report_url: str | None = None,
+                  base_run: Run | None = None) -> dict[str, Path]:
     """Render every report of the gate's outcome into ``out_dir`` (created if missing), each atomically.
 
     ``judged`` is the outcome (verdicts alone give the non-strict outcome without orphaned baselines).
 
     ``history`` (``harness.store.history.History``) adds the trends to the HTML report; None leaves them out.
     ``report_url``, where ``index.html`` will be published, is linked from ``summary.md`` and ``comment.md``.
+    ``base_run`` (the base branch's run record) adds to ``comment.md`` what moved against it.
 
     Returns:
         ``{"html": out_dir/index.html, "markdown": out_dir/summary.md, "comment": out_dir/comment.md,
@@ -60,7 +62,7 @@ def write_reports(run: Run, judged: GateOutcome | Iterable[Verdict], stored: Sto
     texts = {
         "html": render_html(run, outcome, stored, history),
         "markdown": render_markdown(run, outcome, stored, url),
-        "comment": render_comment(run, outcome, stored, url),
+        "comment": render_comment(run, outcome, stored, url, base_run),
         "junit": render_junit(run, outcome),
         "json": json.dumps(verdicts_json(run, outcome), indent=2, allow_nan=False) + "\n",
     }

@@ -124,10 +124,39 @@ def render_markdown(run: Run, judged: GateOutcome | Iterable[Verdict], stored: S
     return "\n".join(lines)
 
 
+def base_run_delta(run: Run, verdicts: Iterable[Verdict], base: Run, limit: int = 10) -> list[str]:
+    """Lines comparing tonight's values with the base branch's run: how many metrics both have, and
+    those that moved by more than half their tolerance, largest first (descriptive: the verdicts stay
+    against the stored baselines). Timings are left out (another machine, another night)."""
+    old = {r.key: r for r in base.results if r.status == "ok"}
+    moved, compared = [], 0
+    for v in verdicts:
+        spec = (run.suites.get(v.suite) or {}).get("metrics", {}).get(v.metric, {})
+        r = old.get((v.suite, v.case_id, v.baseline))
+        m = r.metrics.get(v.metric) if r is not None else None
+        if m is None or v.new_value is None or spec.get("kind") == "timing" or not v.tolerance:
+            continue
+        compared += 1
+        tol = v.tolerance * abs(m.value) if spec.get("relative") else v.tolerance
+        delta = v.new_value - m.value
+        if tol > 0 and abs(delta) > tol / 2:
+            moved.append((abs(delta) / tol, v, m.value, delta, tol))
+    moved.sort(key=lambda x: -x[0])
+    lines = [f"Against the base branch's run {md(base.run_id)}: {compared} metrics in both, "
+             f"{len(moved)} moved by more than half their tolerance."]
+    for _, v, was, delta, tol in moved[:limit]:
+        lines.append(f"- {md(v.metric)} {md(key_text((v.suite, v.case_id, v.baseline)))}: {md(fmt(was))} → "
+                     f"{md(fmt(v.new_value))} (Δ {md(f'{delta:+.4g}')}, tolerance {md(f'{tol:.4g}')})")
+    if len(moved) > limit:
+        lines.append(f"- …and {len(moved) - limit} more")
+    return lines
+
+
 def render_comment(run: Run, judged: GateOutcome | Iterable[Verdict], stored: Stored | None = None,
-                   report_url: str | None = None) -> str:
+                   report_url: str | None = None, base_run: Run | None = None) -> str:
     """A pull-request comment: the verdict, the link, one line of counts, the blocking regressions (at most
-    ten, with changed settings) and the inconclusive line; always under :data:`COMMENT_LIMIT` characters."""
+    ten, with changed settings), the inconclusive line and, given ``base_run`` (the base branch's run
+    record), what moved against it; always under :data:`COMMENT_LIMIT` characters."""
     outcome = as_outcome(run, judged)
     verdicts = sort_verdicts(run, outcome.verdicts)
     counts = ", ".join(f"{n} {STATUS_LABELS[s]}" for s, n in outcome.counts.items() if n) or "no verdicts"
@@ -151,6 +180,8 @@ def render_comment(run: Run, judged: GateOutcome | Iterable[Verdict], stored: St
     inconclusive = inconclusive_text(verdicts)
     if inconclusive:
         head += ["", inconclusive]
+    if base_run is not None:
+        head += ["", *base_run_delta(run, verdicts, base_run)]
     text = "\n".join(head) + "\n"
     if len(text) > COMMENT_LIMIT:  # only reasons or names of absurd length get here: cut, and say so
         text = text[:COMMENT_LIMIT - 80] + "\n\n…cut to fit a comment: the job summary has the rest.\n"

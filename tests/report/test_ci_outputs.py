@@ -147,3 +147,31 @@ def test_changed_settings_show_nested_blocks_compactly(judged):
                     "device.backend fake_manila → fake_manila (+2 more)")
     assert changed_settings(replace(v, changed_layer=None), old, new) == "—"
     assert changed_settings(v, None, new) == "mitigation; device.backend (+2 more)"
+
+
+def test_pr_comment_says_what_moved_against_the_base_branchs_run(judged):
+    """Given the base branch's run, the comment lists metrics that moved by over half their tolerance."""
+    from harness.records import Metric
+
+    run, verdicts, stored = judged
+    v = next(v for v in verdicts if v.new_value is not None and v.tolerance
+             and run.suites[v.suite]["metrics"][v.metric].get("kind") != "timing")
+    key = (v.suite, v.case_id, v.baseline)
+    spec = run.suites[v.suite]["metrics"][v.metric]
+    tol = v.tolerance * abs(v.new_value) if spec.get("relative") else v.tolerance
+
+    def base_with(shift):
+        results = []
+        for r in run.results:
+            if r.key == key:
+                m = r.metrics[v.metric]
+                r = replace(r, metrics={**r.metrics, v.metric: replace(m, value=v.new_value - shift)})
+            results.append(r)
+        return replace(run, run_id="20260101T000000.000000Z-base00", results=tuple(results))
+
+    text = render_comment(run, verdicts, stored, base_run=base_with(2 * tol))
+    assert "Against the base branch's run 20260101T000000.000000Z-base00" in text
+    assert f"{v.metric.replace('_', chr(92) + '_')}" in text and "Δ +" in text
+    quiet = render_comment(run, verdicts, stored, base_run=base_with(0.1 * tol))
+    assert "0 moved by more than half their tolerance" in quiet
+    assert "base branch" not in render_comment(run, verdicts, stored)  # without a base run, nothing said
