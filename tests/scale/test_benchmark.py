@@ -105,10 +105,13 @@ def test_the_json_files_judge_timings_on_their_rounds_and_a_slower_run_is_a_regr
     monkeypatch.chdir(root)
     with pytest.raises(SystemExit) as exit_:
         main(["compare", "latest", "--json", "--timings", "new.json", "--baseline-timings", "base.json"])
-    assert exit_.value.code == 0
-    tests = {v["baseline"]: v["test"] for v in json.loads(capsys.readouterr().out)["verdicts"]
-             if v["metric"] == "time_to_solution"}
+    doc = json.loads(capsys.readouterr().out)
+    tests = {v["baseline"]: v["test"] for v in doc["verdicts"] if v["metric"] == "time_to_solution"}
     assert tests == {"classical": "mann-whitney", "simulator": "mann-whitney"}
+    # two sessions' real rounds: on a loaded machine a microsecond solve may honestly slow beyond its
+    # 50 % tolerance, so exit 1 is allowed, but only ever for a timing
+    blocking = {v["metric"] for v in doc["verdicts"] if v["gate"]}
+    assert exit_.value.code == (1 if blocking else 0) and blocking <= {"time_to_solution"}
 
 
 def test_harness_benchmark_without_pytest_benchmark_says_what_to_install(pytester):
