@@ -177,7 +177,10 @@ def _mutate(draw: st.DrawFn, tree: dict) -> dict:
                              "harness.errors:SuiteError", "custom_workload:BernsteinVazirani"]),
         ))
     elif kind == "backend":
-        hw = tree.setdefault("baselines", {}).setdefault("hardware", {})
+        # an earlier mutation may have made baselines (or the tree's hardware block) junk: only a mapping
+        # gets a backend
+        baselines = tree.setdefault("baselines", {})
+        hw = baselines.setdefault("hardware", {}) if isinstance(baselines, dict) else None
         if isinstance(hw, dict):
             hw["backend"] = draw(st.one_of(st.text(max_size=30), st.sampled_from(["fake_manilla", "ibm:", "fake_"])))
     else:  # the matrix: empty, a huge product, empty lists, one huge list, scalars for lists
