@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 import numpy as np
 
 from harness.mitigation.base import Context
-from harness.mitigation.readout import Readout, _bit_frequencies, _confusion
+from harness.mitigation.readout import Readout, _bit_frequencies, _confusion, resampled_confusions
 
 if TYPE_CHECKING:
     from harness.suite.schema import MitigationSettings
@@ -66,16 +66,7 @@ class M3(Readout):
         """Per logical circuit and clbit, a ``(rows, 2, 2)`` stack of confusion matrices from resampled calibrations."""
         cache = ctx.state.setdefault("boot_m3", {})
         if rows not in cache:
-            zeros, ones = ctx.state["cal_counts"]
-            qubits = ctx.state["qubits"]
-            shots0, shots1 = sum(zeros.values()), sum(ones.values())
-            p10 = _bit_frequencies(zeros, len(qubits))
-            p01 = 1 - _bit_frequencies(ones, len(qubits))
-            r10 = ctx.rng.binomial(shots0, np.clip(p10, 0, 1), size=(rows, len(qubits))) / shots0
-            r01 = ctx.rng.binomial(shots1, np.clip(p01, 0, 1), size=(rows, len(qubits))) / shots1
-            a = _confusion(r10, r01)  # (rows, qubits, 2, 2)
-            index = {q: j for j, q in enumerate(qubits)}
-            cache[rows] = [[a[:, index[q]] for q in m] for m in ctx.state["maps"]]
+            cache[rows] = resampled_confusions(rows, ctx)
         return cache[rows]
 
     def correct_many(self, leaf: int, keys: Sequence[str], draws: np.ndarray, ctx: Context) -> list[dict[str, float]]:

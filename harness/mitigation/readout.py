@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from harness.suite.schema import MitigationSettings
 
 __all__ = ["MAX_CLBITS", "Readout", "correct", "correct_many", "inverse_matrices", "measured_qubits",
-           "project_to_simplex"]
+           "project_to_simplex", "resampled_confusions"]
 
 MAX_CLBITS = 16
 """Dense correction needs a 2^n probability vector; beyond this it is refused."""
@@ -142,6 +142,22 @@ def _bit_frequencies(counts: Mapping[str, int], width: int) -> np.ndarray:
     return ones / total
 
 
+def resampled_confusions(rows: int, ctx: Context) -> list[list[np.ndarray]]:
+    """Per logical circuit and clbit, a ``(rows, 2, 2)`` stack of confusion matrices from ``rows``
+    resampled calibrations: each measured qubit's error rates redrawn as binomials of the
+    calibration shots (the tensored model's sufficient statistics). Shared by readout and M3."""
+    zeros, ones = ctx.state["cal_counts"]
+    qubits = ctx.state["qubits"]
+    shots0, shots1 = sum(zeros.values()), sum(ones.values())
+    p10 = _bit_frequencies(zeros, len(qubits))
+    p01 = 1 - _bit_frequencies(ones, len(qubits))
+    r10 = ctx.rng.binomial(shots0, np.clip(p10, 0, 1), size=(rows, len(qubits))) / shots0
+    r01 = ctx.rng.binomial(shots1, np.clip(p01, 0, 1), size=(rows, len(qubits))) / shots1
+    a = _confusion(r10, r01)  # (rows, qubits, 2, 2)
+    index = {q: j for j, q in enumerate(qubits)}
+    return [[a[:, index[q]] for q in m] for m in ctx.state["maps"]]
+
+
 class Readout(Technique):
     """Readout correction by tensored confusion-matrix inversion (see the module docstring)."""
 
@@ -210,17 +226,7 @@ class Readout(Technique):
         """Per logical circuit and clbit, a ``(rows, 2, 2)`` stack of inverses from resampled calibrations."""
         cache = ctx.state.setdefault("boot", {})
         if rows not in cache:
-            zeros, ones = ctx.state["cal_counts"]
-            qubits = ctx.state["qubits"]
-            shots0, shots1 = sum(zeros.values()), sum(ones.values())
-            p10 = _bit_frequencies(zeros, len(qubits))
-            p01 = 1 - _bit_frequencies(ones, len(qubits))
-            # each qubit's error rates resampled as binomials (the tensored model's sufficient statistics)
-            r10 = ctx.rng.binomial(shots0, np.clip(p10, 0, 1), size=(rows, len(qubits))) / shots0
-            r01 = ctx.rng.binomial(shots1, np.clip(p01, 0, 1), size=(rows, len(qubits))) / shots1
-            inv = np.linalg.pinv(_confusion(r10, r01))  # (rows, qubits, 2, 2)
-            index = {q: j for j, q in enumerate(qubits)}
-            cache[rows] = [[inv[:, index[q]] for q in m] for m in ctx.state["maps"]]
+            cache[rows] = [[np.linalg.pinv(a) for a in m] for m in resampled_confusions(rows, ctx)]
         return cache[rows]
 
     def correct_many(self, leaf: int, keys: Sequence[str], draws: np.ndarray, ctx: Context) -> list[dict[str, float]]:
