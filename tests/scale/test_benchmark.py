@@ -91,16 +91,22 @@ def test_the_json_files_judge_timings_on_their_rounds_and_a_slower_run_is_a_regr
     timing = {v.baseline: v for v in verdicts if v.metric == "time_to_solution"}
     assert timing["simulator"].test == "mann-whitney" and "12 vs 12 repeats" in timing["simulator"].note
 
-    # the same rounds three times slower: beyond the 50 % tolerance, and 12 repeats a side block
+    # the same rounds slowed by a factor that puts every slower round at least 3x above every stored
+    # one, whatever the machine's spread: far beyond the 50 % tolerance, and 12 repeats a side block
     doc = json.loads((root / "new.json").read_text())
+    factors = {}
     for b in doc["benchmarks"]:
-        b["stats"]["data"] = [3 * x for x in b["stats"]["data"]]
+        data = b["stats"]["data"]
+        factors[b["name"].split("::")[1]] = factor = 3 * max(data) / min(data)
+        b["stats"]["data"] = [factor * x for x in data]
     slower = timings_from_dict(doc)
     verdicts, _ = compare_run(run, root / "baselines", timings=slower, baseline_timings=new)
     timing = {v.baseline: v for v in verdicts if v.metric == "time_to_solution"}
-    for v in timing.values():
+    assert sorted(timing) == sorted(factors)
+    for baseline, v in timing.items():
         assert v.status == "regression" and v.gate
-        assert v.effect == pytest.approx(2 * v.baseline_value)  # Hodges-Lehmann ratio 3: twice the baseline more
+        # the Hodges-Lehmann ratio of scaled rounds is the factor itself: (factor - 1) baselines more
+        assert v.effect == pytest.approx((factors[baseline] - 1) * v.baseline_value)
 
     monkeypatch.chdir(root)
     with pytest.raises(SystemExit) as exit_:
