@@ -79,6 +79,30 @@ def _validation_message(exc: ValidationError) -> tuple[tuple, str]:
     return tuple(first["loc"]), first["msg"] + more
 
 
+def _check_numbers(suite: Suite, case: Case, params: WorkloadParams) -> None:
+    """Refuse a whole number written otherwise (``2.0``, ``"02"``, ``true``) at its line, and a boolean for a number.
+
+    The workload would read ``2.0`` as 2, but the case id is spelled as written (``n=2.0``), so one
+    case would have two ids, and two stored baselines.
+    """
+    for key, raw in case.params.items():
+        value = getattr(params, key, None)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            continue
+        whole = isinstance(value, int)
+        if isinstance(raw, bool):
+            problem, hint = f"not {str(raw).lower()}", f"write {'a whole number' if whole else 'a number'}"
+        elif whole and str(raw) != str(value):
+            problem = f"not {raw!r} ({type(raw).__name__})"
+            hint = (f"write {value}{' without quotes' if isinstance(raw, str) else ''}: the case id is spelled "
+                    f"as written, so {key}={raw} and {key}={value} would be two cases")
+        else:
+            continue
+        index = next(i for i, v in enumerate(suite.model.matrix[key]) if v is raw)
+        raise suite.error(("matrix", key, index), f"{key} must be {'a whole number' if whole else 'a number'}, "
+                          f"{problem}", hint=hint)
+
+
 class _NotImported:
     """Stands in for a custom workload that ``--dry-run`` must not import: a name, and nothing to run."""
 
@@ -237,6 +261,7 @@ def plan_suite(suite: Suite, *, check_width: bool = True) -> SuitePlan:
             raise suite.error(("matrix", key, index, *loc[1:]), msg, hint="fix the value in the matrix") from None
         except SuiteError:
             raise
+        _check_numbers(suite, case, params)
         cases.append(CasePlan(case=case, params=params))
     if check_width:
         _check_width(suite, workload, options, cases)

@@ -79,3 +79,39 @@ def test_a_change_of_shots_is_judged_with_both_standard_errors(tmp_path):
     assert v.status != "no_baseline" and v.test == "z"
     se = math.hypot(math.sqrt(0.8 * 0.2 / 500), math.sqrt(0.78 * 0.22 / 4000))
     assert v.ci_high - v.effect == pytest.approx(2.5758 * se, rel=1e-3)
+
+
+@pytest.mark.parametrize("written, shown", [("2.0", "not 2.0 (float)"), ('"02"', "not '02' (str)"), ("true", "not true")])
+def test_a_whole_number_written_otherwise_is_refused_at_its_line(tmp_path, written, shown):
+    """The workload would read ``2.0`` as 2, but the case id would read ``reps=2.0``: one case, two ids."""
+    from harness.orchestration.plan import plan_suite
+
+    suite = load(tmp_path, SUITE.replace("reps: [1, 2]", f"reps: [1, {written}]"))
+    with pytest.raises(SuiteError) as err:
+        plan_suite(suite, check_width=False)
+    assert str(err.value).startswith(f"{tmp_path / 'demo.yaml'}:8: matrix.reps.1: reps must be a whole number, {shown}")
+    assert "write " in err.value.hint
+
+
+def test_numbers_spelled_as_their_type_keep_their_case_ids(tmp_path, make_suite):
+    """``2`` for a whole number, ``1.0`` or ``1`` for a real one: accepted, their ids as written."""
+    from harness.orchestration.plan import plan_suite
+
+    plan = plan_suite(load(tmp_path), check_width=False)
+    assert [c.case.case_id for c in plan.cases][:2] == ["graph=tri,reps=1", "graph=tri,reps=2"]
+    tfim = make_suite("tfim", "vqe_tfim", baselines=("classical",), matrix={"n": [3], "field": [1.0, 2], "shots": [100]},
+                      metrics={"energy": {"better": "lower"}})
+    assert [c.case.case_id for c in plan_suite(load_suite(tfim), check_width=False).cases] == ["n=3,field=1.0", "n=3,field=2"]
+
+
+def test_bundled_case_ids_are_unchanged():
+    """Every bundled suite plans, and its case ids are those of its stored baselines."""
+    from pathlib import Path
+
+    from harness.orchestration.plan import plan_suite
+
+    root = Path(__file__).resolve().parents[2]
+    for path in sorted((root / "suites").glob("*.yaml")):
+        plan = plan_suite(load_suite(path), check_width=False)
+        stored = {p.stem for p in (root / "baselines" / plan.suite.name).glob("*.json")}
+        assert {c.case.case_id for c in plan.cases} == stored, path.name
