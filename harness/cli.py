@@ -17,7 +17,7 @@ from pathlib import Path
 
 import click
 
-from harness.errors import HarnessError
+from harness.errors import BaselineError, HarnessError
 
 __all__ = ["main"]
 
@@ -72,7 +72,7 @@ def _quiet_progress(quiet: bool) -> bool:
 _dirs = [
     click.option("--baselines", "baselines_dir", type=click.Path(path_type=Path), default=None,
                  help="Folder of stored baselines (reviewed like code). Default: baselines/ of the project root "
-                      "(found from the suites: see README, 'Where files live')."),
+                      "(found from the suites, else from the current directory: see README, 'Where files live')."),
     click.option("--runs-dir", type=click.Path(path_type=Path), default=None,
                  help="Folder where run records are written. Default: .runs/ of the project root."),
 ]
@@ -311,8 +311,7 @@ def promote(run_ref, baselines_dir, runs_dir, suites):
 
 
 @baseline.command()
-@click.option("--baselines", "baselines_dir", type=click.Path(path_type=Path), default=Path("baselines"),
-              show_default=True, help="Folder of stored baselines.")
+@_with(_dirs[:1])
 def migrate(baselines_dir):
     """Rewrite stored baselines of an older schema in the current layout, for review.
 
@@ -321,6 +320,12 @@ def migrate(baselines_dir):
     """
     from harness.store.baselines import migrate as do_migrate
 
+    given = baselines_dir is not None
+    baselines_dir, _, _ = _project((), baselines_dir, None)
+    if not baselines_dir.is_dir():
+        raise BaselineError(f"{baselines_dir}: no such folder of stored baselines",
+                            hint="check the path given to --baselines" if given else
+                            "run from the project (the folder holding baselines/), or pass --baselines DIR")
     done = do_migrate(baselines_dir)
     for path, old, note in done:
         click.echo(f"  {path}: schema {old} -> current ({note})")

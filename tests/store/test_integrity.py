@@ -84,6 +84,23 @@ def test_a_tampered_schema_0_baseline_is_never_believed_by_compare_strict(repo, 
     assert harness(capsys, "compare", "latest", "--strict")[0] == 1
 
 
+def test_migrate_finds_the_project_root_and_refuses_a_missing_folder(repo, capsys, monkeypatch):
+    """Like compare and promote, migrate reads baselines/ of the project root found from the current
+    directory; a folder that is not there is named (exit 2), never 'migrated 0' from nowhere."""
+    path = repo / "baselines" / "ghz" / "n=3.json"
+    _relabel_as_schema_0(path, 0.70)
+    (repo / "suites").mkdir()
+    monkeypatch.chdir(repo / "suites")
+    code, out, _ = harness(capsys, "baseline", "migrate")
+    assert code == 0 and "schema 0 -> current" in out and "in ../baselines" in out
+    monkeypatch.chdir(repo.parent)  # no project here: nothing to migrate is an error, not a pass
+    code, out, err = harness(capsys, "baseline", "migrate")
+    assert code == 2 and out == "" and "baselines: no such folder of stored baselines" in err
+    assert "fix: run from the project" in err and "Traceback" not in err
+    code, _, err = harness(capsys, "baseline", "migrate", "--baselines", repo / "nope")
+    assert code == 2 and f"{repo / 'nope'}: no such folder" in err and "fix: check the path given to --baselines" in err
+
+
 def test_uncommitted_baselines_lists_untracked_modified_staged_deleted_and_ignored(repo):
     root = repo / "baselines"
     assert uncommitted_baselines(root) == []
