@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
@@ -143,7 +143,8 @@ def test_g_test_matches_the_log_likelihood_formula():
     assert g_test({"0": 5}, {"0": 7}) is None  # one bin: nothing to compare
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, derandomize=True,  # the same draws every run, whatever the machine's speed
+          suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.tuples(st.integers(0, 40), st.integers(0, 40)), min_size=1, max_size=12))
 def test_merging_keeps_totals_and_leaves_no_sparse_bin(pairs):
     table = np.array(pairs, float).T

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from harness.cli import main
+from harness.store.history import BUSY_TIMEOUT_S
 from fault_helpers import read_only_folder, tmpfs
 
 SUITE = """\
@@ -101,7 +102,9 @@ def test_a_locked_history_is_refused_in_bounded_time_before_the_run(project, cap
     assert code == 4, err
     assert "history.sqlite is locked by another writer" in err and "waited 0.5 s" in err
     assert "OperationalError" not in err and "fix:" in err
-    assert took < 20
+    # it waited the 0.5 s it was given, not the default wait: any time short of that default shows it
+    # (the refusal itself takes under a second; a loaded machine may stretch that, never to 30 s)
+    assert took < BUSY_TIMEOUT_S
     assert sorted(Path(".runs").glob("*.json")) == records  # refused before running: no new run
     assert not list(Path(".runs").glob("*.journal.jsonl"))
 

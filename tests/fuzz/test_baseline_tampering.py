@@ -16,7 +16,7 @@ from harness.errors import BaselineError
 from harness.records import Metric, Result, Run
 from harness.store import load_baselines, promote
 
-PROFILE = settings.get_profile(os.environ.get("QHARNESS_FUZZ_PROFILE", "ci"))
+PROFILE = settings.get_profile(os.environ.get("QHARNESS_FUZZ_PROFILE", "fuzz-ci"))
 KEY = [("ghz", "n=3")]
 
 

@@ -1,7 +1,7 @@
 """Malformed suites end in a SuiteError/UnsupportedError naming the file and line, never a crash.
 
 The generators live in ``suite_inputs.py``; ``benchmarks/fuzz_suites.py`` runs 10,000 of them.
-Here, the ``ci`` hypothesis profile keeps each property to a few hundred inputs.
+Here, the ``fuzz-ci`` hypothesis profile keeps each property to a few hundred inputs.
 """
 
 import json
@@ -19,7 +19,7 @@ from suite_inputs import (BUNDLED, alias_bomb, corrupted, hostile, mutated, outc
 from harness.errors import SuiteError
 from harness.suite import load_suite
 
-PROFILE = settings.get_profile(os.environ.get("QHARNESS_FUZZ_PROFILE", "ci"))
+PROFILE = settings.get_profile(os.environ.get("QHARNESS_FUZZ_PROFILE", "fuzz-ci"))
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory) -> Path:

@@ -19,7 +19,7 @@ from harness.store import baseline_path
 from harness.store.atomic import write_json
 from harness.suite import expand, load_suite
 
-PROFILE = settings.get_profile(os.environ.get("QHARNESS_FUZZ_PROFILE", "ci"))
+PROFILE = settings.get_profile(os.environ.get("QHARNESS_FUZZ_PROFILE", "fuzz-ci"))
 
 HOSTILE_NAMES = [
     "..", "../x", "../../etc/passwd", "a/b", "a\\b", "..\\..\\x", "/etc/passwd", "/", "C:\\x", "C:x", "a\0b", "\0",

@@ -5,7 +5,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
 
 import pytest
@@ -39,23 +38,33 @@ def test_a_torn_last_line_is_ignored_and_keys_are_counted_once(tmp_path):
     assert sorted(again.done) == [("s", "c1", "classical"), ("s", "c2", "hardware.mitigated"), ("s", "c2", "hardware.raw")]
 
 
+# The real CLI run in a child that SIGKILLs itself once two tier groups are journaled: a crash at
+# a fixed point of the run, whatever the machine's speed (a parent watching the journal and killing
+# the child raced it: a paused parent could find the run already finished).
+CHILD = """
+import os, signal, sys
+from harness.store.journal import Journal
+real, groups = Journal.append, []
+def append_then_die(self, results):
+    real(self, results)
+    groups.append(1)
+    if len(groups) == 2:
+        os.kill(os.getpid(), signal.SIGKILL)
+Journal.append = append_then_die
+from harness.cli import main
+main(sys.argv[1:])
+"""
+
+
 @pytest.mark.sdk
 def test_sigkill_midway_then_resume_records_every_result_exactly_once(tmp_path, monkeypatch, capsys):
     (tmp_path / "suite.yaml").write_text(SUITE)
     runs = tmp_path / "runs"
-    cmd = [sys.executable, "-m", "harness.cli", "run", "suite.yaml", "--runs-dir", str(runs), "--quiet", "--no-cache"]
-    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 120
-    journal = None
-    while time.monotonic() < deadline and proc.poll() is None:
-        found = list(runs.glob("*.journal.jsonl")) if runs.exists() else []
-        if found and len(found[0].read_text().splitlines()) >= 3:  # header + two groups
-            journal = found[0]
-            break
-        time.sleep(0.02)
-    assert journal is not None and proc.poll() is None, "the run ended before it could be interrupted"
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    cmd = [sys.executable, "-c", CHILD, "run", "suite.yaml", "--runs-dir", str(runs), "--quiet", "--no-cache"]
+    proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    (journal,) = runs.glob("*.journal.jsonl")
+    assert len(journal.read_text().splitlines()) == 3  # header + two groups
     run_id = journal.name.split(".journal")[0]
     before = read_journal(journal)
     assert 2 <= len(before.done) < 18 and not list(runs.glob(f"{run_id}.json"))

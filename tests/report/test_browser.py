@@ -30,6 +30,7 @@ CHROMIUM = os.environ.get("QHARNESS_CHROMIUM") or shutil.which("chromium") or "/
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
          "--disable-sync", "--no-first-run"]
 VIEWPORT = {"width": 1280, "height": 900}
+TIMEOUT_MS = 60_000  # for every wait of a page (and twice it for the browser's start): generous on a loaded machine
 EVIL_DESCRIPTION = """<img src=x onerror="document.title='pwned'">"""
 
 # True when the element is laid out, not hidden, and inside the current viewport.
@@ -46,7 +47,7 @@ def browser():
             pytest.fail(f"the browser tests must run in CI: {message}", pytrace=False)
         pytest.skip(f"{message}; under CI these tests fail instead")
     with playwright.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS, timeout=2 * TIMEOUT_MS)
         yield chromium
         chromium.close()
 
@@ -56,6 +57,7 @@ class Page:
 
     def __init__(self, browser):
         self.page = browser.new_page(viewport=VIEWPORT)
+        self.page.set_default_timeout(TIMEOUT_MS)
         self.errors: list[str] = []
         self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
@@ -63,7 +65,7 @@ class Page:
     def goto(self, url: str) -> None:
         """Open ``url`` and wait until its script has inflated the embedded data."""
         self.page.goto(url)
-        self.page.wait_for_selector("body[data-ready]", state="attached", timeout=10_000)
+        self.page.wait_for_selector("body[data-ready]", state="attached")
 
     def visible(self, selector: str) -> bool:
         return self.page.locator(selector).first.evaluate(VISIBLE) if self.page.locator(selector).count() else False

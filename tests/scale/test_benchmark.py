@@ -58,7 +58,9 @@ def test_each_solve_is_a_tagged_benchmark_whose_rounds_baselines_and_records_kee
     assert classical["extra_info"]["qharness"]["baselines"] == ["classical"]
     assert classical["stats"]["rounds"] >= 12  # calibrated: at least min-rounds, more for a fast solve
     assert simulator["stats"]["rounds"] == 12  # the hybrid loop: min-rounds rounds, each on a fresh device
-    assert classical["stats"]["median"] < simulator["stats"]["median"]  # an exact answer vs 500 sampled shots
+    # an exact answer (about 25 us) vs 500 sampled shots (about 2 ms): compared on their fastest rounds,
+    # as a loaded machine only ever adds time, so a burst slowing many rounds cannot flip them
+    assert classical["stats"]["min"] < simulator["stats"]["min"]
 
     timings = timings_from_json(root / "new.json")
     assert sorted(timings) == [("ghz-bench", CASE, "classical"), ("ghz-bench", CASE, "simulator")]

@@ -5,7 +5,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import warnings
 
 import pytest
@@ -17,16 +16,28 @@ from harness.store.staging import MANIFEST, STAGING_PREFIX, InterruptedPromoteWa
 
 CASES = 500
 
-# The promote runs in a child whose every rename and fsync is slowed a little, so that a kill can land
-# inside the staging phase or inside the move phase; what it does is otherwise the real CLI command.
+# The promote runs in a child that SIGKILLs itself at a fixed point: after the HALF-th staged file is
+# fsynced (inside the staging phase) or after the HALF-th staged file is renamed into place (inside
+# the move phase); what it does is otherwise the real CLI command. (A parent watching the folder and
+# killing the child raced it: on a loaded machine the kill could land in the wrong phase.)
+HALF = CASES // 2
 CHILD = """
-import os, sys, time
+import os, signal, stat, sys
+phase, half, seen = os.environ["KILL_IN"], int(os.environ["KILL_AFTER"]), []
 real_replace, real_fsync = os.replace, os.fsync
-def slow_replace(*a, **k):
-    real_replace(*a, **k); time.sleep(0.002)
-def slow_fsync(fd):
-    real_fsync(fd); time.sleep(0.0005)
-os.replace, os.fsync = slow_replace, slow_fsync
+def one_more():
+    seen.append(1)
+    if len(seen) == half:
+        os.kill(os.getpid(), signal.SIGKILL)
+def fsync(fd):
+    real_fsync(fd)
+    if phase == "staging" and stat.S_ISREG(os.fstat(fd).st_mode) and ".promote-" in os.readlink(f"/proc/self/fd/{fd}"):
+        one_more()
+def replace(src, dst, *a, **k):
+    real_replace(src, dst, *a, **k)
+    if phase == "moving" and ".promote-" in str(src) and ".promote-" not in str(dst):
+        one_more()
+os.replace, os.fsync = replace, fsync
 from harness.cli import main
 main(sys.argv[1:])
 """
@@ -54,20 +65,12 @@ def project(tmp_path):
     return root, runs
 
 
-def _promote_and_kill(root, runs, ready):
-    """Start the CLI promote in a child, SIGKILL it as soon as ``ready()`` holds; False if it finished first."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    child = subprocess.Popen([sys.executable, "-c", CHILD, "baseline", "promote", "latest", "--baselines", str(root),
-                              "--runs-dir", str(runs)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while child.poll() is None and time.monotonic() < deadline:
-        if ready():
-            os.kill(child.pid, signal.SIGKILL)
-            child.wait()
-            return True
-        time.sleep(0.001)
-    child.wait()
-    return False
+def _promote_killed_in(phase, root, runs):
+    """Run the CLI promote in a child that SIGKILLs itself halfway through ``phase``."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "KILL_IN": phase, "KILL_AFTER": str(HALF)}
+    child = subprocess.run([sys.executable, "-c", CHILD, "baseline", "promote", "latest", "--baselines", str(root),
+                            "--runs-dir", str(runs)], env=env, capture_output=True, text=True, timeout=600)
+    assert child.returncode == -signal.SIGKILL, f"exit {child.returncode}: {child.stderr}"
 
 
 def _stages(root):
@@ -81,9 +84,9 @@ def _on_disk(root):
 
 def test_killed_while_staging_the_old_set_stands(project):
     root, runs = project
-    staged = lambda: any(len(list(s.rglob("*.json"))) >= CASES // 2 for s in _stages(root))  # noqa: E731
-    assert _promote_and_kill(root, runs, staged), "the promote finished before it could be killed"
+    _promote_killed_in("staging", root, runs)
     (stage,) = _stages(root)
+    assert len(list(stage.rglob("*.json"))) == HALF  # half the new set was staged
     assert not (stage / MANIFEST).exists() and _on_disk(root) == {0.1}
     assert _values(root) == {0.1}  # the next read discards the uncommitted set
     assert _stages(root) == [] and list(root.rglob("*.tmp")) == []
@@ -91,9 +94,9 @@ def test_killed_while_staging_the_old_set_stands(project):
 
 def test_killed_while_moving_into_place_the_new_set_is_completed(project):
     root, runs = project
-    moving = lambda: any((s / MANIFEST).exists() and len(list(s.rglob("*.json"))) < CASES // 2  # noqa: E731
-                         for s in _stages(root))
-    assert _promote_and_kill(root, runs, moving), "the promote finished before it could be killed"
+    _promote_killed_in("moving", root, runs)
+    (stage,) = _stages(root)
+    assert (stage / MANIFEST).exists() and len(list(stage.rglob("*.json"))) == CASES - HALF + 1  # and the manifest
     assert _on_disk(root) == {0.1, 0.2}  # on disk a mix for now: the manifest says how to finish it
     with pytest.warns(InterruptedPromoteWarning, match="completed an interrupted promote"):
         recover(root)
@@ -154,6 +157,6 @@ def test_two_promotes_at_once_into_the_same_case_files_lose_no_kind(tmp_path):
             env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}, stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE))
     for child in children:
-        assert child.wait(timeout=120) == 0, child.stderr.read()
+        assert child.wait(timeout=600) == 0, child.stderr.read()
     stored = load_baselines(root, [("s", f"c={n}") for n in range(100)])
     assert len(stored) == 200  # both kinds of every case: each promote merged into the other's files
