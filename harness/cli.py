@@ -398,12 +398,14 @@ def report(run_ref, baselines_dir, runs_dir, out_dir, alpha, strict, base_ref, r
     from harness.commands import judge_run, open_history
     from harness.report import write_reports
     from harness.store import load_run, resolve_run
+    from harness.store.preflight import check_folder
 
     baselines_dir, runs_dir, out_dir = _project((), baselines_dir, runs_dir, out_dir)
     if strict:
         _strict_check(baselines_dir)
     record = load_run(resolve_run(run_ref, runs_dir))
     base = load_run(resolve_run(base_ref, runs_dir)) if base_ref else None
+    check_folder(out_dir, "output", "--out")  # a file, a read-only or full disk: named before judging
     history = open_history(runs_dir)
     outcome, stored = judge_run(record, baselines_dir, alpha=alpha, strict=strict, history=history)
     paths = write_reports(record, outcome, stored, out_dir, history=history, report_url=report_url, base_run=base)

@@ -13,6 +13,7 @@ history database, and raises the first problem as a :class:`~harness.errors.Reso
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import tempfile
@@ -57,8 +58,16 @@ def check_folder(path: Path, role: str, option: str) -> None:
     except OSError as exc:
         # named by the folder, not the probe file inside it
         fault = describe(OSError(exc.errno, exc.strerror), str(path))
-        fault.message = f"the {role} folder cannot be written: {fault.message}"
-        fault.hint = f"{fault.hint} (or pass another {option})"
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR):  # before the run: nothing was removed, it cannot be made
+            fault.message = f"the {role} folder {path} cannot be created ({exc.strerror})"
+            fault.hint = f"pass another {option}, in a folder that exists and can be written"
+        elif exc.errno in (errno.EROFS, errno.ENOSPC, errno.EDQUOT):
+            fault.message = f"the {role} folder cannot be written: {fault.message}"
+            fault.hint = (f"pass another {option}, on a writable disk" if exc.errno == errno.EROFS else
+                          f"free some space (df -h {path}), or pass another {option}")
+        else:
+            fault.message = f"the {role} folder cannot be written: {fault.message}"
+            fault.hint = f"{fault.hint} (or pass another {option})"
         raise fault from exc
     need = _free_bytes()
     if free < need:

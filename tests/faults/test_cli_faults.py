@@ -230,6 +230,29 @@ def test_a_read_only_baselines_folder_during_promote_is_exit_4(project, capsys, 
     assert "the baselines folder cannot be written" in err and "--baselines" in err
 
 
+def test_report_checks_its_output_folder_before_writing(project, capsys, tmp_path):
+    """``harness report --out`` is checked as the gate's is: a file, a read-only folder, named with --out."""
+    code, _, _ = harness(capsys, "run", "suite.yaml", "--quiet")
+    assert code == 0
+    (tmp_path / "afile").write_text("mine")
+    code, out, err = harness(capsys, "report", "latest", "--out", tmp_path / "afile")
+    assert code == 4 and out == "", err
+    assert f"the output folder {tmp_path / 'afile'} is a file, not a folder" in err and "pass another --out" in err
+    assert (tmp_path / "afile").read_text() == "mine" and "errno" not in err
+    with read_only_folder(tmp_path / "ro") as ro:
+        code, out, err = harness(capsys, "report", "latest", "--out", ro)
+        assert code == 4 and out == "", err
+        assert "the output folder cannot be written" in err and "--out" in err and not any(Path(ro).iterdir())
+
+
+def test_a_runs_folder_that_cannot_be_created_is_named_with_the_option(project, capsys, tmp_path):
+    (tmp_path / "afile").write_text("")
+    code, _, err = harness(capsys, "run", "suite.yaml", "--runs-dir", tmp_path / "afile" / "runs", "--quiet")
+    assert code == 4, err
+    assert f"the runs folder {tmp_path / 'afile' / 'runs'} cannot be created" in err
+    assert "fix: pass another --runs-dir" in err and "removed while" not in err
+
+
 def test_a_failing_history_still_writes_the_record_and_reports_with_the_failure(project, capsys, monkeypatch):
     from harness.errors import ResourceError
     from harness.store.history import History
