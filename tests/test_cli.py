@@ -103,6 +103,16 @@ def test_compare_without_runs_says_what_to_do(project, capsys):
 
 
 @pytest.mark.sdk
+@pytest.mark.parametrize("command", [("compare",), ("report",), ("baseline", "promote")])
+def test_a_suite_given_where_a_run_is_expected_says_what_a_run_is(project, capsys, command):
+    for ref, what in (("suites/ghz.yaml", "a suite file"), ("suites", "a folder")):
+        code, out, err = harness(capsys, *command, ref)
+        assert code == 2 and out == "", err
+        assert f"error: {ref}: {what}, not a run record" in err
+        assert "fix: give a run: its id, its record (.runs/<run-id>.json) or latest" in err
+        assert f"`harness run {ref}`, then pass latest" in err and "Traceback" not in err
+
+
 def test_gate_without_any_baseline_never_passes_and_a_missing_one_fails_strict(project, capsys):
     suite = project / "suites" / "ghz.yaml"
     suite.write_text(ghz(baselines=("classical", "simulator")))

@@ -68,6 +68,11 @@ def resolve_run(ref: str, runs_dir: Path = DEFAULT_RUNS_DIR) -> Path:
     if ref == "latest":
         return latest_run(runs_dir)
     candidate = Path(ref)
+    given = "give a run: its id, its record (.runs/<run-id>.json) or latest"
+    if candidate.suffix.lower() in (".yaml", ".yml") or candidate.is_dir():
+        what = "a folder" if candidate.is_dir() else "a suite file"
+        raise BaselineError(f"{ref}: {what}, not a run record",
+                            hint=f"{given}; to run the suites first: `harness run {ref}`, then pass latest")
     if candidate.suffix == ".json" or candidate.exists():
         return candidate
     return Path(runs_dir) / f"{ref}.json"
