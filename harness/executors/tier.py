@@ -147,6 +147,7 @@ def _run_quantum(case: TierCase, tier: str, settings: Any, factory: DeviceFactor
     """The simulator result, or the hardware raw and mitigated pair, and the loop's outcome."""
     from harness.mitigation import mitigate
     from harness.mitigation import execute_raw as mitigate_raw
+    from harness.mitigation.base import HistogramScore
     from harness.suite.schema import MitigationSettings
 
     started = _now()
@@ -179,8 +180,13 @@ def _run_quantum(case: TierCase, tier: str, settings: Any, factory: DeviceFactor
                            lineage={**common, "device": device.lineage(), "started": started,
                                     "finished": _now()})], outcome
 
-        def score(probs, shots):
+        def score_one(probs, shots):
             return case.workload.score(problem, probs, shots)
+
+        score: Any = score_one
+        if case.workload.scores_histograms():  # the bootstrap scores all its resamples in one call
+            score = HistogramScore(score_one, lambda keys, probs, shots: case.workload.score_many(
+                problem, keys, probs, shots))
 
         loop_timings = dict(device.clock.seconds)
         loop_resources = device.resources.to_dict()

@@ -27,11 +27,15 @@ if TYPE_CHECKING:
 
     from harness.suite.schema import MitigationSettings
 
-__all__ = ["Context", "MitigationOutcome", "Score", "Technique", "Variant", "as_circuits", "joint_score"]
+__all__ = ["Context", "HistogramScore", "MitigationOutcome", "Score", "ScoreMany", "Technique", "Variant", "as_circuits",
+           "joint_score"]
 
 Score = Callable[[Any, int], "dict[str, Metric]"]
 """A workload's pure scoring of an output distribution, or of a list of them (see ``Workload.score``)."""
 JointScore = Callable[[Sequence[Mapping[str, float]], int], "dict[str, Metric]"]
+ScoreMany = Callable[[Sequence[str], np.ndarray, int], "Mapping[str, np.ndarray]"]
+"""``(keys, probs, shots) -> {metric: values}``: a score's values for every row of a ``(rows, len(keys))``
+matrix of distributions over ``keys`` (the bootstrap's resamples, scored at once)."""
 Variant = tuple["QuantumCircuit", float]
 """A circuit a technique asks to run and its weight in the mix of its siblings."""
 Level = Literal["estimate", "distribution", "readout"]
@@ -51,6 +55,19 @@ def joint_score(score: Score, multi: bool) -> JointScore:
     if multi:
         return score
     return lambda probs, shots: score(probs[0], shots)
+
+
+@dataclass(frozen=True)
+class HistogramScore:
+    """A workload's score with its vectorised twin: ``many`` gives the same values as ``one`` for
+    each row of a matrix of outcome histograms at once (the bootstrap scores all its resamples in
+    one call instead of one dict each). Called like ``one``, so it goes wherever a :data:`Score` does."""
+
+    one: Score
+    many: ScoreMany
+
+    def __call__(self, probs: Any, shots: int) -> "dict[str, Metric]":
+        return self.one(probs, shots)
 
 
 @dataclass
@@ -109,6 +126,10 @@ class Technique:
     name: str = ""
     field: str = ""
     level: Level = "distribution"
+    batched: bool = True
+    """The bootstrap may treat all resamples at once: an ``estimate`` technique's :meth:`combine_many`
+    and a ``readout`` technique's ``correct_matrix`` handle every resample, and nothing it does
+    draws random choices per resample (PEC's resampled circuits do: False)."""
 
     def config(self, settings: "MitigationSettings") -> Any:
         """This technique's block of ``settings`` (None when it is off)."""
@@ -132,6 +153,18 @@ class Technique:
                 ctx: Context) -> dict[str, float]:
         """Estimate level: the points' metric values to one estimate per metric."""
         raise NotImplementedError(f"{self.name} does not combine metric values")
+
+    def combine_many(self, values: Sequence[Mapping[str, np.ndarray]], settings: "MitigationSettings",
+                     ctx: Context) -> dict[str, np.ndarray]:
+        """:meth:`combine` of every resample at once: per point, ``{metric: one value per resample}``.
+        The default calls :meth:`combine` resample by resample."""
+        names = list(values[0])
+        rows = len(np.asarray(values[0][names[0]])) if names else 0
+        out: dict[str, list[float]] = {}
+        for r in range(rows):
+            for name, v in self.combine([{n: float(p[n][r]) for n in names} for p in values], settings, ctx).items():
+                out.setdefault(name, []).append(float(v))
+        return {name: np.asarray(v, dtype=float) for name, v in out.items()}
 
     def record(self, values: Sequence[Mapping[str, float]], estimate: Mapping[str, float], ctx: Context) -> None:
         """Estimate level: keep what the point estimate's combine saw in ``ctx.info`` (not the bootstrap's)."""

@@ -2,7 +2,10 @@
 and the bootstrap standard error of a whole mitigation pipeline.
 
 All resamples of a circuit are drawn at once, as a ``(repeats, keys)`` matrix, and turned into
-distributions at once; only the workload's ``score`` runs once per resample, on a plain dict.
+distributions at once. :func:`bootstrap_draws` then runs the workload's ``score`` once per
+resample, on a plain dict; :func:`bootstrap_draws_many` keeps the resamples as matrices to the
+end, for a score written as a vectorised function of an outcome histogram
+(:class:`~harness.mitigation.base.HistogramScore`): the same draws, the same values.
 This module imports nothing else from :mod:`harness.mitigation`, so techniques and the package
 both import it without a cycle.
 """
@@ -18,6 +21,7 @@ from harness.records import Metric
 __all__ = [
     "Distributions",
     "bootstrap_draws",
+    "bootstrap_draws_many",
     "bootstrap_stderr",
     "probabilities",
     "probabilities_many",
@@ -30,6 +34,8 @@ __all__ = [
 
 Distributions = Callable[[int, Sequence[str], np.ndarray], "list[dict[str, float]]"]
 """``(i, keys, draws) -> one distribution per row``: circuit ``i``'s resampled counts (a repeats x keys matrix)."""
+Histograms = Callable[[int, Sequence[str], np.ndarray], "tuple[Sequence[str], np.ndarray]"]
+"""``(i, keys, draws) -> (outcomes, probs)``: the rows of :data:`Distributions` as one ``(repeats, outcomes)`` matrix."""
 
 
 def probabilities(counts: Mapping[str, int]) -> dict[str, float]:
@@ -88,6 +94,24 @@ def bootstrap_draws(
         for name, v in estimate(list(dists)).items():
             draws.setdefault(name, []).append(float(v))
     return {name: np.asarray(vs, dtype=float) for name, vs in draws.items()}
+
+
+def bootstrap_draws_many(
+    estimate: Callable[[Sequence[tuple[Sequence[str], np.ndarray]]], Mapping[str, np.ndarray]],
+    counts: Sequence[Mapping[str, int]],
+    repeats: int,
+    rng: np.random.Generator,
+    histograms: Histograms | None = None,
+    rngs: Sequence[np.random.Generator | None] | None = None,
+) -> dict[str, np.ndarray]:
+    """:func:`bootstrap_draws` with every resample at once: the same generators drawn in the same
+    order, each circuit's resamples kept as one ``(outcomes, (repeats, outcomes) matrix)`` pair
+    (default: their frequencies), and ``estimate`` mapping those pairs, one per circuit in order,
+    to ``{name: one value per resample}``."""
+    to_hist = histograms or (lambda i, keys, draws: (keys, draws / draws.sum(axis=1, keepdims=True)))
+    gens = list(rngs) if rngs is not None else [None] * len(counts)
+    per_circuit = [to_hist(i, *resample_many(c, repeats, gens[i] or rng)) for i, c in enumerate(counts)]
+    return {name: np.asarray(v, dtype=float).reshape(-1) for name, v in estimate(per_circuit).items()}
 
 
 def stderr_of(draws: Mapping[str, np.ndarray]) -> dict[str, float | None]:

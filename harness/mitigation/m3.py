@@ -43,6 +43,7 @@ class M3(Readout):
 
     name = "m3"
     field = "m3"
+    batched = False  # mthree solves one histogram at a time
 
     def config(self, settings: "MitigationSettings") -> Any:
         from harness.suite.schema import M3Settings

@@ -138,6 +138,7 @@ class PEC(Technique):
     name = "pec"
     field = "pec"
     level = "estimate"
+    batched = False  # its bootstrap redraws the sampled circuits in every resample's combine
 
     def expand(self, circuit: "QuantumCircuit", settings: "MitigationSettings", ctx: Context) -> list[Variant]:
         if len(ctx.logical) != 1:

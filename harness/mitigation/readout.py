@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
     from harness.suite.schema import MitigationSettings
 
-__all__ = ["MAX_CLBITS", "Readout", "correct", "correct_many", "inverse_matrices", "measured_qubits",
+__all__ = ["MAX_CLBITS", "Readout", "correct", "correct_many", "correct_matrix", "inverse_matrices", "measured_qubits",
            "project_to_simplex", "resampled_confusions"]
 
 MAX_CLBITS = 16
@@ -103,6 +103,18 @@ def correct_many(keys: Sequence[str], draws: np.ndarray, inverses: Sequence[np.n
     Each of ``inverses`` (clbit 0 first) is one 2x2 matrix for every row, or a ``(rows, 2, 2)``
     stack with one matrix per row (the bootstrap of a measured calibration).
     """
+    names, probs = correct_matrix(keys, draws, inverses)
+    out: list[dict[str, float]] = []
+    for row in probs:
+        kept = np.flatnonzero(row > 0).tolist()
+        out.append(dict(zip(map(names.__getitem__, kept), row[kept].tolist())))
+    return out
+
+
+def correct_matrix(keys: Sequence[str], draws: np.ndarray,
+                   inverses: Sequence[np.ndarray]) -> tuple[list[str], np.ndarray]:
+    """:func:`correct_many` as one matrix: the outcomes some row gives a positive probability, and
+    a ``(rows, outcomes)`` matrix of every row's corrected distribution over them (zeros elsewhere)."""
     n = len(inverses)
     draws = np.asarray(draws, dtype=float)
     rows = draws.shape[0]
@@ -110,9 +122,8 @@ def correct_many(keys: Sequence[str], draws: np.ndarray, inverses: Sequence[np.n
     # One-hot scatter of keys onto the 2^n outcomes (a matrix product: repeated keys add up).
     scatter = np.zeros((len(keys), 2**n))
     scatter[np.arange(len(keys)), [int(k, 2) for k in keys]] = 1.0
-    names = [format(i, f"0{n}b") for i in range(2**n)]
     step = max(1, _BATCH_ENTRIES >> n)
-    out: list[dict[str, float]] = []
+    blocks: list[tuple[np.ndarray, np.ndarray]] = []  # per block of rows: its outcomes in use, their values
     for start in range(0, rows, step):
         block = draws[start:start + step]
         tensor = ((block / block.sum(axis=1, keepdims=True)) @ scatter).reshape((-1,) + (2,) * n)
@@ -121,10 +132,14 @@ def correct_many(keys: Sequence[str], draws: np.ndarray, inverses: Sequence[np.n
             inv = stacks[n - 1 - k][start:start + step]
             moved = np.moveaxis(tensor, k + 1, -1)
             tensor = np.moveaxis(np.einsum("b...j,bij->b...i", moved, inv), -1, k + 1)
-        for probs in project_to_simplex(tensor.reshape(len(block), -1)):
-            kept = np.flatnonzero(probs > 0).tolist()
-            out.append(dict(zip(map(names.__getitem__, kept), probs[kept].tolist())))
-    return out
+        probs = project_to_simplex(tensor.reshape(len(block), -1))
+        used = np.flatnonzero((probs > 0).any(axis=0))
+        blocks.append((used, probs[:, used]))
+    outcomes = np.unique(np.concatenate([used for used, _ in blocks])) if blocks else np.zeros(0, dtype=int)
+    out = np.zeros((rows, len(outcomes)))
+    for b, (used, values) in enumerate(blocks):
+        out[b * step:b * step + len(values), np.searchsorted(outcomes, used)] = values
+    return [format(int(i), f"0{n}b") for i in outcomes], out
 
 
 def _confusion(p10: np.ndarray | float, p01: np.ndarray | float) -> np.ndarray:
@@ -229,13 +244,22 @@ class Readout(Technique):
             cache[rows] = [[np.linalg.pinv(a) for a in m] for m in resampled_confusions(rows, ctx)]
         return cache[rows]
 
+    def _inverses(self, leaf: int, rows: int, ctx: Context) -> list[np.ndarray]:
+        origin = ctx.origins[leaf] if ctx.origins else leaf
+        if rows > 1 and "cal_counts" in ctx.state:
+            return self._bootstrap_inverses(rows, ctx)[origin]
+        return ctx.state["inverses"][origin]
+
     def correct_many(self, leaf: int, keys: Sequence[str], draws: np.ndarray, ctx: Context) -> list[dict[str, float]]:
         """Corrected distributions of executed circuit ``leaf``'s count rows."""
-        origin = ctx.origins[leaf] if ctx.origins else leaf
         draws = np.asarray(draws)
-        if draws.shape[0] > 1 and "cal_counts" in ctx.state:
-            return correct_many(keys, draws, self._bootstrap_inverses(draws.shape[0], ctx)[origin])
-        return correct_many(keys, draws, ctx.state["inverses"][origin])
+        return correct_many(keys, draws, self._inverses(leaf, draws.shape[0], ctx))
+
+    def correct_matrix(self, leaf: int, keys: Sequence[str], draws: np.ndarray,
+                       ctx: Context) -> tuple[list[str], np.ndarray]:
+        """:meth:`correct_many` as one matrix (see :func:`correct_matrix`): the same distributions."""
+        draws = np.asarray(draws)
+        return correct_matrix(keys, draws, self._inverses(leaf, draws.shape[0], ctx))
 
     def cost(self, circuits: int, shots: int, settings: "MitigationSettings", base_shots: int) -> tuple[int, int]:
         cfg = self.config(settings)

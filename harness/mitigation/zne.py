@@ -173,6 +173,17 @@ class ZNE(Technique):
         return {name: extrapolate(scales, [v[name] for v in values], zne.extrapolation, zne.order)
                 for name in values[0]}
 
+    def combine_many(self, values: Sequence[Mapping[str, np.ndarray]], settings: "MitigationSettings",
+                     ctx: Context) -> dict[str, np.ndarray]:
+        """Every resample's extrapolation: for a linear fit one product of its weights with the
+        ``(points, resamples)`` values; the exponential fit is mitiq's, resample by resample."""
+        zne = settings.zne
+        if zne.extrapolation not in LINEAR_METHODS:
+            return super().combine_many(values, settings, ctx)
+        w = np.asarray(extrapolation_weights(tuple(float(s) for s in zne.scale_factors), zne.extrapolation,
+                                             zne.order))
+        return {name: w @ np.stack([np.asarray(v[name], dtype=float) for v in values]) for name in values[0]}
+
     def record(self, values: Sequence[Mapping[str, float]], estimate: Mapping[str, float], ctx: Context) -> None:
         """Keep the per-scale values and the extrapolated ones in the details."""
         info = ctx.info.setdefault(self.name, {})

@@ -8,7 +8,9 @@ A workload is the only place that knows its problem's physics. The harness drive
    and returns the final circuit and its counts;
 4. ``score(problem, probs, shots)`` turns a (possibly mitigated) distribution of that final circuit
    into metrics. Mitigation calls it on every noise-scaled distribution, so it must be a pure
-   function of ``probs``.
+   function of ``probs``. A workload may also write ``score_many(problem, keys, probs, shots)``, the
+   same values for every row of a matrix of distributions at once: the bootstrap then scores its
+   resamples in one call (see :class:`~harness.mitigation.base.HistogramScore`).
 
 A workload whose estimate needs several circuits (an energy measured in several Pauli bases)
 sets ``multi_circuit = True``: its ``quantum`` fills ``QuantumOutcome.circuits`` and
@@ -23,7 +25,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Sequence
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
@@ -129,3 +131,16 @@ class Workload(ABC):
 
         With ``multi_circuit`` set, ``probs`` is a sequence of distributions, one per final circuit.
         """
+
+    def score_many(self, problem: Any, keys: Sequence[str], probs: np.ndarray, shots: int) -> dict[str, np.ndarray]:
+        """Optional, single-circuit workloads: :meth:`score`'s values (not stderrs) for each row of a
+        ``(rows, len(keys))`` matrix of distributions over the bitstrings ``keys``, as arrays.
+
+        Not overridden (this default): the bootstrap calls :meth:`score` once per resample instead.
+        """
+        raise NotImplementedError(f"workload {self.name} has no vectorised score")
+
+    @classmethod
+    def scores_histograms(cls) -> bool:
+        """Whether this workload writes :meth:`score_many` (and is single-circuit, where it applies)."""
+        return cls.score_many is not Workload.score_many and not cls.multi_circuit

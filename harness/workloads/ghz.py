@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
 from pydantic import Field
@@ -182,3 +182,24 @@ class GHZ(Workload):
             "hellinger_fidelity": Metric(fid, "distribution", fid_err, shots),
             "normalized_fidelity": Metric(norm, "distribution", norm_err, shots),
         }
+
+    def score_many(self, problem: GHZProblem, keys: Sequence[str], probs: np.ndarray,
+                   shots: int) -> dict[str, np.ndarray]:
+        """:meth:`score`'s values for each row of ``probs`` (distributions over ``keys``) at once."""
+        p = np.maximum(np.asarray(probs, dtype=float), 0.0)
+        total = p.sum(axis=1, keepdims=True)
+        if (total <= 0).any():
+            raise UnsupportedError("the distribution to score has no positive probability",
+                                   hint="check the counts or the mitigation that produced them")
+        p = p / total
+        column = {k: j for j, k in enumerate(keys)}
+        ideal = [(column[k], q) for k, q in problem.ideal.items() if k in column]
+        mass = np.zeros((p.shape[0], len(ideal)))  # the rows' probabilities of the ideal outcomes seen
+        for j, (c, _) in enumerate(ideal):
+            mass[:, j] = p[:, c]
+        q = np.array([q for _, q in ideal])
+        success = np.minimum(mass.sum(axis=1), 1.0)
+        fid = np.minimum((np.sqrt(mass * q).sum(axis=1)) ** 2, 1.0)
+        f_uniform = sum(math.sqrt(v) for v in problem.ideal.values()) ** 2 / 2**problem.n
+        norm = np.clip((fid - f_uniform) / (1.0 - f_uniform), 0.0, 1.0)
+        return {"success_probability": success, "hellinger_fidelity": fid, "normalized_fidelity": norm}
