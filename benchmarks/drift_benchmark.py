@@ -17,8 +17,10 @@ excess variance is learned from that history and pooled per kind, as the gate do
 Detectors, each deciding "regression" per metric per night:
 
 - ``engine``: harness.drift as the gate runs it, Holm at family-wise alpha 0.01 over all 300,
-  tolerance 0: z+excess on proportions and expectations (excess from
-  :func:`harness.drift.excess.pooled_excess` over the history); the pooled-count z-test with a
+  tolerance 0: on proportions the variance under the null learned from the history (its total per
+  night, shot noise at the history's level plus the excess, on both sides: ``t-null-history``), on
+  expectations t+excess (excess from :func:`harness.drift.excess.pooled_excess` over the history,
+  pooled per kind); for proportions in trials (no history in this benchmark) the pooled-count test with a
   between-trial variance term moderated across the night's trials
   (:mod:`harness.drift.pooled_trials`); timings relative to the night's machine shift, a moderated t
   on winsorised log repeats (:mod:`harness.drift.machine`). Computed with the same pure functions
@@ -237,11 +239,14 @@ def scores(base, new, s: Suite, excess: "Learned") -> dict[str, np.ndarray]:
     mb, mn = qb.mean(-1), qn.mean(-1)
     w_p, w_q, w_e = pb - pn, mb - mn, eb - en  # higher is better: worsening = base - new
     ex_p, ex_e = excess[:N_PROP], excess[N_PROP:]
-    var_p = _bin_se(pn) ** 2 + _bin_se(pb) ** 2 + 2 * ex_p.value
+    # proportions: the variance under the null, the history's total per night on each side, with its dof
+    # (harness.drift.per_metric.history_null: every proportion here is above 0.5 and higher is better, so a
+    # drop moves it toward 0.5), not each side's binomial variance at its own value
+    var_p = np.broadcast_to(2 * ex_p.total, w_p.shape)
     var_e = np.broadcast_to(2 * s.se_e ** 2 + 2 * ex_e.value, w_e.shape)
     var_q, df_q = trial_var(qb, qn)
     # t references with Satterthwaite df from the estimated variances, as harness.drift.compare does
-    p_p = special.stdtr(ex_p.df(var_p), -w_p / np.sqrt(var_p))
+    p_p = special.stdtr(ex_p.dof, -w_p / np.sqrt(var_p))
     p_q = special.stdtr(df_q, -w_q / np.sqrt(var_q))
     p_e = special.stdtr(ex_e.df(var_e), -w_e / np.sqrt(var_e))
     w_t, p_t = relative_timings(lb, ln)

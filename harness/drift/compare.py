@@ -27,6 +27,10 @@ carries its degrees of freedom (:class:`harness.drift.excess.Excess`, what
 ``learning.learned_excess`` returns) makes it a t-test, ``t+excess``, with Welch-Satterthwaite
 degrees of freedom from the estimate; a plain float is taken as known (``z+excess``). The note
 gives the term. Scalars with trials and timings already measure their own spread and are left alone.
+A proportion whose worsening moves it toward 0.5 and whose two sides have the history's shots and
+trials is judged instead with the variance under the null, the history's total per night on both
+sides with its degrees of freedom (``t-null-history``, :func:`harness.drift.per_metric.history_null`),
+not each side's binomial variance at its own value, which a regression toward 0.5 inflates.
 
 Effects, intervals, tolerance and minimum detectable effect are in the metric's unit in every
 verdict; for timings, judged on the log scale, they are converted against the baseline value

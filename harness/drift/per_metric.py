@@ -13,14 +13,14 @@ from typing import Any
 import numpy as np
 
 from harness.drift.batch import Pending
-from harness.drift.excess import excess_df, pooled_excess
+from harness.drift.excess import Excess, excess_df, pooled_excess
 from harness.drift.machine import MachineModel, fit_machine
 from harness.drift.pooled_trials import pooled_trials_args, trial_moments_many
 from harness.drift.stat_tests import Comparison, binomial_stderr, timing_test
 from harness.kinds import EXCESS_KINDS, METRIC_TESTS
 from harness.records import Metric, Result, Run
 
-__all__ = ["TIMING_JITTER", "additive_test", "cache_hits", "run_wide", "timing_test_of", "usable"]
+__all__ = ["TIMING_JITTER", "additive_test", "cache_hits", "history_null", "run_wide", "timing_test_of", "usable"]
 
 TIMING_JITTER = 0.3
 """Assumed log standard deviation of one timing repeat (about 30 %), used only when fewer than 3
@@ -42,8 +42,43 @@ def _stderr(m: Metric) -> float | None:
     return None
 
 
+def history_null(new: Metric, old: Metric, better: str, excess: float | None) -> Excess | None:
+    """``excess`` when its ``total`` is the variance to judge the proportion with, else None.
+
+    A proportion's binomial variance depends on the proportion. Where a worsening moves it toward
+    0.5 (higher is better above 0.5, lower is better below), the new side's variance at its own
+    value grows with the regression, so a test that takes each side's variance at its own value
+    (Wald) gives away power exactly where a regression is; pooling both sides (the score test)
+    gives away a little more with equal shots: ``2 pbar (1 - pbar) = pb qb + pn qn + (pb - pn)^2 / 2``.
+    The variance the null hypothesis implies is the one of the nights the metric was accepted on,
+    under tonight's judged configuration and against tonight's baseline (:mod:`harness.drift.learning`):
+    their mean squared shot error plus the excess, the ``total`` of an
+    :class:`~harness.drift.excess.Excess`, estimated with its ``dof`` and independent of tonight's
+    pair, so the t reference is exact for it. It is used for a proportion (single, or pooled over
+    trials, whose stored standard error then holds the between-trial spread) whose two sides have the
+    shots and trials the history was learned at (tonight's: the configuration includes them).
+
+    Where a worsening moves the proportion away from 0.5, the stepped side's own variance is the
+    smaller one and the Wald test (calibrated too: its first-order terms cancel between the sides)
+    is the more powerful: None, and the caller keeps each side's own variance.
+    """
+    if new.kind != "proportion" or not isinstance(excess, Excess) or not math.isfinite(excess.dof):
+        return None
+    if not new.n or new.n != old.n or len(new.samples) != len(old.samples) or not excess.total > 0:
+        return None
+    toward_half = old.value > 0.5 if better == "higher" else old.value < 0.5
+    return excess if toward_half else None
+
+
 def additive_test(new: Metric, old: Metric, better: str, excess: float | None = None,
               between: tuple[float, float, float, float] | None = None) -> tuple[Pending | None, str]:
+    null = history_null(new, old, better, excess)
+    if null is not None:  # both sides' variance as the null implies it, from the history (see history_null)
+        se = math.sqrt(null.total)
+        note = (f"variance under the null from the accepted history: sd {se:.3g} per side (shot "
+                f"{math.sqrt(max(0.0, null.total - null)):.3g}, excess {math.sqrt(null):.3g}), not each side's own at its "
+                f"value; t reference with the estimate's df={null.dof:.0f}")
+        return Pending("z", (new.value, se, old.value, se, null.dof), better, "t-null-history", "additive", note), ""
     if between is not None:
         # proportions in trials with known shots: pooled counts, between-trial variance term
         ex_new, ex_old, shot_new, shot_old = between

@@ -33,12 +33,14 @@ def test_satterthwaite_matches_welch_for_two_estimated_variances():
 
 
 def test_an_estimated_excess_makes_the_z_test_a_t_test_with_its_df():
-    old, new = Metric(0.80, "proportion", n=4000), Metric(0.77, "proportion", n=4000)
+    # an expectation value (a proportion with its history's shots takes the null variance instead:
+    # tests/drift/test_history_null.py)
+    old, new = Metric(0.80, "expectation", stderr=0.0063), Metric(0.77, "expectation", stderr=0.0067)
     key = ("ghz", "n=3", "hardware.raw", "p")
-    shot = 0.8 * 0.2 / 4000
+    shot = 0.0063 ** 2
     ex = Excess(0.0001, dof=6.0, total=0.0001 + shot)
     v = _one(new, old, {key: ex})
-    var = 0.8 * 0.2 / 4000 + 0.77 * 0.23 / 4000 + 2 * 0.0001
+    var = 0.0063 ** 2 + 0.0067 ** 2 + 2 * 0.0001
     df = var ** 2 * 6.0 / (2 * (0.0001 + shot)) ** 2
     assert v.test == "t+excess" and f"df={df:.0f}" in v.note
     assert v.p_value == pytest.approx(float(stats.t.sf(0.03 / math.sqrt(var), df)), rel=1e-9)

@@ -81,7 +81,7 @@ def test_vectorised_verdicts_equal_one_scalar_test_per_metric(seed):
     slow = compare(run, stored, history_excess=excess, reference=True)
     assert len(fast) == len(slow) == len(KINDS) * 30
     tests = {v.test for v in fast}
-    for name in ("z", "t+excess", "z+excess", "t-pooled-trials", "welch-t", "t-log-machine", "z-log", "z-log-assumed"):
+    for name in ("z", "t+excess", "z+excess", "t-null-history", "t-pooled-trials", "welch-t", "t-log-machine", "z-log", "z-log-assumed"):
         assert name in tests, name  # every family and variant was exercised
     assert {v.status for v in fast} >= {"regression", "improvement", "unchanged", "inconclusive"}
     for a, b in zip(fast, slow):
