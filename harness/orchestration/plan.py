@@ -14,6 +14,7 @@ from harness.kinds import (CLASSICAL, GOOGLE_PREFIX, HARDWARE, IBM_PREFIX, PROVI
                            declared_tiers, is_real_backend, provider_of, tier_kinds)
 from harness.lineage import source_sha256
 from harness.suite import Case, Suite, expand
+from harness.suite.loader import hint_for
 from harness.workloads.base import MetricInfo, Workload, WorkloadParams
 
 __all__ = ["COMMON_METRICS", "CasePlan", "SuitePlan", "plan_suite", "plan_without_code"]
@@ -211,7 +212,14 @@ def plan_suite(suite: Suite, *, check_width: bool = True) -> SuitePlan:
         options = workload.Options.model_validate(model.options)
     except ValidationError as exc:
         loc, msg = _validation_message(exc)
-        raise suite.error(("options", *loc), msg, hint=f"see the {workload.name} options in README.md") from None
+        first = exc.errors()[0]
+        names = ", ".join(workload.Options.model_fields)
+        if first["type"] != "extra_forbidden":
+            hint = f"{hint_for(first)}; see the {workload.name} options in README.md"
+        else:
+            hint = (f"remove the key, or check its spelling: the {workload.name} options are {names}" if names
+                    else f"remove the key: workload {workload.name!r} takes no options")
+        raise suite.error(("options", *loc), msg, hint=hint) from None
     available = {**workload.metrics, **COMMON_METRICS}
     simulator = model.baselines.simulator
     for name in model.metrics:
@@ -258,7 +266,7 @@ def plan_suite(suite: Suite, *, check_width: bool = True) -> SuitePlan:
                 raise suite.error(("matrix",), f"case {case.case_id}: {msg}",
                                   hint=f"the {workload.name} matrix takes: {', '.join(workload.Params.model_fields)}") from None
             index = next(i for i, v in enumerate(model.matrix[key]) if v is case.params[key] or v == case.params[key])
-            raise suite.error(("matrix", key, index, *loc[1:]), msg, hint="fix the value in the matrix") from None
+            raise suite.error(("matrix", key, index, *loc[1:]), msg, hint=hint_for(exc.errors()[0])) from None
         except SuiteError:
             raise
         _check_numbers(suite, case, params)

@@ -21,7 +21,7 @@ from ruamel.yaml.reader import ReaderError
 from harness.errors import SuiteError
 from harness.suite.schema import SuiteModel
 
-__all__ = ["SUITE_SUFFIXES", "Suite", "is_suite_file", "load_suite", "load_suites"]
+__all__ = ["SUITE_SUFFIXES", "Suite", "hint_for", "is_suite_file", "load_suite", "load_suites"]
 
 
 @dataclass(frozen=True)
@@ -194,15 +194,35 @@ def _unportable(node: Any, loc: tuple = ()) -> tuple[tuple, str] | None:
     return None
 
 
-def _hint_for(err: dict) -> str | None:
-    kind = err.get("type", "")
+_BOUNDS = {"ge": "of at least {}", "gt": "above {}", "le": "of at most {}", "lt": "below {}"}
+_TYPES = {"int": "a whole number such as 3", "float": "a number such as 0.5", "bool": "true or false",
+          "string": "a string (quote it if it reads as a number)", "list": "a list, [a, b]",
+          "dict": "a mapping, {key: value}"}
+
+
+def hint_for(err: dict) -> str:
+    """The fix for one pydantic error of a suite's (or a workload's) model: what to write instead."""
+    kind, ctx = err.get("type", ""), err.get("ctx") or {}
     if kind == "extra_forbidden":
         return "remove the key, or check its spelling against the suite format in README.md"
     if kind == "missing":
         return "add the key"
     if kind == "literal_error":
         return "use one of the values the message lists"
-    return None
+    bound = next((k for k in _BOUNDS if k in ctx), None)
+    if bound is not None:
+        return f"use a value {_BOUNDS[bound].format(ctx[bound])}"
+    if kind in ("too_short", "too_long"):
+        limit = ctx.get("min_length") if kind == "too_short" else ctx.get("max_length")
+        return f"give {'at least' if kind == 'too_short' else 'at most'} {limit} item(s)"
+    if kind == "string_pattern_mismatch":
+        return f"change the value to match {ctx.get('pattern')} (letters, digits and the characters it allows)"
+    if kind == "int_from_float":
+        return "write a whole number"
+    base = kind.rsplit("_", 1)[0]
+    if base in _TYPES:
+        return f"write {_TYPES[base]}"
+    return "fix the value (see the suite format in README.md)"
 
 
 MAX_SUITE_BYTES = 1 << 20
@@ -325,7 +345,7 @@ def load_suite(path: str | Path) -> Suite:
         first = exc.errors()[0]
         loc = tuple(p for p in first["loc"] if not (isinstance(p, str) and p.startswith("function-")))
         more = f" (and {exc.error_count() - 1} more problem(s))" if exc.error_count() > 1 else ""
-        raise suite_stub.error(loc, first["msg"] + more, hint=_hint_for(first)) from None
+        raise suite_stub.error(loc, first["msg"] + more, hint=hint_for(first)) from None
     _check_shots(suite_stub, model)
     if ".." in model.suite:  # the name is a folder under baselines/; the store refuses '..' in it too
         raise suite_stub.error(("suite",), f"suite name {model.suite!r} must not contain '..'", hint="rename the suite")

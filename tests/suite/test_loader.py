@@ -112,3 +112,40 @@ def test_a_folder_without_suites_is_an_error(tmp_path):
 def test_the_bundled_suites_load():
     suites = load_suites([Path(__file__).parents[2] / "suites"])
     assert {s.name for s in suites} >= {"ghz", "maxcut-qaoa"}
+
+
+@pytest.mark.parametrize("old, new, fix", [
+    ("suite: demo", "suite: my demo", "fix: change the value to match ^[A-Za-z0-9]"),
+    ("tolerance: 0.02", "tolerance: -0.02", "fix: use a value of at least 0"),
+    ("workload: ghz", "workload: ghz\ntrials: 0", "fix: use a value of at least 1"),
+    ("workload: ghz", "workload: ghz\nseed: 20.5", "fix: write a whole number"),
+    ("workload: ghz", "workload: ghz\nseed: abc", "fix: write a whole number such as 3"),
+    ("{engine: aer}", "{engine: aer, cross_check_noise: 0.9}", "fix: use a value of at most 0.5"),
+    ("{engine: aer}", "{engine: aer, cross_check_noise: [1]}", "fix: write a number such as 0.5"),
+    ("metrics:", "precision: {auto_shots: maybe}\nmetrics:", "fix: write true or false"),
+    ("  n: [3, 4]", "  n: 3", "fix: write a list, [a, b]"),
+])
+def test_every_refused_value_says_what_to_write_instead(tmp_path, old, new, fix):
+    assert old in GOOD
+    with pytest.raises(SuiteError) as err:
+        load_suite(write(tmp_path, GOOD.replace(old, new, 1)))
+    assert f"{tmp_path / 'demo.yaml'}:" in str(err.value) and fix in str(err.value), str(err.value)
+
+
+@pytest.mark.parametrize("matrix, options, fix", [
+    ({"n": [1], "shots": [100]}, None, "fix: use a value of at least 2"),
+    ({"n": ["abc"], "shots": [100]}, None, "fix: write a whole number such as 3"),
+    ({"n": [3], "shots": [100]}, {"colour": 1}, "fix: remove the key: workload 'ghz' takes no options"),
+])
+def test_a_value_the_workload_refuses_says_what_to_write_instead(tmp_path, matrix, options, fix):
+    from harness.orchestration.plan import plan_suite
+
+    text = suite_yaml("demo", matrix=matrix, baselines={"classical": {}}, **({"options": options} if options else {}))
+    with pytest.raises(SuiteError) as err:
+        plan_suite(load_suite(write(tmp_path, text)), check_width=False)
+    assert f"{tmp_path / 'demo.yaml'}:" in str(err.value) and fix in str(err.value), str(err.value)
+    if options:  # a workload with options lists them
+        text = suite_yaml("demo", "vqe_h2", matrix={"reps": [1], "shots": [100]}, baselines={"classical": {}},
+                          options={"maxiters": 3}, metrics={"energy": {"better": "lower"}})
+        with pytest.raises(SuiteError, match=r"fix: remove the key, or check its spelling: the vqe_h2 options are maxiter, "):
+            plan_suite(load_suite(write(tmp_path, text)), check_width=False)
