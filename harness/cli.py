@@ -301,6 +301,11 @@ def promote(run_ref, baselines_dir, runs_dir, suites):
 
     baselines_dir, runs_dir, _ = _project((), baselines_dir, runs_dir)
     record = load_run(resolve_run(run_ref, runs_dir))
+    known = sorted({r.suite for r in record.results})
+    unknown = [name for name in suites if name not in known]
+    if unknown:  # a misspelt --suite would otherwise promote nothing and say so in passing
+        raise BaselineError(f"run {record.run_id} has no suite {', '.join(map(repr, unknown))}",
+                            hint=f"use --suite with one of: {', '.join(known) or '(the run has no results)'}")
     check_folder(baselines_dir, "baselines", "--baselines")
     written = do_promote(record, baselines_dir, suites=suites or None)
     skipped = sum(1 for r in record.results if r.status != "ok")

@@ -101,6 +101,16 @@ def test_migrate_finds_the_project_root_and_refuses_a_missing_folder(repo, capsy
     assert code == 2 and f"{repo / 'nope'}: no such folder" in err and "fix: check the path given to --baselines" in err
 
 
+def test_promote_of_a_suite_the_run_does_not_hold_is_refused_and_writes_nothing(repo, capsys):
+    before = (repo / "baselines" / "ghz" / "n=3.json").read_bytes()
+    code, out, err = harness(capsys, "baseline", "promote", "latest", "--suite", "ghz", "--suite", "gzh")
+    assert code == 2 and out == "", err
+    assert "has no suite 'gzh'" in err and "fix: use --suite with one of: ghz" in err
+    assert (repo / "baselines" / "ghz" / "n=3.json").read_bytes() == before
+    code, out, _ = harness(capsys, "baseline", "promote", "latest", "--suite", "ghz")
+    assert code == 0 and "1 baseline file(s)" in out
+
+
 def test_uncommitted_baselines_lists_untracked_modified_staged_deleted_and_ignored(repo):
     root = repo / "baselines"
     assert uncommitted_baselines(root) == []
