@@ -315,8 +315,9 @@ class CaseItem(pytest.Item):
         state = _state(self.config)
         try:
             plan, run = state.case_results(self.suite, self.case_id)
-        except HarnessError as exc:
-            raise HarnessFailure(f"{self.suite.path}: {exc}") from None
+        except HarnessError as exc:  # a suite's error names its file already
+            named = str(exc).startswith(str(self.suite.path))
+            raise HarnessFailure(str(exc) if named else f"{self.suite.path}: {exc}") from None
         mine = [r for r in run.results if r.baseline == self.kind]
         for r in mine:
             if r.status != "ok":

@@ -82,6 +82,15 @@ def test_an_invalid_suite_is_one_failing_item_naming_the_line(pytester, suites):
     result.stdout.fnmatch_lines(["*invalid suite: */suites/ghz.yaml:3: seed: Input should be a valid integer*"])
 
 
+def test_a_case_refused_when_planned_fails_its_items_naming_the_file_once(pytester, suites):
+    suites.write_text(SUITE.replace("n: [3]", "n: [3.0]"))
+    result = run(pytester)
+    result.assert_outcomes(failed=3)  # classical, hardware.raw, hardware.mitigated
+    result.stdout.fnmatch_lines(["*/suites/ghz.yaml:5: matrix.n.0: n must be a whole number, not 3.0 (float)"])
+    refusals = [line for line in result.stdout.lines if "matrix.n.0" in line and "::" not in line]
+    assert len(refusals) == 3 and all(line.count("suites/ghz.yaml") == 1 for line in refusals), refusals
+
+
 TWO_CASES = """\
 suite: ghz-judge
 workload: ghz
