@@ -88,7 +88,7 @@ def _url(ctx, param, value):
     try:
         return check_report_url(value)
     except HarnessError as exc:
-        raise click.BadParameter(f"{exc} ({exc.hint})") from None
+        raise click.BadParameter(str(exc)) from None  # the message and, on its own line, the fix
 
 
 _publish = [

@@ -130,6 +130,7 @@ def test_report_url_is_checked_before_anything_runs(judged, tmp_path, capsys):
     dirs = _project(tmp_path, judged)
     code, _, err = _harness(capsys, "report", "latest", *dirs, "--report-url", "reports/index.html")
     assert code == 2 and "not an absolute http(s) address" in err and not (tmp_path / "reports").exists()
+    assert err.count("give where the HTML report is published") == 1, err  # the fix, said once
 
 
 def test_the_outcome_document_of_compare_json_validates(judged, tmp_path, capsys):
