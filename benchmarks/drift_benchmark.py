@@ -17,13 +17,14 @@ excess variance is learned from that history and pooled per kind, as the gate do
 Detectors, each deciding "regression" per metric per night:
 
 - ``engine``: harness.drift as the gate runs it, Holm at family-wise alpha 0.01 over all 300,
-  tolerance 0: on proportions the variance under the null learned from the history (its total per
-  night, shot noise at the history's level plus the excess, on both sides: ``t-null-history``), on
-  expectations t+excess (excess from :func:`harness.drift.excess.pooled_excess` over the history,
-  pooled per kind); for proportions in trials (no history in this benchmark) the pooled-count test with a
-  between-trial variance term moderated across the night's trials
-  (:mod:`harness.drift.pooled_trials`); timings relative to the night's machine shift, a moderated t
-  on winsorised log repeats (:mod:`harness.drift.machine`). Computed with the same pure functions
+  tolerance 0: on proportions, single or in trials, the variance under the null learned from the
+  history (its total per night, shot noise at the history's level plus the excess, on both sides:
+  ``t-null-history``), on expectations t+excess (excess from
+  :func:`harness.drift.excess.pooled_excess` over the history, pooled per kind); timings relative to
+  the night's machine shift, a moderated t on winsorised log repeats (:mod:`harness.drift.machine`).
+- ``engine, no trial history``: the same, with the proportions in trials judged as on the first
+  nights after a promote, before any history: the pooled-count test with a between-trial variance
+  term moderated across the night's trials (:mod:`harness.drift.pooled_trials`). Computed with the same pure functions
   vectorised over the nights; ``harness.drift.compare`` itself is run on real Run/Result records for
   a few nights and must agree verdict for verdict (printed).
 - ``asv``: asv 0.6.6's rule: worse by more than ``factor`` 1.1 (in the metric's bad direction) and,
@@ -76,7 +77,8 @@ JITTER, MACHINE, TIME_TOL = 0.05, 0.03, 0.0
 SPIKE_RATE, SPIKE_SIZE = 0.01, 10.0
 EFFECTS = (2.0, 3.0, 4.0, 5.0, 6.0, 8.0)  # step size in sds of the night-to-night difference
 DRIFT_RATE, DRIFT_NIGHTS, STEP_FRACTION = 0.25, 40, 0.03
-DETECTORS = ("engine", "asv", "pytest-benchmark", "optimal")
+FIRST = "engine, no trial history"
+DETECTORS = ("engine", FIRST, "asv", "pytest-benchmark", "optimal")
 KINDS = {"proportions": slice(0, N_PROP), "proportions in trials": slice(N_PROP, N_PROP + N_TRIAL),
          "expectations": slice(N_PROP + N_TRIAL, N_PROP + N_TRIAL + N_EXP),
          "timings": slice(N_PROP + N_TRIAL + N_EXP, M)}
@@ -154,18 +156,24 @@ def draw(rng, s: Suite, nights: int, shift: np.ndarray | None = None, spikes: bo
 
 
 def learn_excess(rng, s: Suite) -> "Learned":
-    """Excess variance per proportion and expectation, learned from a fresh 60-night history with
-    spikes, pooled per kind as the gate does (:func:`harness.drift.learning.learned_excess`)."""
-    p, _, e, _, _ = draw(rng, s, HISTORY, spikes=True)
+    """Excess variance per proportion, proportion in trials and expectation (columns as in the nights),
+    learned from a fresh 60-night history with spikes, pooled per kind as the gate does
+    (:func:`harness.drift.learning.learned_excess`: a proportion in trials stores its trials' standard
+    error, and pools apart from the single ones)."""
+    p, q, e, _, _ = draw(rng, s, HISTORY, spikes=True)
     moments, groups = {}, {}
     for j in range(N_PROP):
         moments[j] = series_moments(p[:, j], [binomial_stderr(x, SHOTS) for x in p[:, j]])
         groups[j] = "proportion"
+    for j in range(N_TRIAL):  # as harness.orchestration.trials merges them: the mean, the trials' stderr
+        v = q[:, j]
+        moments[N_PROP + j] = series_moments(v.mean(-1), (v.std(-1, ddof=1) / math.sqrt(TRIALS)).tolist())
+        groups[N_PROP + j] = "proportion in trials"
     for j in range(N_EXP):
-        moments[N_PROP + j] = series_moments(e[:, j], [s.se_e] * HISTORY)
-        groups[N_PROP + j] = "expectation"
+        moments[N_PROP + N_TRIAL + j] = series_moments(e[:, j], [s.se_e] * HISTORY)
+        groups[N_PROP + N_TRIAL + j] = "expectation"
     ex = pooled_excess(moments, groups)
-    return Learned(*(np.array([getattr(ex[j], a) for j in range(N_PROP + N_EXP)]) for a in ("real", "dof", "total")))
+    return Learned(*(np.array([getattr(ex[j], a) for j in range(N_ADD)]) for a in ("real", "dof", "total")))
 
 
 @dataclass
@@ -238,19 +246,24 @@ def scores(base, new, s: Suite, excess: "Learned") -> dict[str, np.ndarray]:
     n = pn.shape[0]
     mb, mn = qb.mean(-1), qn.mean(-1)
     w_p, w_q, w_e = pb - pn, mb - mn, eb - en  # higher is better: worsening = base - new
-    ex_p, ex_e = excess[:N_PROP], excess[N_PROP:]
-    # proportions: the variance under the null, the history's total per night on each side, with its dof
-    # (harness.drift.per_metric.history_null: every proportion here is above 0.5 and higher is better, so a
-    # drop moves it toward 0.5), not each side's binomial variance at its own value
+    ex_p, ex_q, ex_e = excess[P], excess[TR], excess[E]
+    # proportions, single or in trials: the variance under the null, the history's total per night on each
+    # side, with its dof (harness.drift.per_metric.history_null: every proportion here is above 0.5 and
+    # higher is better, so a drop moves it toward 0.5), not each side's binomial variance at its own value
     var_p = np.broadcast_to(2 * ex_p.total, w_p.shape)
+    var_h = np.broadcast_to(2 * ex_q.total, w_q.shape)
     var_e = np.broadcast_to(2 * s.se_e ** 2 + 2 * ex_e.value, w_e.shape)
+    # proportions in trials without a history yet (the first nights after a promote): pooled counts and
+    # tonight's between-trial spread
     var_q, df_q = trial_var(qb, qn)
     # t references with Satterthwaite df from the estimated variances, as harness.drift.compare does
     p_p = special.stdtr(ex_p.dof, -w_p / np.sqrt(var_p))
+    p_h = special.stdtr(ex_q.dof, -w_q / np.sqrt(var_h))
     p_q = special.stdtr(df_q, -w_q / np.sqrt(var_q))
     p_e = special.stdtr(ex_e.df(var_e), -w_e / np.sqrt(var_e))
     w_t, p_t = relative_timings(lb, ln)
-    p_eng = np.concatenate([p_p, p_q, p_e, p_t], axis=1)
+    p_eng = np.concatenate([p_p, p_h, p_e, p_t], axis=1)
+    p_first = np.concatenate([p_p, p_q, p_e, p_t], axis=1)
     w = np.concatenate([w_p, w_q, w_e, w_t], axis=1)
     # The optimal test knows every true variance and the night's true machine effect.
     stat_t = ln.mean(-1) - lb.mean(-1) - (machine_n - machine_b)[:, None]
@@ -259,7 +272,7 @@ def scores(base, new, s: Suite, excess: "Learned") -> dict[str, np.ndarray]:
     ratio_add = np.concatenate([pb / pn, mb / mn, eb / en], axis=1)
     asv_t = np.exp(np.median(ln, -1) - np.median(lb, -1))
     pb_t = np.exp(ln).mean(-1) / np.exp(lb).mean(-1)
-    return dict(w=w, p_eng=p_eng, p_opt=p_opt, asv=np.concatenate([ratio_add, asv_t], 1),
+    return dict(w=w, p_eng=p_eng, p_first=p_first, p_opt=p_opt, asv=np.concatenate([ratio_add, asv_t], 1),
                 pb=np.concatenate([ratio_add, pb_t], 1), lb=lb, ln=ln, n=n)
 
 
@@ -286,11 +299,12 @@ def decide(sc: dict, sig_asv: np.ndarray, *, asv_factor=1.1, pb_percent=5.0) -> 
     assert isinstance(check, PercentageRegressionCheck)
     tau = np.r_[np.zeros(N_ADD), np.full(N_TIME, math.log1p(TIME_TOL))]
     p_holm = np.array([holm(row) for row in sc["p_eng"]])
+    p_first = np.array([holm(row) for row in sc["p_first"]])
     p_opt = np.array([holm(row) for row in sc["p_opt"]])
     asv_sig = np.concatenate([np.ones((sig_asv.shape[0], N_ADD), bool), sig_asv], 1)
     # pytest-benchmark's check, vectorised: current / compared * 100 - 100 > threshold.
     pb_flags = (sc["pb"] * 100 - 100) > check.threshold
-    return {"engine": (p_holm <= ALPHA) & (sc["w"] > tau), "asv": asv_sig & (sc["asv"] > asv_factor),
+    return {"engine": (p_holm <= ALPHA) & (sc["w"] > tau), FIRST: (p_first <= ALPHA) & (sc["w"] > tau), "asv": asv_sig & (sc["asv"] > asv_factor),
             "pytest-benchmark": pb_flags, "optimal": p_opt <= ALPHA}
 
 
@@ -332,7 +346,9 @@ def cross_check(rng, s: Suite, excess: "Learned", nights: int) -> tuple[int, int
         stored = {r.key: r for r in results(base)}
         run = Run(f"night-{i}", "2025-01-01T00:00:00Z", tuple(results(new)), specs)
         ex = {("bench-p", f"m{j:03d}", "hardware.raw", "p"): excess.excess(j) for j in range(N_PROP)}
-        ex |= {("bench-e", f"m{j:03d}", "hardware.raw", "e"): excess.excess(N_PROP + j) for j in range(N_EXP)}
+        ex |= {("bench-p", f"q{j:03d}", "hardware.raw", "p"): excess.excess(N_PROP + j) for j in range(N_TRIAL)}
+        ex |= {("bench-e", f"m{j:03d}", "hardware.raw", "e"): excess.excess(N_PROP + N_TRIAL + j)
+               for j in range(N_EXP)}
         verdicts = compare(run, stored, alpha=ALPHA, history_excess=ex)
         got = np.array([v.status == "regression" for v in verdicts])
         agree += int((got == flags).sum())
@@ -374,7 +390,7 @@ def null_nights(rng, s: Suite, nights: int, block: int = 5):
 def step_nights(rng, s: Suite, nights: int, effect: float, asv_factor: float, pb_ratio: float, block: int = 5):
     """Fraction of injected steps caught on the night they appear, per detector (and calibrated)."""
     hits = {d: 0 for d in (*DETECTORS, "asv@equal-FA", "pytest-benchmark@equal-FA")}
-    by_kind = {(d, kind): 0 for kind in KINDS for d in ("engine", "optimal")}
+    by_kind = {(d, kind): 0 for kind in KINDS for d in ("engine", FIRST, "optimal")}
     kind_steps = {kind: 0 for kind in KINDS}
     steps = 0
     k = max(1, round(STEP_FRACTION * M))
@@ -393,7 +409,7 @@ def step_nights(rng, s: Suite, nights: int, effect: float, asv_factor: float, pb
         for d in hits:
             hits[d] += int((flags[d] & stepped).sum())
         for kind, cols in KINDS.items():
-            for d in ("engine", "optimal"):
+            for d in ("engine", FIRST, "optimal"):
                 by_kind[d, kind] += int((flags[d][:, cols] & stepped[:, cols]).sum())
             kind_steps[kind] += int(stepped[:, cols].sum())
         steps += int(stepped.sum())
@@ -522,7 +538,7 @@ def main(argv=None) -> int:
     print("## False alarms per night (no change anywhere)\n")
     print("| detector | threshold | nights with any false alarm (95 % CI) | false alarms per metric-night |")
     print("|---|---|---|---|")
-    thresholds = {"engine": "Holm 0.01 + tolerance", "asv": "factor 1.1 + MWU p<0.002",
+    thresholds = {"engine": "Holm 0.01 + tolerance", FIRST: "the same, trials judged on tonight's alone", "asv": "factor 1.1 + MWU p<0.002",
                   "pytest-benchmark": "mean:5%", "optimal": "Holm 0.01, true variance"}
     for d in DETECTORS:
         print(f"| {d} | {thresholds[d]} | {fmt_rate(fwer[d], nights)} | {flags[d].mean():.2e} |")
@@ -551,7 +567,7 @@ def main(argv=None) -> int:
     print("| detector | " + " | ".join(f"{e:g} sd" for e in EFFECTS) + " |")
     print("|---|" + "---|" * len(EFFECTS))
     for kind in KINDS:
-        for d in ("engine", "optimal"):
+        for d in ("engine", FIRST, "optimal") if kind == "proportions in trials" else ("engine", "optimal"):
             print(f"| {d} ({kind}) | " + " | ".join(f"{power[e][f'{d} ({kind})']:.2f}" for e in EFFECTS) + " |")
 
     delays = drift_trials(rng, s, drift_n, asv_factor, pb_ratio)
@@ -592,8 +608,13 @@ def main(argv=None) -> int:
     print(f"- power >= 0.9 x optimal (effects where the optimal test has power >= 0.2): lowest ratio "
           f"{min_ratio:.2f} -> {'met' if not short else 'NOT met at ' + ', '.join(short)}")
     at4 = {kind: power[4.0][f"engine ({kind})"] / max(power[4.0][f"optimal ({kind})"], 1e-9) for kind in KINDS}
+    first = power[4.0][f"{FIRST} (proportions in trials)"] / max(power[4.0]["optimal (proportions in trials)"], 1e-9)
     print("- power >= 0.9 x optimal at 4 sd, per kind: " + ", ".join(
-        f"{kind} {r:.2f} ({'met' if r >= 0.9 else 'NOT met'})" for kind, r in at4.items()))
+        f"{kind} {r:.2f} ({'met' if r >= 0.9 else 'NOT met'})" for kind, r in at4.items())
+        + f"; proportions in trials before any history (the first nights after a promote) {first:.2f} "
+        f"({'met' if first >= 0.9 else 'NOT met'})")
+    print(f"- family-wise false alarms with trials judged before any history: {100 * fwer[FIRST]:.2f} % -> "
+          f"{'met' if fwer[FIRST] <= 0.01 else 'NOT met'}")
     print(f"- ahead of asv and pytest-benchmark at equal false-alarm rate, every effect size: "
           f"{'met' if ahead else 'NOT met at ' + ', '.join(behind)}")
     every = rep["accepted nights only"]

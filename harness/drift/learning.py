@@ -15,7 +15,7 @@ regression look like noise too. A night's point of a metric teaches only when al
 Every point's configuration key and baseline reference are stored with it in the history
 (:class:`harness.store.history.History` keeps them; this module computes them). The accepted
 points of each metric give a screened successive-difference estimate, and the estimates are
-pooled across the metrics of one kind on one baseline kind (empirical Bayes,
+pooled across the metrics of one kind on one baseline kind, measured in trials or not (empirical Bayes,
 :func:`harness.drift.excess.pooled_excess`), so that a few nights already give a tight estimate; each
 estimate carries its degrees of freedom, and ``compare`` refers the statistic to a t distribution with
 them (Satterthwaite), so a short history widens the test exactly as much as it is uncertain.
@@ -124,7 +124,10 @@ def learned_excess(run: Run, stored: Mapping[tuple[str, str, str], Result],
         m = series_moments([p.value for p in points], [p.shot_stderr for p in points], min_points=min_points)
         if m is not None:
             moments[key] = m
-            groups[key] = (res.metrics[name].kind, res.baseline)
+            metric = res.metrics[name]
+            # a value pooled over trials stores the trials' spread as its error, a single one its shot noise
+            # alone: their excess relative to that error differs, so they pool apart
+            groups[key] = (metric.kind, res.baseline, len(metric.samples) >= 2)
     return pooled_excess(moments, groups, confidence=confidence)
 
 

@@ -139,3 +139,36 @@ def test_pooling_tightens_the_bound_of_short_histories():
     est = pooled_excess(mixed, dict.fromkeys(mixed, "g"), confidence=0.5)
     assert math.sqrt(np.median([est[j] for j in range(0, 30, 2)])) > 0.035
     assert math.sqrt(np.median([est[j] for j in range(1, 30, 2)])) < 0.01
+
+
+def test_proportions_in_trials_pool_apart_from_single_ones():
+    """A value pooled over trials stores its trials' spread as its error (nothing beyond it from night to
+    night here); a single one only its shot noise (and an excess of twice that): they must not share a prior."""
+    spec = {"s": {"metrics": {"p": {"better": "higher", "tolerance": 0.0}}}}
+
+    def res(case, trials):
+        samples = (0.80, 0.81, 0.79, 0.80, 0.80) if trials else ()
+        return Result("s", case, "hardware.raw", "hardware.raw", "ok",
+                      {"p": Metric(0.8, "proportion", 0.01 if trials else None, 4000, samples)})
+
+    cases = [(f"single{j}", False) for j in range(30)] + [(f"trials{j}", True) for j in range(30)]
+    tonight = Run("r99", "2026-01-02", tuple(res(c, t) for c, t in cases), spec)
+    stored = {r.key: r for r in tonight.results}
+
+    class P:  # a stored point as History returns it
+        def __init__(self, i, value, se, r):
+            self.run_id, self.value, self.status, self.shot_stderr = f"r{i}", value, "unchanged", se
+            self.config, self.baseline_ref = judged_config(r), baseline_ref(stored[r.key])
+
+    rng = np.random.default_rng(3)
+    series = {}
+    for r, (case, trials) in zip(tonight.results, cases):
+        se = 0.01 if trials else math.sqrt(0.8 * 0.2 / 4000)  # 0.0063
+        sd = se if trials else math.sqrt(3) * se  # singles: excess twice the shot variance
+        series[(*r.key, "p")] = [P(i, 0.8 + rng.normal(0, sd), se, r) for i in range(8)]  # a short history
+    learned = learned_excess(tonight, stored, series)
+    trial_totals = [learned[("s", f"trials{j}", "hardware.raw", "p")].total for j in range(30)]
+    single_totals = [learned[("s", f"single{j}", "hardware.raw", "p")].total for j in range(30)]
+    # seeded: measured 1.04 and 3.09 times the stored error's variance (one group would give 1.42 and 1.97)
+    assert np.median(trial_totals) == pytest.approx(0.01 ** 2, rel=0.2)  # its own spread, not the singles' excess
+    assert np.median(single_totals) == pytest.approx(3 * 0.8 * 0.2 / 4000, rel=0.2)
