@@ -266,7 +266,11 @@ def plan_suite(suite: Suite, *, check_width: bool = True) -> SuitePlan:
                 raise suite.error(("matrix",), f"case {case.case_id}: {msg}",
                                   hint=f"the {workload.name} matrix takes: {', '.join(workload.Params.model_fields)}") from None
             index = next(i for i, v in enumerate(model.matrix[key]) if v is case.params[key] or v == case.params[key])
-            raise suite.error(("matrix", key, index, *loc[1:]), msg, hint=hint_for(exc.errors()[0])) from None
+            first = exc.errors()[0]
+            if isinstance(first.get("input"), bool) and not loc[1:] and "ctx" in first:  # true read as 1, then bounded
+                raise suite.error(("matrix", key, index), f"{key} must be a number, not {str(first['input']).lower()}",
+                                  hint=f"write a number, not true or false: {hint_for(first)}") from None
+            raise suite.error(("matrix", key, index, *loc[1:]), msg, hint=hint_for(first)) from None
         except SuiteError:
             raise
         _check_numbers(suite, case, params)

@@ -135,6 +135,8 @@ def test_every_refused_value_says_what_to_write_instead(tmp_path, old, new, fix)
 @pytest.mark.parametrize("matrix, options, fix", [
     ({"n": [1], "shots": [100]}, None, "fix: use a value of at least 2"),
     ({"n": ["abc"], "shots": [100]}, None, "fix: write a whole number such as 3"),
+    ({"n": [True], "shots": [100]}, None, "n must be a number, not true\n  fix: write a number, not true or false: use "
+                                          "a value of at least 2"),
     ({"n": [3], "shots": [100]}, {"colour": 1}, "fix: remove the key: workload 'ghz' takes no options"),
 ])
 def test_a_value_the_workload_refuses_says_what_to_write_instead(tmp_path, matrix, options, fix):
