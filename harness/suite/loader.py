@@ -361,8 +361,24 @@ def is_suite_file(path: str | Path) -> bool:
     return Path(path).suffix.lower() in SUITE_SUFFIXES
 
 
+def _once(files: list[Path]) -> list[Path]:
+    """``files`` with each file kept once, in order: ``suites/ suites/ghz.yaml`` names ghz.yaml twice."""
+    seen, kept = set(), []
+    for f in files:
+        try:
+            st = f.stat()
+            key = (st.st_dev, st.st_ino)
+        except OSError:
+            key = str(f)  # load_suite names what is wrong with it
+        if key not in seen:
+            seen.add(key)
+            kept.append(f)
+    return kept
+
+
 def load_suites(paths: Iterable[str | Path]) -> list[Suite]:
-    """Load suite files and folders (``*.yaml``/``*.yml`` inside, any case); refuse duplicate suite names."""
+    """Load suite files and folders (``*.yaml``/``*.yml`` inside, any case), each file once; refuse duplicate
+    suite names."""
     files: list[Path] = []
     for p in map(Path, paths):
         try:
@@ -376,6 +392,7 @@ def load_suites(paths: Iterable[str | Path]) -> list[Suite]:
                     else "check the path and its permissions")
             raise SuiteError(f"{p}: cannot read the suite path ({reason})", hint=hint) from None
         files.extend(found)
+    files = _once(files)
     if not files:
         raise SuiteError(f"no suite files found in {', '.join(map(str, paths)) or '(nothing given)'}",
                          hint="pass suite files or a folder holding *.yaml suites")

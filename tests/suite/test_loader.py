@@ -104,6 +104,18 @@ def test_two_suites_with_one_name_are_refused(tmp_path):
         load_suites([tmp_path])
 
 
+def test_a_suite_file_named_twice_is_loaded_once(tmp_path, monkeypatch):
+    """``suites/ suites/ghz.yaml``, ``ghz.yaml ./ghz.yaml``: one file given twice is not two suites of one name."""
+    path = write(tmp_path, GOOD, "a.yaml")
+    (tmp_path / "link.yaml").symlink_to(path)
+    monkeypatch.chdir(tmp_path)
+    for given in ([tmp_path, path], [path, "./a.yaml", "link.yaml"]):
+        assert [s.path for s in load_suites(given)] == [path], given
+    write(tmp_path, GOOD, "b.yaml")  # a copy is another file: still refused
+    with pytest.raises(SuiteError, match="also used by"):
+        load_suites([path, tmp_path / "b.yaml"])
+
+
 def test_a_folder_without_suites_is_an_error(tmp_path):
     with pytest.raises(SuiteError, match="no suite files"):
         load_suites([tmp_path])
