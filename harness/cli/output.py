@@ -62,8 +62,10 @@ def echo_json(done) -> None:
 def print_outcome(run, outcome, seconds: float, err: bool = False) -> None:
     """The gate's lines: counts, then the headline and every reason, then what blocks or failed
     (on stderr with ``err``, when stdout is the JSON)."""
+    report_only = outcome.counts.get("regression", 0) - len(outcome.blocking)  # a PASS beside them is no riddle
     click.echo(f"run {run.run_id} in {seconds:.1f} s: "
-               + ", ".join(f"{n} {k}" for k, n in outcome.counts.items() if n), err=err)
+               + ", ".join(f"{n} {k}" + (f" ({report_only} report-only)" if k == "regression" and report_only else "")
+                           for k, n in outcome.counts.items() if n), err=err)
     click.echo(outcome.headline(), err=err)
     for reason in outcome.reasons[1:]:
         click.echo(f"  - {reason}", err=err)

@@ -99,6 +99,26 @@ def test_every_output_renders_the_one_outcome(name, results, strict, orphaned, c
     assert ("PASS" in out) is passed
 
 
+def test_the_gates_count_line_says_which_regressions_are_report_only(capsys):
+    specs = {**SPECS, "t": {"better": "higher", "tolerance": 0.03, "gate": False}}
+
+    def both(case, p, t):
+        r = _result(case, p)
+        metrics = {**r.metrics, "t": Metric(t, "proportion", n=20000)}
+        return Result(r.suite, r.case_id, r.baseline, r.tier, r.status, metrics)
+
+    stored = {r.key: r for r in (both("a", 0.9, 0.9), both("b", 0.9, 0.9))}
+    for new, line, code in (((both("a", 0.9, 0.7), both("b", 0.9, 0.9)), "1 regression (1 report-only)", 0),
+                            ((both("a", 0.7, 0.7), both("b", 0.9, 0.9)), "2 regression (1 report-only)", 1),
+                            ((both("a", 0.7, 0.9), both("b", 0.9, 0.9)), "1 regression, ", 1)):
+        run = Run("r-1", "2025-01-01T00:00:00+00:00", new, {"s": {"metrics": specs}})
+        outcome = gate_outcome(run, compare(run, stored), baselines="baselines")
+        assert outcome.code == code, outcome.reasons
+        _print_outcome(run, outcome, 1.0)
+        first = capsys.readouterr().out.splitlines()[0]
+        assert line in first and ("report-only" in first) is ("report-only" in line), first
+
+
 def test_a_fallback_is_never_judged_as_the_tier_it_stood_in_for():
     # ideal-simulator numbers on the hardware.raw side would read as a large "improvement"
     run = _run(_result("a", 0.9), _result("a", 0.99, kind="hardware.raw", tier="simulator"))
