@@ -99,7 +99,7 @@ def test_a_case_too_wide_for_the_backend_is_refused_when_planned_naming_backends
 def test_compare_without_runs_says_what_to_do(project, capsys):
     code, _, err = harness(capsys, "compare")
     assert code == 2
-    assert "no run records" in err and "harness run" in err
+    assert "no run records" in err and "harness run" in err and "--runs-dir" in err
 
 
 @pytest.mark.sdk

@@ -59,7 +59,9 @@ def latest_run(runs_dir: Path = DEFAULT_RUNS_DIR) -> Path:
     """The newest run record in ``runs_dir`` (run ids sort by time)."""
     records = sorted(Path(runs_dir).glob("*.json"))
     if not records:
-        raise BaselineError(f"{runs_dir}: no run records", hint="run `harness run SUITES` first")
+        raise BaselineError(f"{runs_dir}: no run records",
+                            hint="run `harness run SUITES` first; if the runs are another project's, run from its "
+                                 "folder or pass --runs-dir")
     return records[-1]
 
 
