@@ -38,6 +38,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 from harness.errors import HarnessError, UnsupportedError
+from harness.orchestration.plan import progress_label
 from harness.records import Result
 
 if TYPE_CHECKING:
@@ -161,7 +162,7 @@ def map_cases(cases: Sequence[tuple["SuitePlan", "CasePlan"]], case_fn: CaseFunc
         while index < len(cases) and len(pending) < slots:
             plan, cp = cases[index]
             if progress:
-                progress(f"{plan.suite.name} {cp.case.case_id}", index, len(cases))
+                progress(progress_label(plan, cp, journal.done if journal is not None else None), index, len(cases))
             done = {} if journal is None else {k: r for k, r in journal.done.items()
                                                 if k[:2] == (plan.suite.name, cp.case.case_id)}
             share = reservations.take(min(slots - len(pending), len(cases) - index))

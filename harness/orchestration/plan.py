@@ -17,7 +17,7 @@ from harness.suite import Case, Suite, expand
 from harness.suite.loader import hint_for
 from harness.workloads.base import MetricInfo, Workload, WorkloadParams
 
-__all__ = ["COMMON_METRICS", "CasePlan", "SuitePlan", "plan_suite", "plan_without_code"]
+__all__ = ["COMMON_METRICS", "CasePlan", "SuitePlan", "plan_suite", "plan_without_code", "progress_label"]
 
 COMMON_METRICS = {"time_to_solution": MetricInfo("timing", "wall time of the solve or the hybrid loop", "s")}
 """Metrics every result carries, whatever the workload: the runner measures them."""
@@ -72,6 +72,15 @@ class SuitePlan:
             if name in CROSS_CHECK_METRICS and name not in self.workload.metrics:
                 specs[name]["kinds"] = [SIMULATOR]  # judged on the simulator result only (drift skips the others)
         return specs
+
+
+def progress_label(plan: SuitePlan, cp: CasePlan, done: "Mapping[tuple[str, str, str], object] | None") -> str:
+    """A case's progress label; one a resumed journal (``done``) holds whole says it is not run again."""
+    label = f"{plan.suite.name} {cp.case.case_id}"
+    keys = [(plan.suite.name, cp.case.case_id, k) for _, group in plan.tier_groups for k in group]
+    if done and all(k in done for k in keys):
+        label += " (from the journal, not run again)"
+    return label
 
 
 def _validation_message(exc: ValidationError) -> tuple[tuple, str]:

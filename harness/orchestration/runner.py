@@ -22,7 +22,7 @@ from harness.executors.tier import timed_solve as _timed_solve
 from harness.kinds import HARDWARE, SIMULATOR
 from harness.lineage import derive_seeds, environment
 from harness.orchestration.jobs import utc_now
-from harness.orchestration.plan import CasePlan, SuitePlan
+from harness.orchestration.plan import CasePlan, SuitePlan, progress_label
 from harness.records import Result, Run
 
 if TYPE_CHECKING:
@@ -171,7 +171,7 @@ def run_plans(plans: Iterable[SuitePlan], *, seed: int | None = None, progress: 
     if executor is None:
         for index, (plan, cp) in enumerate(cases):
             if progress:
-                progress(f"{plan.suite.name} {cp.case.case_id}", index, len(cases))
+                progress(progress_label(plan, cp, journal.done if journal is not None else None), index, len(cases))
             results += run_case(plan, cp, seed=seed, env=env, execution=execution,
                                 done=journal.done if journal is not None else None,
                                 on_group=journal.append if journal is not None else None)

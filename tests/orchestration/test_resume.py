@@ -71,8 +71,18 @@ def test_sigkill_midway_then_resume_records_every_result_exactly_once(tmp_path, 
 
     monkeypatch.chdir(tmp_path)
     with pytest.raises(SystemExit) as exit_:
-        main(["run", "--resume", run_id, "--runs-dir", str(runs), "--quiet", "--no-cache"])
-    assert exit_.value.code == 0, capsys.readouterr().err
+        main(["run", "--resume", run_id, "--runs-dir", str(runs), "--no-cache"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 0, err
+    # the progress lines say which cases the journal held whole, and only those
+    lines = [line for line in err.splitlines() if line.startswith("[")]
+    assert len(lines) == 6
+    whole = {case for (_, case, _) in before.done
+             if all(("ghz-resume", case, k) in before.done for k in ("classical", "hardware.raw", "hardware.mitigated"))}
+    assert whole  # the two journaled groups are the first case's two tiers
+    for line in lines:
+        case = line.split("ghz-resume ", 1)[1].split(" (")[0]
+        assert line.endswith("(from the journal, not run again)") == (case in whole), line
     record = json.loads((runs / f"{run_id}.json").read_text())
     keys = Counter((r["case_id"], r["baseline"]) for r in record["results"])
     assert len(keys) == 6 * 3 and set(keys.values()) == {1}
