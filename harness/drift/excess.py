@@ -34,7 +34,8 @@ variance uncertain by half of itself, but metrics of one kind on one tier (the p
 the mitigated tier, say) tend to share their excess *relative to their shot noise*. Each series
 gives a ratio ``r_j = V_j / mean(s^2)`` with ``nu_j`` degrees of freedom; the ratios are
 moderated by empirical Bayes (the scaled-inverse-chi-square prior of Smyth's limma, fitted by
-moments of ``log r_j``): the prior's ratio ``r_0`` and strength ``d_0`` come from how much the
+moments of ``log r_j``, or by maximum likelihood for series of few degrees of freedom:
+:mod:`harness.drift.prior`): the prior's ratio ``r_0`` and strength ``d_0`` come from how much the
 metrics of the group agree beyond their sampling noise, and each metric's posterior ratio is
 ``(d_0 r_0 + nu_j r_j) / (d_0 + nu_j)`` with ``d_0 + nu_j`` degrees of freedom. Metrics that
 agree pool strongly (a tight bound from few nights each); a group whose metrics differ keeps
@@ -58,7 +59,9 @@ from functools import lru_cache
 from typing import Hashable, Mapping, Sequence
 
 import numpy as np
-from scipy import special, stats
+from scipy import stats
+
+from harness.drift.prior import fit_prior
 
 __all__ = ["CONFIDENCE", "MIN_POINTS", "SCREEN", "Excess", "Moments", "excess_df", "excess_variance", "pooled_excess",
            "series_moments", "squeeze_variances", "satterthwaite"]
@@ -211,7 +214,7 @@ def series_moments(values: Sequence[float], stderrs: Sequence[float | None], *,
 
 
 def pooled_excess(moments: Mapping[Hashable, Moments], groups: Mapping[Hashable, Hashable], *,
-                  confidence: float = 0.5, min_group: int = 3) -> dict[Hashable, float]:
+                  confidence: float = 0.5, min_group: int = 3, prior: str = "moments") -> dict[Hashable, float]:
     """Excess variance of each series, moderated across the series of its group (empirical Bayes).
 
     Args:
@@ -222,6 +225,9 @@ def pooled_excess(moments: Mapping[Hashable, Moments], groups: Mapping[Hashable,
             plain float (for a normal reference; the older, conservative treatment).
         min_group: fewest series with shot noise in a group for a prior to be fitted; smaller
             groups (and series without shot errors) keep their own estimate.
+        prior: how the group's prior is fitted (:mod:`harness.drift.prior`): ``"moments"`` (Smyth's),
+            or ``"ml"`` (maximum likelihood; steadier for series of few degrees of freedom, such as
+            the 4 of 5 trials).
 
     Returns:
         series key -> excess variance ``>= 0`` (metric unit squared), for every key of ``moments``.
@@ -254,7 +260,7 @@ def pooled_excess(moments: Mapping[Hashable, Moments], groups: Mapping[Hashable,
     pooled = np.zeros(len(keys), bool)
     for idx in by_group.values():
         if len(idx) >= min_group:
-            d0, r0 = _fit_prior(ratio[idx], dof[idx])
+            d0, r0 = _fit_prior(ratio[idx], dof[idx], prior)
             d0s[idx], r0s[idx], pooled[idx] = d0, max(r0, 1.0), True  # the total is never below shot noise
     with np.errstate(divide="ignore", invalid="ignore"):
         post = (d0s * r0s + dof * ratio) / (d0s + dof) * shot
@@ -282,28 +288,9 @@ def squeeze_variances(variances: np.ndarray, dof: np.ndarray) -> tuple[np.ndarra
     return (d0 * s0 + dof * v) / (d0 + dof), d0 + dof
 
 
-def _fit_prior(values: np.ndarray, dof: np.ndarray) -> tuple[float, float]:
-    """Prior (d0, s0) of variances with ``dof`` degrees of freedom, by moments of their logs (Smyth
-    2004). ``d0`` is capped at the total degrees of freedom: a prior is never worth more than the
-    data it was fitted on."""
-    z = np.log(values) - special.digamma(dof / 2) + np.log(dof / 2)
-    spread = float(np.var(z, ddof=1)) - float(np.mean(special.polygamma(1, dof / 2)))
-    cap = float(dof.sum())
-    d0 = cap if spread <= 1e-6 else min(cap, 2.0 * _trigamma_inverse(spread))
-    s0 = math.exp(float(np.mean(z)) + special.digamma(d0 / 2) - math.log(d0 / 2))
-    return d0, s0
-
-
-def _trigamma_inverse(x: float) -> float:
-    """y with trigamma(y) = x (Newton's method from Smyth 2004, trigamma is decreasing)."""
-    y = 0.5 + 1.0 / x
-    for _ in range(50):
-        tri = float(special.polygamma(1, y))
-        step = tri * (1 - tri / x) / float(special.polygamma(2, y))
-        y += step
-        if -step / y < 1e-8:
-            break
-    return y
+def _fit_prior(values: np.ndarray, dof: np.ndarray, method: str = "moments") -> tuple[float, float]:
+    """Prior (d0, s0) of variances with ``dof`` degrees of freedom (:func:`harness.drift.prior.fit_prior`)."""
+    return fit_prior(values, dof, method)
 
 
 @lru_cache(maxsize=1024)

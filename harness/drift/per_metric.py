@@ -15,7 +15,7 @@ import numpy as np
 from harness.drift.batch import Pending
 from harness.drift.excess import Excess, excess_df, pooled_excess
 from harness.drift.machine import MachineModel, fit_machine
-from harness.drift.pooled_trials import pooled_trials_args, trial_moments_many
+from harness.drift.pooled_trials import PRIOR, pooled_trials_args, trial_moments_many
 from harness.drift.stat_tests import Comparison, binomial_stderr, timing_test
 from harness.kinds import EXCESS_KINDS, METRIC_TESTS
 from harness.records import Metric, Result, Run
@@ -162,7 +162,7 @@ def run_wide(run: Run, stored: Mapping[tuple[str, str, str], Result],
     # both sides of a metric must have trial moments (trials, shots known) for the pooled-count test
     moments = trial_moments_many(sides)
     moments = {k: m for k, m in moments.items() if ("new", k[1]) in moments and ("old", k[1]) in moments}
-    ex = pooled_excess(moments, groups)
+    ex = pooled_excess(moments, groups, prior=PRIOR)
     between = {k: (ex["new", k], ex["old", k], moments["new", k].mean_shot, moments["old", k].mean_shot)
                for k in keys if ("new", k) in ex}
     return fit_machine(pairs), between

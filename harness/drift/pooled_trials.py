@@ -12,8 +12,9 @@ where ``between`` is the variance across trials beyond shot noise (seeds, optimi
 for a mitigated value also the mitigation's amplification, which the binomial term leaves out).
 ``between`` is estimated from the spread of the trials, ``s^2 - shot`` with T - 1 degrees of
 freedom, moderated across the proportions of the same baseline kind in the run by empirical
-Bayes (:func:`harness.drift.excess.pooled_excess`): with many metrics of few trials the spread is
-known well (the posterior has the prior's degrees of freedom on top of each metric's T - 1).
+Bayes (:func:`harness.drift.excess.pooled_excess`, the prior fitted by maximum likelihood,
+:data:`PRIOR`): with many metrics of few trials the spread is known well (the posterior has the
+prior's degrees of freedom on top of each metric's T - 1).
 The statistic is referred to a t distribution whose degrees of freedom come from the estimated
 variances (Welch-Satterthwaite over both sides' posteriors and any learned night-to-night
 excess), so it is calibrated however strongly the group pools; the test is named
@@ -31,7 +32,12 @@ from harness.drift.excess import Excess, Moments, pooled_excess, satterthwaite
 from harness.drift.stat_tests import Comparison, binomial_stderr, z_test
 from harness.records import Metric
 
-__all__ = ["between_trial_excess", "pooled_trials_args", "pooled_trials_test", "trial_moments", "trial_moments_many"]
+__all__ = ["PRIOR", "between_trial_excess", "pooled_trials_args", "pooled_trials_test", "trial_moments", "trial_moments_many"]
+
+
+PRIOR = "ml"
+"""How the between-trial prior is fitted (:mod:`harness.drift.prior`): 4-df spreads leave Smyth's moment
+estimate of its strength too noisy (d0 at 16 or less on one night in twenty where the metrics agree)."""
 
 
 def trial_moments(m: Metric) -> Moments | None:
@@ -76,7 +82,7 @@ def between_trial_excess(metrics: Mapping[Hashable, Metric], groups: Mapping[Has
                          confidence: float = 0.5) -> dict[Hashable, float]:
     """Between-trial variance per trial for each metric that has :func:`trial_moments`, pooled per group
     (an :class:`~harness.drift.excess.Excess` with its degrees of freedom; see ``pooled_excess``)."""
-    return pooled_excess(trial_moments_many(metrics), groups, confidence=confidence)
+    return pooled_excess(trial_moments_many(metrics), groups, confidence=confidence, prior=PRIOR)
 
 
 def pooled_trials_args(new: Metric, old: Metric, shot_new: float, shot_old: float, ex_new: float, ex_old: float,
