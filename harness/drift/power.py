@@ -87,12 +87,20 @@ def mde_factor(level: float) -> float:
     return float(special.ndtri(1 - level) + special.ndtri(POWER))
 
 
-def _stored_se(m: Metric) -> float | None:
+def _stored_se(m: Metric, trials: int = 1) -> float | None:
+    se = None
     if m.stderr is not None and math.isfinite(m.stderr) and m.stderr >= 0:
-        return float(m.stderr)  # 0: an exact value (classical, ideal)
-    if m.kind == "proportion" and m.n:
-        return binomial_stderr(m.value, m.n)
-    return None
+        se = float(m.stderr)  # 0: an exact value (classical, ideal)
+    elif m.kind == "proportion" and m.n:
+        se = binomial_stderr(m.value, m.n)
+    t = len(m.samples)
+    if m.kind == "proportion" and trials >= 2 and t >= 2 and m.n and m.n >= t:
+        # judged on the pooled count (harness.drift.pooled_trials), whose shot term is the binomial
+        # one at n / T per trial even where every trial agreed (8 of 8 restarts in each: stderr 0)
+        shot = binomial_stderr(m.value, m.n // t)
+        if shot is not None:
+            se = max(se or 0.0, shot / math.sqrt(t))
+    return se
 
 
 def predict(planned: Sequence[Planned], stored: Mapping[tuple[str, str, str], Result], *, alpha: float = 0.01,
@@ -118,7 +126,7 @@ def predict(planned: Sequence[Planned], stored: Mapping[tuple[str, str, str], Re
         if p.kind == "timing":
             out.append(_timing(p, old, z))
             continue
-        if old is not None and (se_old := _stored_se(old)) is not None:
+        if old is not None and (se_old := _stored_se(old, p.trials)) is not None:
             # shots set the precision of the device tiers; the classical heuristics' comes from their restarts
             ratio = _precision_ratio(old_res, old, n_new)
             se_new = se_old * math.sqrt(ratio) if ratio and p.baseline != CLASSICAL else se_old

@@ -111,3 +111,19 @@ def test_precision_scales_with_the_suites_shots_not_the_metrics_total_count():
     # four times the shots: tonight's standard error halves
     q4 = predict([replace(planned, shots=4000)], {res.key: res}, alpha=0.01)[0]
     assert q4.mde == pytest.approx(mde_factor(0.01) * math.hypot(0.003, 0.0015))
+
+
+def test_a_proportion_in_trials_that_never_varied_is_as_imprecise_as_its_restarts():
+    """5 trials of 8 classical restarts, all successful: stderr 0, yet 40 restarts cannot exclude 0.94."""
+    res = Result("s", "c", "classical", "classical", "ok",
+                 {"p": Metric(1.0, "proportion", stderr=0.0, n=40, samples=(1.0,) * 5)},
+                 lineage={"params": {"shots": 4000}, "trials": 5})
+    planned = Planned("s", "c", "classical", "p", "proportion", "higher", 0.06, False, 4000, 5)
+    q = predict([planned], {res.key: res}, alpha=0.01)[0]
+    p = 8.5 / 9  # the pooled-trials test's shrunk proportion at 8 restarts per trial
+    assert q.mde == pytest.approx(mde_factor(0.01) * math.sqrt(2 * p * (1 - p) / 8 / 5))
+    assert q.underpowered and "restarts" in q.fix
+    # the gate judges the same metric inconclusive and underpowered, as predicted
+    run = Run("r", "2026-01-01", (res,), {"s": {"metrics": {"p": {"better": "higher", "tolerance": 0.06}}}})
+    (v,) = compare(run, {res.key: res}, alpha=0.01)
+    assert v.status == "inconclusive" and v.note.startswith("underpowered") and v.mde > 0.06
