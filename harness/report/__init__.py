@@ -21,7 +21,7 @@ from typing import Iterable
 from harness.drift.outcome import GateOutcome, as_outcome
 from harness.drift.verdict import Verdict
 from harness.records import Run
-from harness.store.atomic import write_text
+from harness.store.atomic import write_set
 from harness.report.ci import verdicts_json
 from harness.report.html import Stored, render_html
 from harness.report.junit import render_junit
@@ -66,11 +66,8 @@ def write_reports(run: Run, judged: GateOutcome | Iterable[Verdict], stored: Sto
         "junit": render_junit(run, outcome),
         "json": json.dumps(verdicts_json(run, outcome), indent=2, allow_nan=False) + "\n",
     }
-    paths = {kind: out_dir / name for kind, name in REPORT_FILES.items()}
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        for kind, text in texts.items():
-            write_text(paths[kind], text)
+    try:  # under the folder's lock: a second gate writing the same folder waits, and never mixes its files in
+        written = write_set(out_dir, {REPORT_FILES[kind]: text for kind, text in texts.items()})
     except OSError as e:
         from harness.store.faults import describe
 
@@ -78,4 +75,4 @@ def write_reports(run: Run, judged: GateOutcome | Iterable[Verdict], stored: Sto
         fault.message = f"cannot write the reports: {fault.message}"
         fault.hint = f"{fault.hint}; the run record is kept: `harness report {run.run_id} --out DIR` writes them again"
         raise fault from e
-    return paths
+    return {kind: written[name] for kind, name in REPORT_FILES.items()}

@@ -8,13 +8,14 @@ A set of files that must change together goes through :mod:`harness.store.stagin
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import tempfile
 from pathlib import Path
 from typing import Any
 
-__all__ = ["fsync_dir", "json_text", "write_json", "write_text"]
+__all__ = ["fsync_dir", "json_text", "write_json", "write_set", "write_text"]
 
 
 def fsync_dir(folder: Path) -> None:
@@ -57,3 +58,17 @@ def json_text(data: Any) -> str:
 def write_json(path: Path, data: Any) -> Path:
     """Atomically write ``data`` as :func:`json_text`."""
     return write_text(path, json_text(data))
+
+
+def write_set(folder: Path, texts: dict[str, str]) -> dict[str, Path]:
+    """Write each ``{name: text}`` into ``folder`` (created if needed) with :func:`write_text`, holding
+    the folder's lock for the whole set: two writers (two gates sharing ``--out``) queue, so the folder
+    holds one writer's set, never a mix of both. Each file still changes atomically on its own."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # released by the kernel if the holder is killed
+        return {name: write_text(folder / name, text) for name, text in texts.items()}
+    finally:
+        os.close(fd)

@@ -50,3 +50,27 @@ def test_unwritable_destination_is_a_harness_error(judged, tmp_path):
     with pytest.raises(HarnessError) as err:
         write_reports(*judged, blocker / "reports")
     assert str(blocker) in str(err.value) and err.value.hint
+
+
+def test_a_second_writer_waits_for_the_folders_lock_and_writes_its_whole_set(judged, passing, tmp_path):
+    """Two gates sharing --out queue on the folder's lock: the folder holds one run's files, never a mix."""
+    import fcntl
+    import threading
+
+    out = tmp_path / "reports"
+    write_reports(*judged, out)
+    before = {name: (out / name).read_text(encoding="utf-8") for name in NAMES}
+    fd = os.open(out, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # another gate, mid-way through writing its set
+        second = threading.Thread(target=write_reports, args=(*passing, out))
+        second.start()
+        second.join(0.5)
+        assert second.is_alive()  # waiting, whatever the machine's speed: it cannot pass the lock
+        assert {name: (out / name).read_text(encoding="utf-8") for name in NAMES} == before
+    finally:
+        os.close(fd)  # releases the lock
+    second.join(600)
+    assert not second.is_alive() and set(os.listdir(out)) == NAMES
+    assert json.loads((out / "verdicts.json").read_text())["passed"] is True
+    assert all((out / name).read_text(encoding="utf-8") != before[name] for name in ("verdicts.json", "junit.xml"))
