@@ -8,6 +8,7 @@ A set of files that must change together goes through :mod:`harness.store.stagin
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
@@ -68,7 +69,11 @@ def write_set(folder: Path, texts: dict[str, str]) -> dict[str, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)  # released by the kernel if the holder is killed
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)  # released by the kernel if the holder is killed
+        except OSError as e:  # a file system without locks (some network mounts): each file stays atomic
+            if e.errno not in (errno.ENOLCK, errno.EOPNOTSUPP, errno.EINVAL):
+                raise
         return {name: write_text(folder / name, text) for name, text in texts.items()}
     finally:
         os.close(fd)

@@ -74,3 +74,15 @@ def test_a_second_writer_waits_for_the_folders_lock_and_writes_its_whole_set(jud
     assert not second.is_alive() and set(os.listdir(out)) == NAMES
     assert json.loads((out / "verdicts.json").read_text())["passed"] is True
     assert all((out / name).read_text(encoding="utf-8") != before[name] for name in ("verdicts.json", "junit.xml"))
+
+
+def test_a_file_system_without_locks_still_gets_its_reports(judged, tmp_path, monkeypatch):
+    import errno
+    import fcntl
+
+    def no_locks(fd, op):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    paths = write_reports(*judged, tmp_path / "nfs")
+    assert set(os.listdir(tmp_path / "nfs")) == NAMES and json.loads(paths["json"].read_text())["passed"] is False
