@@ -260,7 +260,7 @@ def pooled_excess(moments: Mapping[Hashable, Moments], groups: Mapping[Hashable,
     pooled = np.zeros(len(keys), bool)
     for idx in by_group.values():
         if len(idx) >= min_group:
-            d0, r0 = _fit_prior(ratio[idx], dof[idx], prior)
+            d0, r0 = fit_prior(ratio[idx], dof[idx], prior)
             d0s[idx], r0s[idx], pooled[idx] = d0, max(r0, 1.0), True  # the total is never below shot noise
     with np.errstate(divide="ignore", invalid="ignore"):
         post = (d0s * r0s + dof * ratio) / (d0s + dof) * shot
@@ -284,13 +284,8 @@ def squeeze_variances(variances: np.ndarray, dof: np.ndarray) -> tuple[np.ndarra
     v, dof = np.maximum(np.asarray(variances, float), 1e-300), np.asarray(dof, float)
     if v.size < 3:
         return v, dof
-    d0, s0 = _fit_prior(v, dof)
+    d0, s0 = fit_prior(v, dof)
     return (d0 * s0 + dof * v) / (d0 + dof), d0 + dof
-
-
-def _fit_prior(values: np.ndarray, dof: np.ndarray, method: str = "moments") -> tuple[float, float]:
-    """Prior (d0, s0) of variances with ``dof`` degrees of freedom (:func:`harness.drift.prior.fit_prior`)."""
-    return fit_prior(values, dof, method)
 
 
 @lru_cache(maxsize=1024)

@@ -27,6 +27,7 @@ from typing import Mapping, Sequence
 from scipy import special, stats
 
 from harness.drift.excess import excess_df
+from harness.drift.pooled_trials import trial_moments
 from harness.drift.stat_tests import POWER, binomial_stderr
 from harness.kinds import CLASSICAL
 from harness.records import Metric, Result
@@ -93,13 +94,10 @@ def _stored_se(m: Metric, trials: int = 1) -> float | None:
         se = float(m.stderr)  # 0: an exact value (classical, ideal)
     elif m.kind == "proportion" and m.n:
         se = binomial_stderr(m.value, m.n)
-    t = len(m.samples)
-    if m.kind == "proportion" and trials >= 2 and t >= 2 and m.n and m.n >= t:
+    if trials >= 2 and (mo := trial_moments(m)) is not None:
         # judged on the pooled count (harness.drift.pooled_trials), whose shot term is the binomial
         # one at n / T per trial even where every trial agreed (8 of 8 restarts in each: stderr 0)
-        shot = binomial_stderr(m.value, m.n // t)
-        if shot is not None:
-            se = max(se or 0.0, shot / math.sqrt(t))
+        se = max(se or 0.0, math.sqrt(mo.mean_shot / len(m.samples)))
     return se
 
 

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from harness.drift import compare
-from harness.drift.excess import Excess, Moments, _fit_prior, pooled_excess
+from harness.drift.excess import Excess, Moments, pooled_excess
+from harness.drift.prior import fit_prior
 from harness.drift.machine import fit_machine, robust_logs
 from harness.drift.excess import squeeze_variances
 from harness.records import Metric, Result, Run
@@ -141,7 +142,7 @@ def test_vectorised_pooling_equals_the_loop():
     for k, m in moments.items():
         if m.mean_shot > 0 and m.total > 0:
             members.setdefault(groups[k], []).append(k)
-    prior = {g: _fit_prior(np.array([moments[k].ratio for k in ks]), np.array([moments[k].dof for k in ks]))
+    prior = {g: fit_prior(np.array([moments[k].ratio for k in ks]), np.array([moments[k].dof for k in ks]))
              for g, ks in members.items() if len(ks) >= 3}
     for k, m in moments.items():
         p = prior.get(groups[k]) if m.mean_shot > 0 and m.total > 0 else None
