@@ -108,8 +108,9 @@ def _check_numbers(suite: Suite, case: Case, params: WorkloadParams) -> None:
                     f"as written, so {key}={raw} and {key}={value} would be two cases")
         else:
             continue
-        index = next(i for i, v in enumerate(suite.model.matrix[key]) if v is raw)
-        raise suite.error(("matrix", key, index), f"{key} must be {'a whole number' if whole else 'a number'}, "
+        index = next((i for i, v in enumerate(suite.model.matrix.get(key) or ()) if v is raw), None)
+        raise suite.error(("matrix", key) + ((index,) if index is not None else ()),
+                          f"{key} must be {'a whole number' if whole else 'a number'}, "
                           f"{problem}", hint=hint)
 
 
